@@ -1,0 +1,60 @@
+/**
+ * `gatehouse start --config FILE` and `gatehouse check --config FILE`.
+ * check: validates and exits 1 printing every bad field; start: the same, then serves until
+ * SIGTERM/SIGINT (a second signal exits at once).
+ */
+import { loadConfig } from '../config/load.ts'
+import { isConfigError } from '../config/errors.ts'
+import { createGateway } from '../gateway/create-gateway.ts'
+import { createLogger, type LogFormat } from '../log.ts'
+import type { Runtime } from '../runtime/types.ts'
+
+const USAGE = `usage: gatehouse <start|check> [--config gateway.config.ts] [--log json|text]
+  start   validate the config and serve it
+  check   validate the config; exit 1 and name every bad field if it is wrong`
+
+export async function main(runtime: Runtime): Promise<void> {
+  const [command, ...rest] = runtime.args
+  const opts = parseFlags(rest)
+  if (!opts || (command !== 'start' && command !== 'check')) {
+    console.error(USAGE)
+    return runtime.exit(2)
+  }
+  const file = opts.config ?? 'gateway.config.ts'
+  let config
+  try {
+    config = await loadConfig(runtime.fileUrl(file), file)
+  } catch (err) {
+    if (!isConfigError(err)) throw err
+    console.error(`gatehouse: ${err.message}`)
+    return runtime.exit(1)
+  }
+  if (command === 'check') {
+    console.log(`gatehouse: ${file} is valid (${Object.keys(config.pools).length} pools, ${config.routes.length} routes)`)
+    return
+  }
+  const log = createLogger((opts.log ?? runtime.env('GATEHOUSE_LOG') ?? 'text') as LogFormat)
+  const gateway = createGateway(config, { runtime, log })
+  await gateway.start()
+  let stopping = false
+  const onSignal = () => {
+    if (stopping) return runtime.exit(1)
+    stopping = true
+    log.info('stopping: draining in-flight requests')
+    gateway.stop().then(() => runtime.exit(0))
+  }
+  runtime.onSignal('SIGTERM', onSignal)
+  runtime.onSignal('SIGINT', onSignal)
+}
+
+function parseFlags(args: readonly string[]): Record<string, string> | undefined {
+  const out: Record<string, string> = {}
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--(config|log)(?:=(.*))?$/.exec(args[i]!)
+    if (!m) return undefined
+    const value = m[2] ?? args[++i]
+    if (value === undefined) return undefined
+    out[m[1]!] = value
+  }
+  return out
+}

@@ -1,0 +1,58 @@
+/** The route schema: routes in gateway.config.ts and routes from discovery pass the same one. */
+import { z } from 'zod'
+import { isHostPattern } from '../routing/host-pattern.ts'
+import { isPathPattern } from '../routing/path-pattern.ts'
+import { middlewarePlugin, pluginList } from './plugin-guards.ts'
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const headerName = z.string().regex(TOKEN, { error: 'expected an HTTP header name' })
+const headerValue = z.string().refine((v) => !/[\r\n\0]/.test(v), { error: 'header values cannot contain CR, LF or NUL' })
+
+const hostPattern = z.string().refine(isHostPattern, {
+  error: 'expected a host like "api.example.com" or "*.example.com" (no scheme, port or path)',
+})
+
+const headerRules = z.strictObject({
+  set: z.record(headerName, headerValue).default({}).describe('Headers to set (replacing any sent value).'),
+  remove: z.array(headerName).default([]).describe('Headers to remove.'),
+})
+
+export const routeSchema = z.strictObject({
+  name: z.string().min(1).optional().describe('Shown in logs and metrics. Default: "<host><path>".'),
+  host: z.union([hostPattern, z.array(hostPattern).min(1)]).optional().describe('Host(s) to match. Default: any host.'),
+  path: z
+    .string()
+    .refine(isPathPattern, { error: 'expected a path like "/", "/api/*" or "/users/:id" (starting with /; * only as the last segment)' })
+    .default('/*')
+    .describe('Path rule. Default "/*" (everything).'),
+  methods: z.array(z.string().regex(TOKEN, { error: 'expected an HTTP method like "GET"' }).transform((m) => m.toUpperCase())).min(1).optional(),
+  headers: z.record(headerName, z.union([headerValue, z.literal(true)])).optional().describe('Header conditions: exact value, or true for "present".'),
+  pool: z.string().min(1, { error: 'expected the name of a pool' }),
+  stripPrefix: z.string().regex(/^\/.*[^/]$|^\/$/, { error: 'expected a path prefix like "/api" (leading slash, no trailing slash)' }).optional(),
+  rewrite: z
+    .strictObject({
+      pattern: z.string().refine(isRegExp, { error: 'expected a valid regular expression' }),
+      replacement: z.string(),
+    })
+    .optional()
+    .describe('Path rewrite with a regular expression, applied after stripPrefix ($1… refer to groups).'),
+  hostHeader: z
+    .union([z.literal('preserve'), z.literal('upstream'), hostPattern])
+    .default('preserve')
+    .describe('Host header sent upstream: the client\'s ("preserve", default), the upstream\'s host:port ("upstream"), or a fixed host.'),
+  requestHeaders: headerRules.optional(),
+  responseHeaders: headerRules.optional(),
+  use: pluginList(middlewarePlugin).default([]).describe('Middleware run before the request is proxied, in order.'),
+})
+
+export type RouteInput = z.input<typeof routeSchema>
+export type RouteConfig = z.output<typeof routeSchema>
+
+function isRegExp(s: string): boolean {
+  try {
+    new RegExp(s)
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The gateway config: zod is the single source of truth at run time (defaults live here);
+ * `GatewayConfigInput` is what users write, `GatewayConfig` what the core receives.
+ */
+import { z } from 'zod'
+import * as ipaddr from 'ipaddr.js'
+import { roundRobin } from '../../plugins/round-robin/index.ts'
+import { duration } from './duration.ts'
+import { balancerPlugin, discoveryPlugin, pluginList } from './plugin-guards.ts'
+import { routeSchema } from './route-schema.ts'
+import { upstreamListSchema } from '../pools/upstream-input.ts'
+
+const POOL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
+
+const cidr = z.string().refine(
+  (s) => {
+    try {
+      s.includes('/') ? ipaddr.parseCIDR(s) : ipaddr.parse(s)
+      return true
+    } catch {
+      return false
+    }
+  },
+  { error: 'expected an IP address or CIDR like "10.0.0.0/8"' },
+)
+
+export const timeoutsSchema = z
+  .strictObject({
+    connect: duration().default(5_000).describe('TCP connect to an upstream. Default 5s; 504 when exceeded.'),
+    firstByte: duration().default(60_000).describe('From request sent to response headers. Default 60s; 504.'),
+    idle: duration().default(60_000).describe('Between two body chunks of the response. Default 60s.'),
+  })
+  .prefault({})
+
+export const poolSchema = z
+  .strictObject({
+    upstreams: upstreamListSchema.optional().describe('Static upstreams (shorthand for discovery: staticUpstreams([...])).'),
+    discovery: z
+      .union([discoveryPlugin, pluginList(discoveryPlugin)])
+      .optional()
+      .transform((d) => (d === undefined ? [] : Array.isArray(d) ? d : [d]))
+      .describe('Where the pool\'s upstreams come from; several sources are merged.'),
+    balancer: balancerPlugin.default(() => roundRobin()).describe('How an upstream is chosen. Default roundRobin().'),
+    retries: z.number().int().min(0).max(10).default(2).describe('Further tries on another upstream after a connection failure. Default 2.'),
+    timeouts: timeoutsSchema,
+  })
+  .prefault({})
+
+export const configSchema = z.strictObject({
+  listen: z
+    .strictObject({
+      port: z.number().int().min(0).max(65535).default(8080),
+      host: z.string().min(1).default('0.0.0.0'),
+    })
+    .prefault({}),
+  trustedProxies: z.array(cidr).default([]).describe('Peers whose X-Forwarded-* headers are believed. Default none.'),
+  pools: z.record(z.string().regex(POOL_NAME, { error: 'expected a pool name of letters, digits, "_", "." or "-"' }), poolSchema).default({}),
+  routes: z.array(routeSchema).default([]),
+})
+
+export type GatewayConfigInput = z.input<typeof configSchema>
+export type GatewayConfig = z.output<typeof configSchema>
+export type PoolConfig = z.output<typeof poolSchema>
+export type TimeoutsConfig = z.output<typeof timeoutsSchema>

@@ -1,0 +1,20 @@
+/**
+ * Gatehouse's public API: `import { defineConfig } from 'gatehouse'`.
+ *
+ * @example
+ * import { defineConfig } from 'gatehouse'
+ * import { leastConn } from 'gatehouse/plugins/least-conn'
+ * export default defineConfig({
+ *   pools: { web: { upstreams: ['http://127.0.0.1:8001', 'http://127.0.0.1:8002'], balancer: leastConn() } },
+ *   routes: [{ path: '/*', pool: 'web' }],
+ * })
+ */
+export { defineConfig, validateConfig } from './config/validate.ts'
+export { loadConfig } from './config/load.ts'
+export { ConfigError, parseOptions } from './config/errors.ts'
+export { parseDuration } from './config/duration.ts'
+export { createGateway, type Gateway, type GatewayOptions } from './gateway/create-gateway.ts'
+export { createLogger } from './log.ts'
+export type { GatewayConfig, GatewayConfigInput, PoolConfig } from './config/schema.ts'
+export type { RouteInput, RouteConfig } from './config/route-schema.ts'
+export type * from './types.ts'

@@ -1,0 +1,87 @@
+/**
+ * The pool registry. Each discovery source sends whole snapshots; the registry keeps each
+ * source's last good one, merges the sources of a pool, and swaps the pool's upstream list
+ * atomically. A snapshot that fails validation is rejected whole and the last good one keeps
+ * serving. Requests never wait on any of this: they read the pool's current list.
+ */
+import type { DiscoverySnapshot, Logger, Upstream } from '../types.ts'
+import { poolSchema, type PoolConfig } from '../config/schema.ts'
+import { formatIssues } from '../config/errors.ts'
+import { toUpstream, upstreamListSchema } from '../pools/upstream-input.ts'
+import { Pool } from './pool.ts'
+import type { UpstreamRuntime } from './upstream-state.ts'
+
+export class PoolRegistry {
+  private readonly pools = new Map<string, Pool>()
+  private readonly sources = new Map<string, Map<string, Upstream[]>>()
+
+  constructor(
+    settings: Record<string, PoolConfig>,
+    private readonly log: Logger,
+    /** Called when an upstream left and has no request in flight: close its connections. */
+    private readonly release: (up: UpstreamRuntime) => void,
+  ) {
+    for (const [name, s] of Object.entries(settings)) this.pools.set(name, new Pool(name, s))
+  }
+
+  get(name: string): Pool | undefined {
+    return this.pools.get(name)
+  }
+
+  /** The pool, created with default settings when only discovery knows it. */
+  ensure(name: string): Pool {
+    let pool = this.pools.get(name)
+    if (!pool) this.pools.set(name, (pool = new Pool(name, poolSchema.parse({}))))
+    return pool
+  }
+
+  all(): Pool[] {
+    return [...this.pools.values()]
+  }
+
+  /** Applies a source's whole snapshot. Returns the problems when it was rejected. */
+  apply(source: string, snapshot: DiscoverySnapshot): string[] {
+    const parsed = new Map<string, Upstream[]>()
+    const problems: string[] = []
+    for (const [name, list] of Object.entries(snapshot.pools ?? {})) {
+      const result = upstreamListSchema.safeParse(list)
+      if (result.success) parsed.set(name, result.data.map(toUpstream))
+      else problems.push(...formatIssues(result.error.issues, ['pools', name]))
+    }
+    if (problems.length) {
+      this.log.error(`discovery ${source}: snapshot rejected, keeping the last good one`, { problems })
+      return problems
+    }
+    const before = this.sources.get(source)
+    this.sources.set(source, parsed)
+    const touched = new Set([...(before?.keys() ?? []), ...parsed.keys()])
+    for (const name of touched) this.rebuild(name, source)
+    return []
+  }
+
+  /** Drops a source entirely (it stopped). */
+  forget(source: string): void {
+    const before = this.sources.get(source)
+    this.sources.delete(source)
+    for (const name of before?.keys() ?? []) this.rebuild(name, source)
+  }
+
+  /** Counts a finished request; releases an upstream that left once its last request ends. */
+  done(up: UpstreamRuntime): void {
+    up.inflight--
+    if (up.draining && up.inflight === 0) this.release(up)
+  }
+
+  private rebuild(name: string, source: string): void {
+    const merged: Upstream[] = []
+    for (const pools of this.sources.values()) merged.push(...(pools.get(name) ?? []))
+    const pool = this.ensure(name)
+    const { added, removed, updated } = pool.apply(merged)
+    for (const up of added) this.log.info(`pool ${name}: +upstream ${up.url.origin} (${source}, id ${up.id})`)
+    for (const up of updated) this.log.info(`pool ${name}: ~upstream ${up.url.origin} (${source}, id ${up.id})`)
+    for (const up of removed) {
+      this.log.info(`pool ${name}: -upstream ${up.url.origin} (${source}, id ${up.id}, ${up.inflight} in flight)`)
+      if (up.inflight === 0) this.release(up)
+    }
+  }
+}

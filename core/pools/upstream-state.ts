@@ -1,0 +1,56 @@
+/**
+ * The runtime side of an upstream: load and health, written by the core and health plugins and
+ * read by balancers. Kept across discovery snapshots by upstream id, so a container that is
+ * re-listed keeps its in-flight count and health history.
+ */
+import type { Upstream, UpstreamState } from '../types.ts'
+
+export class UpstreamRuntime implements UpstreamState {
+  id: string
+  url: URL
+  weight: number
+  labels: Readonly<Record<string, string>>
+  inflight = 0
+  /** Health verdict from active checks; undefined while no checker has spoken. */
+  healthy = true
+  /** Passive ejection: unavailable until this time (ms since epoch). */
+  ejectedUntil = 0
+  /** True once the upstream has left every snapshot: it finishes in-flight work but takes none. */
+  draining = false
+  /** Per-runtime connection pool (undici Pool on Node), created lazily by the transport. */
+  client: unknown = undefined
+  /** Called whenever availability may have changed, so the pool recomputes its candidate list. */
+  onChange: () => void = () => {}
+
+  constructor(up: Upstream) {
+    this.id = up.id
+    this.url = up.url
+    this.weight = up.weight
+    this.labels = up.labels
+  }
+
+  get available(): boolean {
+    return this.healthy && !this.draining && this.ejectedUntil <= Date.now()
+  }
+
+  /** Takes the descriptive fields of a newer snapshot; state stays. */
+  update(up: Upstream): boolean {
+    const changed = up.url.href !== this.url.href || up.weight !== this.weight || !sameLabels(up.labels, this.labels)
+    this.url = up.url
+    this.weight = up.weight
+    this.labels = up.labels
+    return changed
+  }
+
+  setHealthy(healthy: boolean): void {
+    if (healthy === this.healthy) return
+    this.healthy = healthy
+    this.onChange()
+  }
+}
+
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a)
+  if (ka.length !== Object.keys(b).length) return false
+  return ka.every((k) => a[k] === b[k])
+}

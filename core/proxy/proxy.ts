@@ -1,0 +1,52 @@
+/**
+ * Forwards one request to its pool: pick an upstream, send, and on a failure that is safe to
+ * retry, try a *different* upstream (HAProxy's `option redispatch`), up to the pool's retries.
+ * No available upstream → 503; all tries failed → 502 (refused/reset) or 504 (timeout).
+ */
+import type { BalanceContext } from '../types.ts'
+import type { Pool } from '../pools/pool.ts'
+import type { PoolRegistry } from '../pools/registry.ts'
+import type { UpstreamRuntime } from '../pools/upstream-state.ts'
+import type { Context } from 'hono'
+import type { Inbound, Transport, UpstreamFailure } from '../runtime/types.ts'
+import { failureResponse, isRetryable, unavailableResponse } from './failure.ts'
+
+export interface ProxyCall {
+  inbound: Inbound
+  pool: Pool
+  /** Path and query to send. */
+  path: string
+  /** Request headers to send; index 1 holds the Host value. */
+  headers: string[]
+  /** 'upstream': Host becomes each tried upstream's host:port. */
+  upstreamHost: boolean
+  balance: BalanceContext
+  onResponseHead?: (status: number, headers: string[]) => void
+}
+
+export async function proxy(c: Context, call: ProxyCall, transport: Transport, registry: PoolRegistry): Promise<Response> {
+  const { inbound, pool } = call
+  const tried: UpstreamRuntime[] = []
+  let failure: UpstreamFailure | undefined
+  const maxTries = 1 + pool.settings.retries
+  while (tried.length < maxTries) {
+    const up = pool.pick(call.balance, tried)
+    if (!up) break
+    tried.push(up)
+    if (call.upstreamHost) call.headers[1] = up.url.host
+    up.inflight++
+    const result = await transport.send(c, up, {
+      method: inbound.method,
+      path: call.path,
+      headers: call.headers,
+      hasBody: inbound.hasBody,
+      timeouts: pool.settings.timeouts,
+      onResponseHead: call.onResponseHead,
+      onDone: () => registry.done(up),
+    })
+    if (result.ok) return result.response
+    failure = result.failure
+    if (!isRetryable(failure, inbound.method, inbound.hasBody)) break
+  }
+  return failure ? failureResponse(pool.name, failure, tried.length) : unavailableResponse(pool.name)
+}

@@ -1,0 +1,73 @@
+/**
+ * The headers sent upstream: the client's, minus hop-by-hop ones, those named in Connection,
+ * Expect (the server already answered 100-continue) and forwarding headers the client may not
+ * set; plus Host per the route's policy and X-Forwarded-For/Proto/Host, X-Real-IP.
+ * Headers the gateway adds come after the stripping, so `Connection: X-Forwarded-For` or
+ * `Connection: Authorization` cannot remove them.
+ */
+import { connectionTokens, HOP_BY_HOP } from './hop-by-hop.ts'
+
+/** Rebuilt by the gateway; from an untrusted peer they are dropped. */
+const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip', 'forwarded'])
+
+export interface ForwardingFacts {
+  peer: string
+  /** The peer is a trusted proxy: its forwarding headers are extended, not replaced. */
+  trusted: boolean
+  clientIp: string
+  proto: 'http' | 'https'
+  /** Host as the client addressed it (Host header, or the authority of an absolute-form target). */
+  host: string
+  /** Host header to send upstream. */
+  hostHeader: string
+}
+
+export interface HeaderRules {
+  set: Readonly<Record<string, string>>
+  /** Lower-case names. */
+  remove: ReadonlySet<string>
+}
+
+export function buildRequestHeaders(raw: readonly string[], f: ForwardingFacts, rules?: HeaderRules): string[] {
+  const named = connectionTokens(raw)
+  const out: string[] = ['host', f.hostHeader]
+  let xff: string | undefined
+  let xfp: string | undefined
+  let xfh: string | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!
+    const lname = name.toLowerCase()
+    if (HOP_BY_HOP.has(lname) || lname === 'host' || lname === 'expect' || named?.has(lname)) continue
+    if (rules && (rules.remove.has(lname) || lname in rules.set)) continue
+    if (FORWARDING.has(lname)) {
+      if (!f.trusted) continue
+      if (lname === 'x-forwarded-for') xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1]
+      else if (lname === 'x-forwarded-proto') xfp ??= raw[i + 1]
+      else if (lname === 'x-forwarded-host') xfh ??= raw[i + 1]
+      else if (lname === 'forwarded') out.push(name, raw[i + 1]!)
+      continue
+    }
+    out.push(name, raw[i + 1]!)
+  }
+  out.push(
+    'x-forwarded-for', xff ? `${xff}, ${f.peer}` : f.peer,
+    'x-forwarded-proto', xfp ?? f.proto,
+    'x-forwarded-host', xfh ?? f.host,
+    'x-real-ip', f.clientIp,
+  )
+  if (rules) for (const [k, v] of Object.entries(rules.set)) out.push(k, v)
+  return out
+}
+
+/** Applies a route's response header rules to a flat header list, in place. */
+export function applyResponseRules(headers: string[], rules: HeaderRules): void {
+  let w = 0
+  for (let r = 0; r < headers.length; r += 2) {
+    const lname = headers[r]!.toLowerCase()
+    if (rules.remove.has(lname) || lname in rules.set) continue
+    headers[w++] = headers[r]!
+    headers[w++] = headers[r + 1]!
+  }
+  headers.length = w
+  for (const [k, v] of Object.entries(rules.set)) headers.push(k, v)
+}

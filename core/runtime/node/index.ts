@@ -1,0 +1,20 @@
+/** The Node 20 runtime: node:http serving, undici upstream client, process facts. */
+import { pathToFileURL } from 'node:url'
+import { resolve } from 'node:path'
+import type { Runtime } from '../types.ts'
+import { nodeInbound } from './inbound.ts'
+import { nodeServe } from './serve.ts'
+import { nodeTransport } from './transport.ts'
+
+export const nodeRuntime: Runtime = {
+  name: 'node',
+  inbound: nodeInbound,
+  transport: nodeTransport,
+  serve: nodeServe,
+  args: process.argv.slice(2),
+  cwd: () => process.cwd(),
+  env: (name) => process.env[name],
+  exit: (code) => process.exit(code),
+  onSignal: (signal, fn) => void process.on(signal, fn),
+  fileUrl: (path) => pathToFileURL(resolve(path)).href,
+}

@@ -1,0 +1,146 @@
+/**
+ * Node's fast path (DESIGN.md §5): undici `Pool.dispatch()` per upstream, response head and
+ * body written straight into the raw ServerResponse with write() back-pressure, and
+ * RESPONSE_ALREADY_SENT returned to Hono. No Web Response around the upstream body (that halves
+ * throughput), no fetch (that divides it by five). Bodies stream both ways; nothing is buffered.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { Readable } from 'node:stream'
+import { Pool, type Dispatcher } from 'undici'
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
+import type { Context } from 'hono'
+import type { UpstreamRuntime } from '../../pools/upstream-state.ts'
+import { filterResponseHeaders } from '../../proxy/hop-by-hop.ts'
+import type { FailureKind, OutboundRequest, SendResult, Transport, UpstreamFailure } from '../types.ts'
+
+const KIND_BY_CODE: Record<string, FailureKind> = {
+  ECONNREFUSED: 'refused',
+  ENOTFOUND: 'refused',
+  EHOSTUNREACH: 'refused',
+  ENETUNREACH: 'refused',
+  EAI_AGAIN: 'refused',
+  UND_ERR_CONNECT_TIMEOUT: 'connect-timeout',
+  UND_ERR_HEADERS_TIMEOUT: 'first-byte-timeout',
+  UND_ERR_BODY_TIMEOUT: 'idle-timeout',
+  ECONNRESET: 'reset',
+  EPIPE: 'reset',
+  UND_ERR_SOCKET: 'reset',
+  UND_ERR_CLOSED: 'reset',
+}
+
+export function classify(err: unknown): UpstreamFailure {
+  const e = err as { code?: string; message?: string; cause?: { code?: string } }
+  const kind = KIND_BY_CODE[e.code ?? ''] ?? KIND_BY_CODE[e.cause?.code ?? ''] ?? 'error'
+  return { kind, message: e.message ?? String(err) }
+}
+
+function poolFor(up: UpstreamRuntime, req: OutboundRequest): Pool {
+  return (up.client ??= new Pool(up.url.origin, {
+    connectTimeout: req.timeouts.connect,
+    keepAliveTimeout: 30_000,
+    pipelining: 1,
+  })) as Pool
+}
+
+export const nodeTransport: Transport = {
+  send(c: Context, up: UpstreamRuntime, req: OutboundRequest): Promise<SendResult> {
+    const { incoming, outgoing } = c.env as { incoming: IncomingMessage; outgoing: ServerResponse }
+    return new Promise<SendResult>((resolve) => {
+      let responded = false
+      let finished = false
+      let abort: ((err?: Error) => void) | undefined
+      const finish = (failure?: UpstreamFailure) => {
+        if (finished) return
+        finished = true
+        outgoing.off('close', onClientClose)
+        req.onDone(failure)
+      }
+      const onClientClose = () => {
+        if (!outgoing.writableFinished) abort?.(new Error('client closed the connection'))
+      }
+      outgoing.once('close', onClientClose)
+
+      const handler: Dispatcher.DispatchHandler = {
+        onConnect(a) {
+          abort = a
+          if (outgoing.destroyed) a(new Error('client closed the connection'))
+        },
+        onHeaders(status, rawHeaders, resume) {
+          if (status < 200) return true // 1xx: the client's own 100-continue was answered by the server
+          const headers = filterResponseHeaders(toStrings(rawHeaders))
+          req.onResponseHead?.(status, headers)
+          outgoing.writeHead(status, headers)
+          responded = true
+          outgoing.on('drain', () => resume())
+          resolve({ ok: true, response: RESPONSE_ALREADY_SENT })
+          return true
+        },
+        onData(chunk) {
+          return outgoing.write(chunk)
+        },
+        onComplete() {
+          outgoing.end()
+          finish()
+        },
+        onError(err) {
+          const failure = classify(err)
+          if (responded) {
+            outgoing.destroy(err) // mid-body failure: the client must see a broken response, not a short one
+            finish(outgoing.writableFinished ? undefined : failure)
+          } else {
+            finish(failure)
+            resolve({ ok: false, failure })
+          }
+        },
+      }
+
+      try {
+        poolFor(up, req).dispatch(
+          {
+            origin: up.url.origin,
+            path: req.path,
+            method: req.method as Dispatcher.HttpMethod,
+            headers: req.headers,
+            body: req.hasBody ? replayGuard(incoming) : null,
+            headersTimeout: req.timeouts.firstByte,
+            bodyTimeout: req.timeouts.idle,
+          },
+          handler,
+        )
+      } catch (err) {
+        handler.onError!(err as Error)
+      }
+    })
+  },
+
+  release(up: UpstreamRuntime): void {
+    const pool = up.client as Pool | undefined
+    up.client = undefined
+    pool?.close().catch(() => pool.destroy())
+  },
+}
+
+function toStrings(raw: Buffer[]): string[] {
+  const out = new Array<string>(raw.length)
+  for (let i = 0; i < raw.length; i++) out[i] = raw[i]!.toString('latin1')
+  return out
+}
+
+/**
+ * undici destroys a request body stream when the connection fails; the client's stream must
+ * survive that so a refused connection can be retried on another upstream. This wrapper only
+ * starts reading the client's body once undici pulls it (after connecting).
+ */
+function replayGuard(incoming: IncomingMessage): Readable {
+  const iterator = incoming[Symbol.asyncIterator]()
+  return new Readable({
+    async read() {
+      try {
+        const { value, done } = await iterator.next()
+        this.push(done ? null : value)
+      } catch (err) {
+        this.destroy(err as Error)
+      }
+    },
+  })
+}

@@ -1,0 +1,82 @@
+/**
+ * What the portable core needs from a runtime (Node, Bun, Deno). Everything outside
+ * core/runtime/ talks to the runtime only through these interfaces.
+ */
+import type { Context } from 'hono'
+import type { UpstreamRuntime } from '../pools/upstream-state.ts'
+
+/** The request as received, before any normalization. */
+export interface Inbound {
+  readonly method: string
+  /** Raw request-target: origin-form (`/a?b`) or absolute-form (`http://h/a?b`). */
+  readonly target: string
+  /** Flat [name, value, name, value…] as received: case, order and duplicates kept. */
+  readonly rawHeaders: readonly string[]
+  /** First value of a header; `name` must be lower case. */
+  header(name: string): string | undefined
+  /** Peer address of the TCP connection (IPv4-mapped IPv6 unwrapped). */
+  readonly remoteAddress: string
+  readonly secure: boolean
+  /** Whether the request carries a body (Content-Length > 0 or Transfer-Encoding). */
+  readonly hasBody: boolean
+}
+
+export type FailureKind = 'refused' | 'connect-timeout' | 'reset' | 'first-byte-timeout' | 'idle-timeout' | 'error'
+
+export interface UpstreamFailure {
+  kind: FailureKind
+  message: string
+}
+
+/** One request to one upstream, fully prepared by the core. */
+export interface OutboundRequest {
+  method: string
+  /** Origin-form path and query to send. */
+  path: string
+  /** Flat [name, value…], hop-by-hop stripped, forwarding headers set. */
+  headers: string[]
+  hasBody: boolean
+  timeouts: { connect: number; firstByte: number; idle: number }
+  /** Edit the response head in place before it is sent to the client (response-side plugins). */
+  onResponseHead?: (status: number, headers: string[]) => void
+  /** Called exactly once, when the exchange has fully ended (delivered, failed or aborted). */
+  onDone: (failure?: UpstreamFailure) => void
+}
+
+export type SendResult = { ok: true; response: Response } | { ok: false; failure: UpstreamFailure }
+
+export interface Transport {
+  /**
+   * Sends the request (its body read from the runtime's request) and resolves once the response
+   * head is on its way to the client. A failure before that resolves `ok: false` so the core can
+   * retry; a failure after it is handled by the transport (the client connection is cut).
+   */
+  send(c: Context, upstream: UpstreamRuntime, req: OutboundRequest): Promise<SendResult>
+  /** Closes the connections of an upstream that left its pool. */
+  release(upstream: UpstreamRuntime): void
+}
+
+export interface ServeOptions {
+  port: number
+  hostname: string
+}
+
+export interface RunningServer {
+  readonly port: number
+  /** Stops accepting, waits up to `graceMs` for in-flight requests, then closes everything. */
+  close(graceMs?: number): Promise<void>
+}
+
+export interface Runtime {
+  readonly name: 'node' | 'bun' | 'deno'
+  inbound(c: Context): Inbound
+  readonly transport: Transport
+  serve(fetch: (req: Request, env?: unknown) => Response | Promise<Response>, opts: ServeOptions): Promise<RunningServer>
+  readonly args: readonly string[]
+  cwd(): string
+  env(name: string): string | undefined
+  exit(code: number): never
+  onSignal(signal: 'SIGINT' | 'SIGTERM', fn: () => void): void
+  /** file:// URL of a path relative to cwd. */
+  fileUrl(path: string): string
+}

@@ -1,0 +1,89 @@
+/**
+ * The plugin contracts (DESIGN.md §3). Every plugin is a factory that validates its options
+ * with its own zod schema and returns one of these; `satisfies` is the interface guard.
+ */
+import type { Context, MiddlewareHandler } from 'hono'
+
+/** One address that can serve a pool. `id` is stable across snapshots (container id, etcd key, url). */
+export interface Upstream {
+  readonly id: string
+  readonly url: URL
+  readonly weight: number
+  readonly labels: Readonly<Record<string, string>>
+}
+
+/** What a balancer sees: the upstream plus the load and health the core and health plugins write. */
+export interface UpstreamState extends Upstream {
+  /** False while unhealthy, ejected or draining; balancers only ever receive available ones. */
+  readonly available: boolean
+  /** Requests sent to this upstream that have not completed yet. */
+  readonly inflight: number
+}
+
+/** Per-request facts a balancer may key on (hashing, stickiness). Cheap and lazy. */
+export interface BalanceContext {
+  /** Client address, as established by the trusted-proxy rules. */
+  readonly clientIp: string
+  /** First value of a request header (case-insensitive name). */
+  header(name: string): string | undefined
+  /** Value of a request cookie. */
+  cookie(name: string): string | undefined
+}
+
+/** Chooses an upstream for one request. Pure apart from its own state; randomness is injected. */
+export interface Balancer {
+  readonly name: string
+  pick(candidates: readonly UpstreamState[], ctx: BalanceContext): UpstreamState | undefined
+}
+
+/** What a discovery source reports: the whole set it knows, per pool (and optionally routes). */
+export interface DiscoverySnapshot {
+  pools: Record<string, UpstreamInput[]>
+  routes?: unknown[]
+}
+
+/** An upstream as sources and configs write it: a URL string, or an object with weight/labels. */
+export type UpstreamInput =
+  | string
+  | { url: string; id?: string; weight?: number; labels?: Record<string, string> }
+
+export interface DiscoveryContext {
+  /** Replace everything this source reported before with this snapshot. */
+  emit(snapshot: DiscoverySnapshot): void
+  /** Aborted when the gateway stops; the plugin must then stop its watches. */
+  signal: AbortSignal
+  /** The pool this source is attached to, when configured under `pools.<name>.discovery`. */
+  pool?: string
+  log: Logger
+  /** A listener of the plugin's own (the demo upstreams; a metrics endpoint), served by the runtime. */
+  serve(fetch: (req: Request) => Response | Promise<Response>, opts: { port: number; hostname: string }): Promise<{ port: number; close(): Promise<void> }>
+}
+
+/** Keeps pools current. Emits whole snapshots until the signal aborts. */
+export interface DiscoveryPlugin {
+  readonly name: string
+  start(ctx: DiscoveryContext): Promise<void> | void
+}
+
+export interface Logger {
+  info(msg: string, fields?: Record<string, unknown>): void
+  warn(msg: string, fields?: Record<string, unknown>): void
+  error(msg: string, fields?: Record<string, unknown>): void
+}
+
+/** Hono environment of every gateway request. */
+export interface GatewayEnv {
+  Variables: {
+    /** Client address per trusted-proxy rules. */
+    clientIp: string
+    /** Name of the matched route's pool. */
+    pool: string
+    /** Path params of the matched route (`/users/:id`). */
+    params: Record<string, string>
+  }
+}
+
+export type GatewayContext = Context<GatewayEnv>
+
+/** Everything else (auth, rate limits, header rules) is a Hono middleware. */
+export type GatewayMiddleware = MiddlewareHandler<GatewayEnv>
