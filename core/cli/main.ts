@@ -23,7 +23,7 @@ export async function main(runtime: Runtime): Promise<void> {
   const file = opts.config ?? 'gateway.config.ts'
   let config
   try {
-    config = await loadConfig(runtime.fileUrl(file), file)
+    config = await loadConfig(() => runtime.importModule(file), file)
   } catch (err) {
     if (!isConfigError(err)) throw err
     console.error(`gatehouse: ${err.message}`)

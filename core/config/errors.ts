@@ -19,6 +19,11 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readon
       lines.push(...formatIssues(best, [...prefix, ...issue.path]))
       continue
     }
+    // A bad record key: name the key and say what a key must be.
+    if (issue.code === 'invalid_key' && issue.issues.length) {
+      lines.push(...formatIssues(issue.issues, [...prefix, ...issue.path]).map((l) => l.replace(/: /, ' (key): ')))
+      continue
+    }
     lines.push(`${formatPath([...prefix, ...issue.path])}: ${issue.message}`)
   }
   return [...new Set(lines)]

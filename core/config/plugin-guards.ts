@@ -17,7 +17,7 @@ export const middlewarePlugin = z.custom<GatewayMiddleware>((v) => typeof v === 
 })
 
 /** Plugin lists allow falsy entries (`cond && plugin()`), as in Vite; they are dropped. */
-export const pluginList = <T extends z.ZodType>(item: T) =>
+export const pluginList = <P>(item: z.ZodType<P, P>) =>
   z
     .array(z.union([item, z.literal(false), z.null(), z.undefined()]))
-    .transform((list) => list.filter((x): x is z.output<T> => Boolean(x)))
+    .transform((list) => list.filter((x): x is Exclude<typeof x, false | null | undefined> => Boolean(x)) as P[])

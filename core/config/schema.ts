@@ -3,7 +3,7 @@
  * `GatewayConfigInput` is what users write, `GatewayConfig` what the core receives.
  */
 import { z } from 'zod'
-import * as ipaddr from 'ipaddr.js'
+import ipaddr from 'ipaddr.js'
 import { roundRobin } from '../../plugins/round-robin/index.ts'
 import { duration } from './duration.ts'
 import { balancerPlugin, discoveryPlugin, pluginList } from './plugin-guards.ts'

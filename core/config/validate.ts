@@ -1,4 +1,4 @@
-/** Validates a whole config: the schema, then the rules that span fields (routes name existing pools). */
+/** Validates a whole config: the schema, plus the rules that span fields (routes name existing pools). */
 import { configSchema, type GatewayConfig, type GatewayConfigInput } from './schema.ts'
 import { ConfigError, formatIssues } from './errors.ts'
 
@@ -9,21 +9,30 @@ export function defineConfig(config: GatewayConfigInput): GatewayConfigInput {
 
 export function validateConfig(input: unknown, source = 'config'): GatewayConfig {
   const result = configSchema.safeParse(input)
-  const problems = result.success ? [] : formatIssues(result.error.issues)
-  if (result.success) {
-    const config = result.data
-    config.routes.forEach((route, i) => {
-      if (!(route.pool in config.pools)) {
-        const known = Object.keys(config.pools)
-        problems.push(`routes[${i}].pool: no pool named "${route.pool}" (defined: ${known.length ? known.join(', ') : 'none'})`)
-      }
-    })
-    for (const [name, pool] of Object.entries(config.pools)) {
-      if (!pool.upstreams && pool.discovery.length === 0) {
-        problems.push(`pools.${name}: expected "upstreams" or "discovery" (the pool has no source of upstreams)`)
-      }
-    }
-    if (problems.length === 0) return config
-  }
+  // Cross-field rules read the raw input, so they are reported even when some field is wrong too.
+  const problems = [...(result.success ? [] : formatIssues(result.error.issues)), ...crossFieldProblems(input)]
+  if (result.success && problems.length === 0) return result.data
   throw new ConfigError(problems, source)
 }
+
+function crossFieldProblems(input: unknown): string[] {
+  const problems: string[] = []
+  const config = (isObject(input) ? input : {}) as { pools?: unknown; routes?: unknown }
+  const pools = isObject(config.pools) ? config.pools : {}
+  const names = Object.keys(pools)
+  for (const [name, pool] of Object.entries(pools)) {
+    if (isObject(pool) && pool.upstreams === undefined && (pool.discovery === undefined || (Array.isArray(pool.discovery) && !pool.discovery.some(Boolean)))) {
+      problems.push(`pools.${name}: expected "upstreams" or "discovery" (the pool has no source of upstreams)`)
+    }
+  }
+  if (Array.isArray(config.routes)) {
+    config.routes.forEach((route, i) => {
+      if (isObject(route) && typeof route.pool === 'string' && route.pool && !names.includes(route.pool)) {
+        problems.push(`routes[${i}].pool: no pool named "${route.pool}" (defined: ${names.length ? names.join(', ') : 'none'})`)
+      }
+    })
+  }
+  return problems
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)

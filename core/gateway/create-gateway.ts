@@ -36,7 +36,8 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
   const app = new Hono<GatewayEnv>()
   app.all('*', createRequestHandler({ runtime, registry, routes: () => table, trusted: trustChecker(config.trustedProxies) }))
   app.onError((err) => {
-    if (err instanceof HTTPException) return err.getResponse()
+    // Duck-typed: middleware from a config bundle may carry its own copy of Hono.
+    if (err instanceof HTTPException || typeof (err as HTTPException).getResponse === 'function') return (err as HTTPException).getResponse()
     log.error('request failed', { error: String((err as Error)?.stack ?? err) })
     return plain(500, 'gatehouse: internal error\n')
   })

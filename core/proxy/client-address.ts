@@ -2,7 +2,7 @@
  * Who the client is. X-Forwarded-* from the peer are believed only when the peer is a trusted
  * proxy; the client is then the right-most address in the chain that is not a trusted proxy.
  */
-import * as ipaddr from 'ipaddr.js'
+import ipaddr from 'ipaddr.js'
 
 export type TrustCheck = (addr: string) => boolean
 

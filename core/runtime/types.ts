@@ -77,6 +77,6 @@ export interface Runtime {
   env(name: string): string | undefined
   exit(code: number): never
   onSignal(signal: 'SIGINT' | 'SIGTERM', fn: () => void): void
-  /** file:// URL of a path relative to cwd. */
-  fileUrl(path: string): string
+  /** Loads a TypeScript or JavaScript module (a config file) by path, relative to cwd. */
+  importModule(path: string): Promise<Record<string, unknown>>
 }

@@ -1,7 +1,6 @@
 /** The Node 20 runtime: node:http serving, undici upstream client, process facts. */
-import { pathToFileURL } from 'node:url'
-import { resolve } from 'node:path'
 import type { Runtime } from '../types.ts'
+import { importModule } from './import-module.ts'
 import { nodeInbound } from './inbound.ts'
 import { nodeServe } from './serve.ts'
 import { nodeTransport } from './transport.ts'
@@ -16,5 +15,5 @@ export const nodeRuntime: Runtime = {
   env: (name) => process.env[name],
   exit: (code) => process.exit(code),
   onSignal: (signal, fn) => void process.on(signal, fn),
-  fileUrl: (path) => pathToFileURL(resolve(path)).href,
+  importModule,
 }

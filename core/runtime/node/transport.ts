@@ -5,7 +5,6 @@
  * throughput), no fetch (that divides it by five). Bodies stream both ways; nothing is buffered.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { Readable } from 'node:stream'
 import { Pool, type Dispatcher } from 'undici'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import type { Context } from 'hono'
@@ -69,8 +68,14 @@ export const nodeTransport: Transport = {
           if (status < 200) return true // 1xx: the client's own 100-continue was answered by the server
           const headers = filterResponseHeaders(toStrings(rawHeaders))
           req.onResponseHead?.(status, headers)
-          outgoing.writeHead(status, headers)
           responded = true
+          if (req.method === 'HEAD') {
+            // Hono answers HEAD by wrapping the GET result in a new Response, which would turn
+            // RESPONSE_ALREADY_SENT into a second head; a HEAD response has no body to stream anyway.
+            resolve({ ok: true, response: new Response(null, { status, headers: pairs(headers) }) })
+            return true
+          }
+          outgoing.writeHead(status, headers)
           outgoing.on('drain', () => resume())
           resolve({ ok: true, response: RESPONSE_ALREADY_SENT })
           return true
@@ -79,7 +84,7 @@ export const nodeTransport: Transport = {
           return outgoing.write(chunk)
         },
         onComplete() {
-          outgoing.end()
+          if (req.method !== 'HEAD') outgoing.end()
           finish()
         },
         onError(err) {
@@ -101,7 +106,9 @@ export const nodeTransport: Transport = {
             path: req.path,
             method: req.method as Dispatcher.HttpMethod,
             headers: req.headers,
-            body: req.hasBody ? replayGuard(incoming) : null,
+            // undici leaves the client's stream untouched when the connection fails, so a refused
+            // connection can be retried on another upstream with the same, still unread, body.
+            body: req.hasBody ? incoming : null,
             headersTimeout: req.timeouts.firstByte,
             bodyTimeout: req.timeouts.idle,
           },
@@ -120,27 +127,14 @@ export const nodeTransport: Transport = {
   },
 }
 
+function pairs(flat: string[]): [string, string][] {
+  const out: [string, string][] = []
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!])
+  return out
+}
+
 function toStrings(raw: Buffer[]): string[] {
   const out = new Array<string>(raw.length)
   for (let i = 0; i < raw.length; i++) out[i] = raw[i]!.toString('latin1')
   return out
-}
-
-/**
- * undici destroys a request body stream when the connection fails; the client's stream must
- * survive that so a refused connection can be retried on another upstream. This wrapper only
- * starts reading the client's body once undici pulls it (after connecting).
- */
-function replayGuard(incoming: IncomingMessage): Readable {
-  const iterator = incoming[Symbol.asyncIterator]()
-  return new Readable({
-    async read() {
-      try {
-        const { value, done } = await iterator.next()
-        this.push(done ? null : value)
-      } catch (err) {
-        this.destroy(err as Error)
-      }
-    },
-  })
 }

@@ -1,0 +1,84 @@
+# shellcheck shell=bash
+# One measurement = one wrk run against one target at one connection count, with the proxy's
+# CPU and RSS and the upstreams' accepted-connection counter sampled around it.
+# Sourced by run.sh; appends one line per run to $RAW.
+
+RAW_HEADER="target,conns,round,rps,p50_ms,p99_ms,requests,sock_errors,non2xx,proxy_cpu_pct,rss_mb,bg_cpu_pct,retries,upstream_new_conns"
+
+target_url() { echo "http://127.0.0.1:${T_PORT[$1]}${T_PATH[$1]}"; }
+
+# The process group whose CPU/RSS we report: the proxy, or for `direct` the upstream it hits.
+target_group() { if [[ $1 == direct ]]; then echo "${PGID[up$UP1]}"; else echo "${PGID[$1]}"; fi; }
+
+# load <seconds> <conns> <url> [wrk args...]: wrk on the load CPU, bounded by `timeout` in case
+# a target hangs (wrk's own -d stops sending, but a stuck socket must not stall the run).
+load() {
+  local secs=$1 conns=$2 url=$3; shift 3
+  pin "$LOAD_CPU" timeout -k 5 $((secs + 20)) wrk -t"$THREADS" -c"$conns" -d"${secs}s" --timeout 5s "$@" "$url"
+}
+
+# parse_wrk <file> -> rps,p50_ms,p99_ms,requests,sock_errors,non2xx
+parse_wrk() {
+  awk 'function ms(v){ if(v~/us$/){sub(/us$/,"",v);return v/1000} if(v~/ms$/){sub(/ms$/,"",v);return v+0}
+                       if(v~/m$/){sub(/m$/,"",v);return v*60000} if(v~/s$/){sub(/s$/,"",v);return v*1000} return v+0 }
+       /^ +50%/{p50=ms($2)} /^ +99%/{p99=ms($2)} /Requests\/sec:/{rps=$2} / requests in /{req=$1}
+       /Socket errors:/{gsub(",",""); se=$4+$6+$8+$10} /Non-2xx or 3xx responses:/{nx=$5}
+       END{printf "%.0f,%.3f,%.3f,%d,%d,%d\n", rps, p50, p99, req, se, nx}' "$1"
+}
+
+# rss_sampler <pgid> <file>: max-able series of the group's RSS (kB), 1 Hz, skipping the first
+# second (start-up of the run); bounded so it can never outlive the run by much.
+rss_sampler() {
+  local g=$1 out=$2 i
+  sleep 1
+  for (( i = 0; i < DURATION + 5; i++ )); do group_rss_kb "$g" >>"$out"; sleep 1; done
+}
+
+measure() { # measure <target> <round> <conns>
+  local t=$1 r=$2 c=$3 g f samp try=0
+  g=$(target_group "$t")
+  f="$OUT/wrk/$t-c$c-r$r.txt"; samp="$RUN/rss-$t-c$c-r$r"
+  while :; do
+    wait_quiet
+    local acc0 acc1 t0 t1 own0 own1 box0 box1 sp wrk_cpu res pcpu bg rss_kb newconn
+    acc0=$(upstream_accepts)
+    t0=$(group_ticks "$g"); own0=$(own_ticks); box0=$(box_busy_ticks)
+    : >"$samp"; rss_sampler "$g" "$samp" & sp=$!
+    local TIMEFORMAT='%U %S'
+    { time load "$DURATION" "$c" "$(target_url "$t")" --latency >"$f" 2>&1; } 2>"$f.cputime"
+    kill "$sp" 2>/dev/null; wait "$sp" 2>/dev/null
+    t1=$(group_ticks "$g"); own1=$(own_ticks); box1=$(box_busy_ticks)
+    # minus our own 2 probe connections (one per upstream) made by this second read
+    acc1=$(upstream_accepts); newconn=$(( acc1 - acc0 - 2 ))
+
+    res=$(parse_wrk "$f")
+    rss_kb=$(sort -n "$samp" | tail -1)
+    wrk_cpu=$(awk '{print $1+$2}' "$f.cputime")
+    pcpu=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK_TCK" -v d="$DURATION" 'BEGIN{printf "%.0f", (b-a)/hz/d*100}')
+    # foreign CPU = everything the box did minus our servers and wrk (other people's work)
+    bg=$(awk -v A="$((box1 - box0))" -v O="$((own1 - own0))" -v W="$wrk_cpu" -v hz="$CLK_TCK" -v d="$DURATION" \
+          'BEGIN{v=((A-O)/hz - W)/d*100; printf "%.0f", (v<0)?0:v}')
+    log "$(printf '%-26s c=%-3s r%s  rps,p50,p99,req,sockerr,non2xx=%s cpu=%s%% rss=%sMB bg=%s%% upconn=%s' \
+          "$t" "$c" "$r" "$res" "$pcpu" "$(( ${rss_kb:-0} / 1024 ))" "$bg" "$newconn")"
+    if (( bg > BG_MAX && try < MAX_RETRY )); then
+      try=$((try + 1)); log "  other processes used ${bg}% CPU during the run (> BG_MAX=${BG_MAX}%): retry $try/$MAX_RETRY"
+      sleep 3; continue
+    fi
+    echo "$t,$c,$r,$res,$pcpu,$(( ${rss_kb:-0} / 1024 )),$bg,$try,$newconn" >>"$RAW"
+    return 0
+  done
+}
+
+# sanity <target>: the body is `hello` and requests alternate between the upstreams (X-Upstream),
+# so a misconfigured target cannot silently produce a nice-looking number.
+sanity() {
+  local t=$1 url body seq="" i
+  url=$(target_url "$t")
+  body=$(curl -s -m 2 "$url")
+  [[ "$body" == hello ]] || log "WARN $t: body is '$body', expected 'hello'"
+  for i in 1 2 3 4 5 6; do
+    seq+="$(curl -s -m 2 -D - -o /dev/null "$url" | awk -F': ' 'tolower($1)=="x-upstream"{gsub(/\r/,"",$2); printf "%s", $2}') "
+  done
+  log "sanity $t: upstream sequence = $seq"
+  echo "$t,$seq" >>"$OUT/sanity.csv"
+}
