@@ -7,7 +7,7 @@ const PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/
 export function parseDuration(value: string | number): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined
   const m = PATTERN.exec(value.trim())
-  return m ? Number(m[1]) * UNITS[m[2]!]! : undefined
+  return m ? Math.round(Number(m[1]) * UNITS[m[2]!]!) : undefined
 }
 
 const MESSAGE = 'expected a duration like "2s" (ms, s, m, h) or a number of milliseconds'

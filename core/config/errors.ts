@@ -19,6 +19,11 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readon
       lines.push(...formatIssues(best, [...prefix, ...issue.path]))
       continue
     }
+    // A typo'd field: name it at its own path, with the nearest known field when there is one.
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) lines.push(`${formatPath([...prefix, ...issue.path, key])}: unknown field${suggest(key, knownKeys(issue))}`)
+      continue
+    }
     // A bad record key: name the key and say what a key must be.
     if (issue.code === 'invalid_key' && issue.issues.length) {
       lines.push(...formatIssues(issue.issues, [...prefix, ...issue.path]).map((l) => l.replace(/: /, ' (key): ')))
@@ -27,6 +32,34 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readon
     lines.push(`${formatPath([...prefix, ...issue.path])}: ${issue.message}`)
   }
   return [...new Set(lines)]
+}
+
+/** zod does not list the allowed keys; the caller's schema can pass them through `input`'s shape. */
+function knownKeys(issue: z.core.$ZodIssueUnrecognizedKeys): string[] {
+  const input = issue.input
+  return input && typeof input === 'object' ? Object.keys(input).filter((k) => !issue.keys.includes(k)) : []
+}
+
+function suggest(key: string, known: readonly string[]): string {
+  const near = [...known, ...COMMON_FIELDS].find((k) => k !== key && distance(k.toLowerCase(), key.toLowerCase()) <= 2)
+  return near ? ` (did you mean "${near}"?)` : ''
+}
+
+/** Field names of the config schema, for suggestions on typos. */
+const COMMON_FIELDS = ['listen', 'pools', 'routes', 'discovery', 'trustedProxies', 'healthPath', 'shutdown', 'upstreams', 'balancer', 'retries', 'timeouts', 'connect', 'firstByte', 'idle', 'host', 'path', 'methods', 'headers', 'pool', 'stripPrefix', 'rewrite', 'hostHeader', 'requestHeaders', 'responseHeaders', 'use', 'port', 'weight', 'labels', 'grace']
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
+      prev = cur
+    }
+  }
+  return row[b.length]!
 }
 
 const depth = (issues: readonly z.core.$ZodIssue[]) => Math.max(0, ...issues.map((i) => i.path.length))

@@ -41,7 +41,7 @@ export const poolSchema = z
       .transform((d) => (d === undefined ? [] : Array.isArray(d) ? d : [d]))
       .describe('Where the pool\'s upstreams come from; several sources are merged.'),
     balancer: balancerPlugin.default(() => roundRobin()).describe('How an upstream is chosen. Default roundRobin().'),
-    retries: z.number().int().min(0).max(10).default(2).describe('Further tries on another upstream after a connection failure. Default 2.'),
+    retries: z.number().int({ error: 'expected a whole number from 0 to 10' }).min(0).max(10).default(2).describe('Further tries on another upstream after a connection failure. Default 2.'),
     timeouts: timeoutsSchema,
   })
   .prefault({})
@@ -54,6 +54,16 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   trustedProxies: z.array(cidr).default([]).describe('Peers whose X-Forwarded-* headers are believed. Default none.'),
+  discovery: pluginList(discoveryPlugin)
+    .default([])
+    .describe('Sources that may add pools and routes of their own (Docker labels, etcd keys, a routes file).'),
+  healthPath: z
+    .union([z.string().regex(/^\/\S*$/, { error: 'expected a path starting with "/"' }), z.literal(false)])
+    .default('/__gatehouse/health')
+    .describe('Answered 200 by the gateway itself (container HEALTHCHECK, load balancers); false turns it off.'),
+  shutdown: z
+    .strictObject({ grace: duration().default(10_000).describe('How long in-flight requests may finish after SIGTERM. Default 10s.') })
+    .prefault({}),
   pools: z.record(z.string().regex(POOL_NAME, { error: 'expected a pool name of letters, digits, "_", "." or "-"' }), poolSchema).default({}),
   routes: z.array(routeSchema).default([]),
 })

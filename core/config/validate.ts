@@ -17,7 +17,9 @@ export function validateConfig(input: unknown, source = 'config'): GatewayConfig
 
 function crossFieldProblems(input: unknown): string[] {
   const problems: string[] = []
-  const config = (isObject(input) ? input : {}) as { pools?: unknown; routes?: unknown }
+  const config = (isObject(input) ? input : {}) as { pools?: unknown; routes?: unknown; discovery?: unknown }
+  // With top-level discovery, pools may appear at run time: a route may name one not defined here.
+  const poolsMayBeDiscovered = Array.isArray(config.discovery) && config.discovery.some(Boolean)
   const pools = isObject(config.pools) ? config.pools : {}
   const names = Object.keys(pools)
   for (const [name, pool] of Object.entries(pools)) {
@@ -27,7 +29,7 @@ function crossFieldProblems(input: unknown): string[] {
   }
   if (Array.isArray(config.routes)) {
     config.routes.forEach((route, i) => {
-      if (isObject(route) && typeof route.pool === 'string' && route.pool && !names.includes(route.pool)) {
+      if (!poolsMayBeDiscovered && isObject(route) && typeof route.pool === 'string' && route.pool && !names.includes(route.pool)) {
         problems.push(`routes[${i}].pool: no pool named "${route.pool}" (defined: ${names.length ? names.join(', ') : 'none'})`)
       }
     })

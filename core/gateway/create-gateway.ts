@@ -5,14 +5,15 @@
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { GatewayConfig } from '../config/schema.ts'
-import type { DiscoveryPlugin, GatewayEnv, Logger } from '../types.ts'
+import type { DiscoverySnapshot, GatewayEnv, Logger } from '../types.ts'
 import type { RunningServer, Runtime } from '../runtime/types.ts'
 import { PoolRegistry } from '../pools/registry.ts'
 import { trustChecker } from '../proxy/client-address.ts'
 import { plain } from '../proxy/failure.ts'
-import { staticUpstreams } from '../../plugins/static/index.ts'
 import { compileRoutes } from './compile-routes.ts'
+import { DiscoveredRoutes } from './discovered-routes.ts'
 import { createRequestHandler } from './handle-request.ts'
+import { startDiscovery } from './start-discovery.ts'
 
 export interface GatewayOptions {
   runtime: Runtime
@@ -26,14 +27,18 @@ export interface Gateway {
   readonly registry: PoolRegistry
   /** Starts discovery, then listens. */
   start(): Promise<RunningServer>
-  /** Stops accepting, lets in-flight requests finish within `graceMs`, stops discovery. */
+  /** Stops accepting, lets in-flight requests finish within `graceMs` (default: config shutdown.grace), stops discovery. */
   stop(graceMs?: number): Promise<void>
 }
 
 export function createGateway(config: GatewayConfig, { runtime, log, discoveryWaitMs = 5_000 }: GatewayOptions): Gateway {
   const registry = new PoolRegistry(config.pools, log, (up) => runtime.transport.release(up))
-  const table = compileRoutes(config.routes, registry)
+  const discoveredRoutes = new DiscoveredRoutes(config.routes, log)
+  // Swapped whole when discovered routes change; a request reads whichever table is current.
+  let table = compileRoutes(config.routes, registry)
+
   const app = new Hono<GatewayEnv>()
+  if (config.healthPath) app.get(config.healthPath, (c) => c.text('ok\n'))
   app.all('*', createRequestHandler({ runtime, registry, routes: () => table, trusted: trustChecker(config.trustedProxies) }))
   app.onError((err) => {
     // Duck-typed: middleware from a config bundle may carry its own copy of Hono.
@@ -42,41 +47,28 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
     return plain(500, 'gatehouse: internal error\n')
   })
 
+  const onSnapshot = (source: string, snapshot: DiscoverySnapshot) => {
+    if (registry.apply(source, snapshot).length) return // rejected whole: the last good one stays
+    if (snapshot.routes !== undefined && discoveredRoutes.apply(source, snapshot.routes)) {
+      const routes = discoveredRoutes.effective()
+      table = compileRoutes(routes, registry)
+      log.info(`routes: ${routes.length} active after a change from ${source}`)
+    }
+  }
+
   const discovery = new AbortController()
   let server: RunningServer | undefined
-
-  async function startDiscovery(): Promise<void> {
-    const starts: Promise<void>[] = []
-    for (const [name, pool] of Object.entries(config.pools)) {
-      const sources: DiscoveryPlugin[] = [...(pool.upstreams ? [staticUpstreams(pool.upstreams)] : []), ...pool.discovery]
-      sources.forEach((plugin, i) => {
-        const id = `${plugin.name}@pools.${name}${sources.length > 1 ? `[${i}]` : ''}`
-        starts.push(startSource(plugin, id, name))
-      })
-    }
-    await Promise.all(starts)
-  }
-
-  async function startSource(plugin: DiscoveryPlugin, id: string, pool?: string): Promise<void> {
-    const started = Promise.resolve()
-      .then(() => plugin.start({ emit: (s) => void registry.apply(id, s), signal: discovery.signal, pool, log, serve: runtime.serve }))
-      .catch((err) => log.error(`discovery ${id} failed to start`, { error: String(err?.message ?? err) }))
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const waited = new Promise<void>((r) => (timer = setTimeout(() => (log.warn(`discovery ${id}: no snapshot yet, serving without it`), r()), discoveryWaitMs)))
-    await Promise.race([started, waited])
-    clearTimeout(timer)
-  }
 
   return {
     app,
     registry,
     async start() {
-      await startDiscovery()
+      await startDiscovery(config, { log, signal: discovery.signal, serve: runtime.serve, onSnapshot, waitMs: discoveryWaitMs })
       server = await runtime.serve(app.fetch, { port: config.listen.port, hostname: config.listen.host })
       log.info(`gatehouse listening on http://${config.listen.host}:${server.port} (${runtime.name})`)
       return server
     },
-    async stop(graceMs = 10_000) {
+    async stop(graceMs = config.shutdown.grace) {
       discovery.abort()
       await server?.close(graceMs)
       for (const pool of registry.all()) for (const up of pool.upstreams) runtime.transport.release(up)

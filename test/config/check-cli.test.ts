@@ -67,11 +67,11 @@ const cases: Case[] = [
   { name: 'bad duration', source: (p) => cfg(p, pool(`timeouts: { connect: 'fast' }`)),
     expect: [new RegExp(`^pools\\.web\\.timeouts\\.connect: ${DURATION.source}`)] },
   { name: 'negative retries', source: (p) => cfg(p, pool('retries: -1')), expect: [/^pools\.web\.retries: .*(>=\s*0|small)/i] },
-  { name: 'float retries', source: (p) => cfg(p, pool('retries: 1.5')), expect: [/^pools\.web\.retries: .*\bint/i] },
+  { name: 'float retries', source: (p) => cfg(p, pool('retries: 1.5')), expect: [/^pools\.web\.retries: expected a whole number from 0 to 10$/] },
   { name: 'unknown top-level key (typo rotues)', source: (p) => cfg(p, `pools: { web: { ${UP} } }, rotues: [{ pool: 'web' }],`),
-    expect: [/^(\(root\)|rotues): .*(unrecognized|unknown) key.*"rotues"/i] },
+    expect: [/^rotues: unknown field \(did you mean "routes"\?\)$/] },
   { name: 'unknown pool key', source: (p) => cfg(p, pool('balancr: null')),
-    expect: [/^pools\.web(\.balancr)?: .*(unrecognized|unknown) key.*"balancr"/i] },
+    expect: [/^pools\.web\.balancr: unknown field \(did you mean "balancer"\?\)$/] },
   { name: 'route naming an undefined pool', source: (p) => cfg(p, `pools: { web: { ${UP} } }, routes: [{ pool: 'api' }],`),
     expect: [/^routes\[0\]\.pool: no pool named "api" \(defined: web\)/] },
   { name: 'path without leading slash', source: (p) => cfg(p, route(`path: 'api/*'`)), expect: [new RegExp(`^routes\\[0\\]\\.path: ${PATH_RULE.source}`)] },
@@ -134,7 +134,7 @@ test('check: a config with several mistakes prints every one, one line each', as
     `})`,
   ].join('\n')
   const expect = [/^listen\.port: /, /^pools\.web\.retries: /, new RegExp(`^pools\\.web\\.timeouts\\.idle: ${DURATION.source}`),
-    new RegExp(`^routes\\[0\\]\\.path: ${PATH_RULE.source}`), /"rotues"/]
+    new RegExp(`^routes\\[0\\]\\.path: ${PATH_RULE.source}`), /^rotues: unknown field/]
   const port = await freePort()
   const file = writeConfig('several-mistakes', source(port))
   const res = await gatehouse(['check', '--config', file])

@@ -40,6 +40,6 @@ export async function spawnGatewayCli(source: (port: number) => string, name = '
   const file = join(dir, `${name}-${port}.config.ts`)
   writeFileSync(file, source(port))
   const proc = spawnLogged(process.execPath, [join(ROOT, 'bin/gatehouse.js'), 'start', '--config', file], { cwd: ROOT, name: 'gatehouse' })
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/__probe`).catch(() => undefined)) !== undefined, { timeoutMs: 15_000 })
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/__gatehouse/health`).catch(() => undefined)) !== undefined, { timeoutMs: 15_000 })
   return { url: `http://127.0.0.1:${port}`, port, proc }
 }

@@ -24,8 +24,11 @@ export async function nodeServe(
     close(graceMs = 10_000) {
       return new Promise<void>((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), graceMs)
+        // A keep-alive connection turns idle once its last response is sent: close it then.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50)
         server.close(() => {
           clearTimeout(force)
+          clearInterval(sweep)
           resolve()
         })
         server.closeIdleConnections()

@@ -1,0 +1,60 @@
+/**
+ * Routes that arrive with discovery snapshots (Docker labels, etcd keys, a routes file), so a
+ * serverless-style deploy needs no edit of gateway.config.ts. Each passes the same zod schema as
+ * config routes; a bad one is skipped with a logged reason and never breaks the others. On a
+ * conflict (same hosts, path and methods) the config route wins, and the log says so.
+ */
+import { routeSchema, type RouteConfig } from '../config/route-schema.ts'
+import { formatIssues } from '../config/errors.ts'
+import type { Logger } from '../types.ts'
+
+export class DiscoveredRoutes {
+  private readonly bySource = new Map<string, { fingerprint: string; routes: RouteConfig[] }>()
+
+  constructor(
+    private readonly configRoutes: readonly RouteConfig[],
+    private readonly log: Logger,
+  ) {}
+
+  /** Takes a source's routes; returns true when the effective route list changed. */
+  apply(source: string, input: readonly unknown[] | undefined): boolean {
+    const list = input ?? []
+    const fingerprint = JSON.stringify(list)
+    if (this.bySource.get(source)?.fingerprint === fingerprint) return false
+    const routes: RouteConfig[] = []
+    list.forEach((raw, i) => {
+      const parsed = routeSchema.safeParse(raw)
+      if (parsed.success) routes.push(parsed.data)
+      else this.log.warn(`discovery ${source}: route ${i} skipped`, { problems: formatIssues(parsed.error.issues, ['routes', i]) })
+    })
+    this.bySource.set(source, { fingerprint, routes })
+    return true
+  }
+
+  forget(source: string): boolean {
+    return this.bySource.delete(source)
+  }
+
+  /** Config routes first, then discovered ones that do not collide with them. */
+  effective(): RouteConfig[] {
+    const taken = new Map(this.configRoutes.map((r) => [routeKey(r), r]))
+    const out = [...this.configRoutes]
+    for (const [source, { routes }] of this.bySource) {
+      for (const r of routes) {
+        const key = routeKey(r)
+        if (taken.has(key)) {
+          this.log.warn(`discovery ${source}: route ${key} ignored, the config (or an earlier source) defines it`)
+          continue
+        }
+        taken.set(key, r)
+        out.push(r)
+      }
+    }
+    return out
+  }
+}
+
+function routeKey(r: RouteConfig): string {
+  const hosts = r.host === undefined ? '*' : [r.host].flat().map((h) => h.toLowerCase()).sort().join(',')
+  return `${hosts}${r.path}${r.methods ? ` [${[...r.methods].sort().join(',')}]` : ''}`
+}
