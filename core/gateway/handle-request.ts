@@ -62,6 +62,7 @@ export function createRequestHandler({ runtime, registry, routes, trusted }: Han
           hostHeader: route.hostHeader === 'preserve' ? addressed : route.hostHeader,
         },
         route.requestRules,
+        inbound.websocket,
       )
       const rules = route.responseRules
       return proxy(

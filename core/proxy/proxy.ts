@@ -35,7 +35,7 @@ export async function proxy(c: Context, call: ProxyCall, transport: Transport, r
     tried.push(up)
     if (call.upstreamHost) call.headers[1] = up.url.host
     up.inflight++
-    const result = await transport.send(c, up, {
+    const out = {
       method: inbound.method,
       path: call.path,
       headers: call.headers,
@@ -43,7 +43,8 @@ export async function proxy(c: Context, call: ProxyCall, transport: Transport, r
       timeouts: pool.settings.timeouts,
       onResponseHead: call.onResponseHead,
       onDone: () => registry.done(up),
-    })
+    }
+    const result = await (inbound.websocket ? transport.upgrade(c, up, out) : transport.send(c, up, out))
     if (result.ok) return result.response
     failure = result.failure
     if (!isRetryable(failure, inbound.method, inbound.hasBody)) break

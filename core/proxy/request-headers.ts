@@ -28,7 +28,10 @@ export interface HeaderRules {
   remove: ReadonlySet<string>
 }
 
-export function buildRequestHeaders(raw: readonly string[], f: ForwardingFacts, rules?: HeaderRules): string[] {
+/** The two hop-by-hop headers a WebSocket upgrade must carry to the next hop. */
+export const WEBSOCKET_UPGRADE = ['connection', 'Upgrade', 'upgrade', 'websocket'] as const
+
+export function buildRequestHeaders(raw: readonly string[], f: ForwardingFacts, rules?: HeaderRules, websocket = false): string[] {
   const named = connectionTokens(raw)
   const out: string[] = ['host', f.hostHeader]
   let xff: string | undefined
@@ -56,6 +59,7 @@ export function buildRequestHeaders(raw: readonly string[], f: ForwardingFacts, 
     'x-real-ip', f.clientIp,
   )
   if (rules) for (const [k, v] of Object.entries(rules.set)) out.push(k, v)
+  if (websocket) out.push(...WEBSOCKET_UPGRADE)
   return out
 }
 

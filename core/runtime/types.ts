@@ -19,6 +19,8 @@ export interface Inbound {
   readonly secure: boolean
   /** Whether the request carries a body (Content-Length > 0 or Transfer-Encoding). */
   readonly hasBody: boolean
+  /** True for a WebSocket upgrade request (`Upgrade: websocket`) the runtime can hand over. */
+  readonly websocket: boolean
 }
 
 export type FailureKind = 'refused' | 'connect-timeout' | 'reset' | 'first-byte-timeout' | 'idle-timeout' | 'error'
@@ -52,6 +54,11 @@ export interface Transport {
    * retry; a failure after it is handled by the transport (the client connection is cut).
    */
   send(c: Context, upstream: UpstreamRuntime, req: OutboundRequest): Promise<SendResult>
+  /**
+   * Opens a WebSocket to the upstream and joins it to the client's (after the upstream accepted
+   * the upgrade). Same failure contract as `send`; `onDone` fires when the socket pair closes.
+   */
+  upgrade(c: Context, upstream: UpstreamRuntime, req: OutboundRequest): Promise<SendResult>
   /** Closes the connections of an upstream that left its pool. */
   release(upstream: UpstreamRuntime): void
 }

@@ -53,3 +53,33 @@ export default defineConfig({ listen: { host: '127.0.0.1', port: ${port} }, shut
     await hang.close()
   }
 })
+
+test('an open WebSocket keeps working after SIGTERM and the gateway exits once it closes', async () => {
+  const { WebSocket, WebSocketServer } = await import('ws')
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  await new Promise((r) => wss.once('listening', r))
+  wss.on('connection', (ws) => ws.on('message', (d) => ws.send(d)))
+  const gw = await spawnGatewayCli(
+    (port) => `import { defineConfig } from 'gatehouse'
+export default defineConfig({ listen: { host: '127.0.0.1', port: ${port} }, shutdown: { grace: '10s' }, pools: { ws: { upstreams: ['http://127.0.0.1:${(wss.address() as { port: number }).port}'] } }, routes: [{ pool: 'ws' }] })
+`,
+    'shutdown-ws',
+  )
+  try {
+    const ws = new WebSocket(gw.url.replace('http', 'ws') + '/')
+    await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)))
+    const echo = (text: string) => new Promise<string>((r) => (ws.once('message', (d) => r(String(d))), ws.send(text)))
+    process.kill(gw.proc.pid, 'SIGTERM')
+    await new Promise((r) => setTimeout(r, 500))
+    assert.equal(await echo('after SIGTERM'), 'after SIGTERM')
+    assert.equal(gw.proc.running(), true, 'exited while a WebSocket was open')
+    const t0 = Date.now()
+    ws.close(1000)
+    const exit = await gw.proc.exited
+    assert.equal(exit.code, 0)
+    assert.ok(Date.now() - t0 < 3000, 'did not exit promptly after the last WebSocket closed')
+  } finally {
+    await gw.proc.stop()
+    await new Promise((r) => wss.close(() => r(undefined)))
+  }
+})

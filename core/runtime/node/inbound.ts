@@ -18,5 +18,7 @@ export function nodeInbound(c: Context): Inbound {
     remoteAddress: remote.startsWith('::ffff:') ? remote.slice(7) : remote,
     secure: Boolean((inc.socket as { encrypted?: boolean }).encrypted),
     hasBody: h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0'),
+    // Only requests that arrived through the server's 'upgrade' event carry the socket to hand over.
+    websocket: (c.env as { upgrade?: unknown }).upgrade !== undefined,
   }
 }

@@ -10,6 +10,7 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import type { Context } from 'hono'
 import type { UpstreamRuntime } from '../../pools/upstream-state.ts'
 import { filterResponseHeaders } from '../../proxy/hop-by-hop.ts'
+import { upgradeToUpstream } from './websocket.ts'
 import type { FailureKind, OutboundRequest, SendResult, Transport, UpstreamFailure } from '../types.ts'
 
 const KIND_BY_CODE: Record<string, FailureKind> = {
@@ -119,6 +120,8 @@ export const nodeTransport: Transport = {
       }
     })
   },
+
+  upgrade: upgradeToUpstream,
 
   release(up: UpstreamRuntime): void {
     const pool = up.client as Pool | undefined
