@@ -65,6 +65,51 @@ export interface DiscoveryPlugin {
   start(ctx: DiscoveryContext): Promise<void> | void
 }
 
+/** An upstream as health plugins see it: they write its verdicts, balancers read `available`. */
+export interface UpstreamHealth extends UpstreamState {
+  /** Active-check verdict. */
+  setHealthy(healthy: boolean): void
+  /** Passive ejection: unavailable until this time (ms since epoch); 0 lifts it. */
+  eject(until: number): void
+  readonly healthy: boolean
+  readonly ejectedUntil: number
+}
+
+/** The pool as health plugins see it. */
+export interface PoolHealthView {
+  readonly name: string
+  /** The current snapshot (draining upstreams excluded). */
+  upstreams(): readonly UpstreamHealth[]
+  /** Called after every snapshot change. */
+  onChange(listener: () => void): void
+}
+
+/** One health probe over HTTP; the runtime's client, so a Host header can be set (fetch forbids it). */
+export type HealthCheckRequest = (
+  url: URL,
+  opts: { method: string; headers: Record<string, string>; timeoutMs: number; maxBodyBytes: number },
+) => Promise<{ status: number; body: string }>
+
+/** Active checks: probes the pool's upstreams off the request path until the signal aborts. */
+export interface HealthPlugin {
+  readonly name: string
+  start(ctx: { pool: PoolHealthView; signal: AbortSignal; log: Logger; check: HealthCheckRequest }): void
+}
+
+/** How one proxied exchange ended, for passive health. */
+export interface ExchangeOutcome {
+  /** Response status, when the upstream answered. */
+  status?: number
+  /** Why the upstream could not answer (refused, reset, timeouts). */
+  failure?: 'refused' | 'connect-timeout' | 'reset' | 'first-byte-timeout' | 'idle-timeout' | 'error'
+}
+
+/** Passive health: watches real traffic and ejects upstreams that fail it. */
+export interface OutlierPlugin {
+  readonly name: string
+  observe(upstream: UpstreamHealth, outcome: ExchangeOutcome, pool: PoolHealthView): void
+}
+
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void
   warn(msg: string, fields?: Record<string, unknown>): void

@@ -1,6 +1,6 @@
 /** Zod guards for plugin instances in a config: they are built by factories, so only their shape is checked. */
 import { z } from 'zod'
-import type { Balancer, DiscoveryPlugin, GatewayMiddleware } from '../types.ts'
+import type { Balancer, DiscoveryPlugin, GatewayMiddleware, HealthPlugin, OutlierPlugin } from '../types.ts'
 
 export const balancerPlugin = z.custom<Balancer>(
   (v) => typeof v === 'object' && v !== null && typeof (v as Balancer).pick === 'function',
@@ -21,3 +21,13 @@ export const pluginList = <P>(item: z.ZodType<P, P>) =>
   z
     .array(z.union([item, z.literal(false), z.null(), z.undefined()]))
     .transform((list) => list.filter((x): x is Exclude<typeof x, false | null | undefined> => Boolean(x)) as P[])
+
+export const healthPlugin = z.custom<HealthPlugin>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as HealthPlugin).start === 'function' && !('pick' in v),
+  { error: 'expected an active health check, e.g. activeHealth({ path: "/" }) from "gatehouse/plugins/active-health"' },
+)
+
+export const outlierPlugin = z.custom<OutlierPlugin>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as OutlierPlugin).observe === 'function',
+  { error: 'expected passive health, e.g. outlierDetection() from "gatehouse/plugins/outlier-detection"' },
+)

@@ -6,7 +6,7 @@ import { z } from 'zod'
 import ipaddr from 'ipaddr.js'
 import { roundRobin } from '../../plugins/round-robin/index.ts'
 import { duration } from './duration.ts'
-import { balancerPlugin, discoveryPlugin, pluginList } from './plugin-guards.ts'
+import { balancerPlugin, discoveryPlugin, healthPlugin, outlierPlugin, pluginList } from './plugin-guards.ts'
 import { routeSchema } from './route-schema.ts'
 import { upstreamListSchema } from '../pools/upstream-input.ts'
 
@@ -42,6 +42,12 @@ export const poolSchema = z
       .describe('Where the pool\'s upstreams come from; several sources are merged.'),
     balancer: balancerPlugin.default(() => roundRobin()).describe('How an upstream is chosen. Default roundRobin().'),
     retries: z.number().int({ error: 'expected a whole number from 0 to 10' }).min(0).max(10).default(2).describe('Further tries on another upstream after a connection failure. Default 2.'),
+    retryOn: z
+      .array(z.number().int().min(500).max(599))
+      .default([])
+      .describe('Also retry idempotent requests on another upstream when it answers one of these statuses (e.g. [502, 503]). Default none.'),
+    health: healthPlugin.optional().describe('Active checks, e.g. activeHealth({ path: "/", interval: "2s" }). Default none.'),
+    outlier: outlierPlugin.optional().describe('Passive health on real traffic, e.g. outlierDetection(). Default none.'),
     timeouts: timeoutsSchema,
   })
   .prefault({})

@@ -64,6 +64,9 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
     registry,
     async start() {
       await startDiscovery(config, { log, signal: discovery.signal, serve: runtime.serve, onSnapshot, waitMs: discoveryWaitMs })
+      for (const [name, pool] of Object.entries(config.pools)) {
+        pool.health?.start({ pool: registry.ensure(name).healthView, signal: discovery.signal, log, check: runtime.healthCheck })
+      }
       server = await runtime.serve(app.fetch, { port: config.listen.port, hostname: config.listen.host })
       log.info(`gatehouse listening on http://${config.listen.host}:${server.port} (${runtime.name})`)
       return server

@@ -3,7 +3,7 @@
  * balancers pick from. That list is recomputed only when a snapshot or a health verdict changes,
  * never on the request path.
  */
-import type { BalanceContext, Upstream } from '../types.ts'
+import type { BalanceContext, PoolHealthView, Upstream } from '../types.ts'
 import type { PoolConfig } from '../config/schema.ts'
 import { UpstreamRuntime } from './upstream-state.ts'
 
@@ -18,11 +18,20 @@ export class Pool {
   private availableCache: UpstreamRuntime[] | undefined
   /** The current snapshot, in source order. */
   upstreams: readonly UpstreamRuntime[] = []
+  private readonly listeners: (() => void)[] = []
+
+  /** What health plugins see of this pool. */
+  readonly healthView: PoolHealthView
+  /** `retryOn` as a set, for the request path. */
+  readonly retryOn: ReadonlySet<number>
 
   constructor(
     readonly name: string,
     readonly settings: PoolConfig,
-  ) {}
+  ) {
+    this.retryOn = new Set(settings.retryOn)
+    this.healthView = { name, upstreams: () => this.upstreams, onChange: (listener) => void this.listeners.push(listener) }
+  }
 
   /** Upstreams a balancer may choose: available ones, cached until something changes. */
   available(): readonly UpstreamRuntime[] {
@@ -65,6 +74,7 @@ export class Pool {
     this.byId = byId
     this.upstreams = [...byId.values()]
     this.invalidate()
+    for (const listener of this.listeners) listener()
     return changes
   }
 }

@@ -3,15 +3,15 @@
  * read by balancers. Kept across discovery snapshots by upstream id, so a container that is
  * re-listed keeps its in-flight count and health history.
  */
-import type { Upstream, UpstreamState } from '../types.ts'
+import type { Upstream, UpstreamHealth } from '../types.ts'
 
-export class UpstreamRuntime implements UpstreamState {
+export class UpstreamRuntime implements UpstreamHealth {
   id: string
   url: URL
   weight: number
   labels: Readonly<Record<string, string>>
   inflight = 0
-  /** Health verdict from active checks; undefined while no checker has spoken. */
+  /** Health verdict from active checks (true until a checker says otherwise). */
   healthy = true
   /** Passive ejection: unavailable until this time (ms since epoch). */
   ejectedUntil = 0
@@ -46,6 +46,19 @@ export class UpstreamRuntime implements UpstreamState {
     if (healthy === this.healthy) return
     this.healthy = healthy
     this.onChange()
+  }
+
+  private ejectionTimer: ReturnType<typeof setTimeout> | undefined
+
+  eject(until: number): void {
+    this.ejectedUntil = until
+    clearTimeout(this.ejectionTimer)
+    this.onChange()
+    // The candidate list is cached: recompute it when the ejection ends, not on every request.
+    if (until > Date.now()) {
+      this.ejectionTimer = setTimeout(() => this.onChange(), until - Date.now() + 1)
+      ;(this.ejectionTimer as { unref?: () => void }).unref?.() // never keeps a stopping process alive
+    }
   }
 }
 

@@ -6,6 +6,7 @@ import type { FailureKind, UpstreamFailure } from '../runtime/types.ts'
 
 const STATUS: Record<FailureKind, 502 | 504> = {
   refused: 502,
+  status: 502,
   reset: 502,
   error: 502,
   'connect-timeout': 504,
@@ -15,6 +16,7 @@ const STATUS: Record<FailureKind, 502 | 504> = {
 
 const WHAT: Record<FailureKind, string> = {
   refused: 'connection refused',
+  status: 'every upstream tried answered with a status listed in retryOn',
   reset: 'connection reset before a response',
   error: 'upstream error',
   'connect-timeout': 'connect timeout',
@@ -44,6 +46,11 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
  */
 export function isRetryable(failure: UpstreamFailure, method: string, hasBody: boolean): boolean {
   if (failure.kind === 'refused' || failure.kind === 'connect-timeout') return true
-  if (failure.kind === 'reset' || failure.kind === 'first-byte-timeout') return IDEMPOTENT.has(method) && !hasBody
+  if (failure.kind === 'reset' || failure.kind === 'first-byte-timeout' || failure.kind === 'status') return canReplay(method, hasBody)
   return false
+}
+
+/** A request that may be sent again after it may have reached an upstream. */
+export function canReplay(method: string, hasBody: boolean): boolean {
+  return IDEMPOTENT.has(method) && !hasBody
 }

@@ -9,7 +9,7 @@ import type { PoolRegistry } from '../pools/registry.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 import type { Context } from 'hono'
 import type { Inbound, Transport, UpstreamFailure } from '../runtime/types.ts'
-import { failureResponse, isRetryable, unavailableResponse } from './failure.ts'
+import { canReplay, failureResponse, isRetryable, unavailableResponse } from './failure.ts'
 
 export interface ProxyCall {
   inbound: Inbound
@@ -29,6 +29,7 @@ export async function proxy(c: Context, call: ProxyCall, transport: Transport, r
   const tried: UpstreamRuntime[] = []
   let failure: UpstreamFailure | undefined
   const maxTries = 1 + pool.settings.retries
+  const retryOn = canReplay(inbound.method, inbound.hasBody) ? pool.retryOn : undefined
   while (tried.length < maxTries) {
     const up = pool.pick(call.balance, tried)
     if (!up) break
@@ -42,7 +43,12 @@ export async function proxy(c: Context, call: ProxyCall, transport: Transport, r
       hasBody: inbound.hasBody,
       timeouts: pool.settings.timeouts,
       onResponseHead: call.onResponseHead,
-      onDone: () => registry.done(up),
+      onDone: (failure?: UpstreamFailure, status?: number) => {
+        registry.done(up)
+        pool.settings.outlier?.observe(up, { status, failure: failure?.kind === 'status' ? undefined : failure?.kind }, pool.healthView)
+      },
+      // Only when another upstream could still answer: the last one's answer passes through as is.
+      retryStatus: retryOn?.size && tried.length < maxTries && pool.available().length > tried.length ? (s: number) => retryOn.has(s) : undefined,
     }
     const result = await (inbound.websocket ? transport.upgrade(c, up, out) : transport.send(c, up, out))
     if (result.ok) return result.response

@@ -4,6 +4,7 @@
  */
 import type { Context } from 'hono'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
+import type { HealthCheckRequest } from '../types.ts'
 
 /** The request as received, before any normalization. */
 export interface Inbound {
@@ -23,7 +24,7 @@ export interface Inbound {
   readonly websocket: boolean
 }
 
-export type FailureKind = 'refused' | 'connect-timeout' | 'reset' | 'first-byte-timeout' | 'idle-timeout' | 'error'
+export type FailureKind = 'refused' | 'connect-timeout' | 'reset' | 'first-byte-timeout' | 'idle-timeout' | 'status' | 'error'
 
 export interface UpstreamFailure {
   kind: FailureKind
@@ -41,8 +42,13 @@ export interface OutboundRequest {
   timeouts: { connect: number; firstByte: number; idle: number }
   /** Edit the response head in place before it is sent to the client (response-side plugins). */
   onResponseHead?: (status: number, headers: string[]) => void
-  /** Called exactly once, when the exchange has fully ended (delivered, failed or aborted). */
-  onDone: (failure?: UpstreamFailure) => void
+  /**
+   * Called exactly once, when the exchange has fully ended: with the upstream's status when it
+   * answered, with a failure when the upstream failed. A client that went away is neither.
+   */
+  onDone: (failure?: UpstreamFailure, status?: number) => void
+  /** Statuses to treat as a failure worth another upstream (opt-in `retryOn`), checked before the head is sent. */
+  retryStatus?: (status: number) => boolean
 }
 
 export type SendResult = { ok: true; response: Response } | { ok: false; failure: UpstreamFailure }
@@ -78,6 +84,8 @@ export interface Runtime {
   readonly name: 'node' | 'bun' | 'deno'
   inbound(c: Context): Inbound
   readonly transport: Transport
+  /** The HTTP client active health checks use. */
+  readonly healthCheck: HealthCheckRequest
   serve(fetch: (req: Request, env?: unknown) => Response | Promise<Response>, opts: ServeOptions): Promise<RunningServer>
   readonly args: readonly string[]
   cwd(): string

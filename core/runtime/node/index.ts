@@ -1,5 +1,6 @@
 /** The Node 20 runtime: node:http serving, undici upstream client, process facts. */
 import type { Runtime } from '../types.ts'
+import { nodeHealthCheck } from './health-check.ts'
 import { importModule } from './import-module.ts'
 import { nodeInbound } from './inbound.ts'
 import { nodeServe } from './serve.ts'
@@ -9,6 +10,7 @@ export const nodeRuntime: Runtime = {
   name: 'node',
   inbound: nodeInbound,
   transport: nodeTransport,
+  healthCheck: nodeHealthCheck,
   serve: nodeServe,
   args: process.argv.slice(2),
   cwd: () => process.cwd(),

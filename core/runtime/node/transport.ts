@@ -46,39 +46,57 @@ export const nodeTransport: Transport = {
   send(c: Context, up: UpstreamRuntime, req: OutboundRequest): Promise<SendResult> {
     const { incoming, outgoing } = c.env as { incoming: IncomingMessage; outgoing: ServerResponse }
     return new Promise<SendResult>((resolve) => {
-      let responded = false
+      let status: number | undefined
+      let responded = false // the head went to the client: from here failures cut the client
+      let settled = false // send() resolved, or a retryable status was turned into a failure
+      let clientGone = false
       let finished = false
       let abort: ((err?: Error) => void) | undefined
       const finish = (failure?: UpstreamFailure) => {
         if (finished) return
         finished = true
         outgoing.off('close', onClientClose)
-        req.onDone(failure)
+        req.onDone(clientGone ? undefined : failure, failure ? undefined : status)
+      }
+      const settle = (result: SendResult) => {
+        settled = true
+        resolve(result)
       }
       const onClientClose = () => {
-        if (!outgoing.writableFinished) abort?.(new Error('client closed the connection'))
+        if (outgoing.writableFinished) return
+        clientGone = true // a client that leaves is not the upstream's failure
+        abort?.(new Error('client closed the connection'))
       }
       outgoing.once('close', onClientClose)
 
       const handler: Dispatcher.DispatchHandler = {
         onConnect(a) {
           abort = a
-          if (outgoing.destroyed) a(new Error('client closed the connection'))
+          if (outgoing.destroyed) onClientClose()
         },
-        onHeaders(status, rawHeaders, resume) {
-          if (status < 200) return true // 1xx: the client's own 100-continue was answered by the server
+        onHeaders(code, rawHeaders, resume) {
+          if (code < 200) return true // 1xx: the client's own 100-continue was answered by the server
+          status = code
+          if (req.retryStatus?.(code)) {
+            // Opt-in retryOn: nothing has reached the client yet, so another upstream may answer instead.
+            const failure: UpstreamFailure = { kind: 'status', message: `upstream answered ${code}` }
+            finish(failure)
+            settle({ ok: false, failure })
+            abort?.(new Error('retrying on another upstream'))
+            return false
+          }
           const headers = filterResponseHeaders(toStrings(rawHeaders))
-          req.onResponseHead?.(status, headers)
+          req.onResponseHead?.(code, headers)
           responded = true
           if (req.method === 'HEAD') {
             // Hono answers HEAD by wrapping the GET result in a new Response, which would turn
             // RESPONSE_ALREADY_SENT into a second head; a HEAD response has no body to stream anyway.
-            resolve({ ok: true, response: new Response(null, { status, headers: pairs(headers) }) })
+            settle({ ok: true, response: new Response(null, { status: code, headers: pairs(headers) }) })
             return true
           }
-          outgoing.writeHead(status, headers)
+          outgoing.writeHead(code, headers)
           outgoing.on('drain', () => resume())
-          resolve({ ok: true, response: RESPONSE_ALREADY_SENT })
+          settle({ ok: true, response: RESPONSE_ALREADY_SENT })
           return true
         },
         onData(chunk) {
@@ -89,13 +107,14 @@ export const nodeTransport: Transport = {
           finish()
         },
         onError(err) {
+          if (settled && !responded) return // the abort that follows a retryable status
           const failure = classify(err)
           if (responded) {
             outgoing.destroy(err) // mid-body failure: the client must see a broken response, not a short one
-            finish(outgoing.writableFinished ? undefined : failure)
+            finish(failure)
           } else {
             finish(failure)
-            resolve({ ok: false, failure })
+            settle({ ok: false, failure })
           }
         },
       }

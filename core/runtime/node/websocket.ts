@@ -67,7 +67,7 @@ export function upgradeToUpstream(c: Context, up: UpstreamRuntime, req: Outbound
       if (done) return
       done = true
       upgrade.open.delete(client)
-      req.onDone(failure)
+      req.onDone(failure, failure ? undefined : 101)
     }
     const fail = (failure: UpstreamFailure) => {
       clearTimeout(timer)

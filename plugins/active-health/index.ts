@@ -1,0 +1,109 @@
+/**
+ * Active health checks (HAProxy's `option httpchk` + `http-check expect` + `check inter rise fall`):
+ * each upstream of the pool is probed off the request path every `interval` (± jitter, so many
+ * gateways don't probe in step); `fall` consecutive failures make it unavailable, `rise`
+ * consecutive successes make it available again. Verdicts live on the upstream, survive discovery
+ * snapshots (same id, same state) and are read by every balancer. Probing stops when it leaves.
+ *
+ * @example
+ * pools: { web: { discovery: docker({ label: 'gatehouse.pool=web' }),
+ *   health: activeHealth({ path: '/', interval: '2s', rise: 2, fall: 5, expect: { body: 'Hello' } }) } }
+ */
+import { z } from 'zod'
+import { parseOptions } from '../../core/config/errors.ts'
+import { duration } from '../../core/config/duration.ts'
+import type { HealthCheckRequest, HealthPlugin, Logger, UpstreamHealth } from '../../core/types.ts'
+import { RiseFall } from './thresholds.ts'
+
+const status = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]\d\d-[1-5]\d\d$/, { error: 'expected a status or a range like "200-399"' })])
+
+const optionsSchema = z.strictObject({
+  path: z.string().startsWith('/').default('/').describe('Path probed. Default "/".'),
+  method: z.enum(['GET', 'HEAD', 'OPTIONS']).default('GET'),
+  headers: z.record(z.string(), z.string()).default({}),
+  host: z.string().optional().describe('Host header of the probe. Default: the upstream\'s host:port.'),
+  interval: duration().default(2_000).describe('Time between probes of one upstream. Default 2s.'),
+  timeout: duration().default(1_000).describe('A probe slower than this failed. Default 1s.'),
+  rise: z.number().int().min(1).max(100).default(2).describe('Consecutive successes to become available. Default 2.'),
+  fall: z.number().int().min(1).max(100).default(3).describe('Consecutive failures to become unavailable. Default 3.'),
+  expect: z
+    .strictObject({
+      status: z.union([status, z.array(status).min(1)]).default('200-399').describe('Accepted statuses. Default "200-399".'),
+      body: z.string().optional().describe('Substring the body must contain.'),
+      bodyMatches: z.string().refine(isRegExp, { error: 'expected a valid regular expression' }).optional(),
+    })
+    .prefault({}),
+  jitter: z.number().min(0).max(0.5).default(0.1).describe('Fraction of the interval each wait varies by. Default 0.1.'),
+  initial: z.enum(['available', 'wait-for-rise']).default('available').describe('A new upstream takes traffic at once, or only after its first rise. Default available.'),
+  random: z.custom<() => number>((v) => typeof v === 'function').optional(),
+})
+
+export type ActiveHealthOptions = z.input<typeof optionsSchema>
+
+export function activeHealth(options: ActiveHealthOptions = {}): HealthPlugin {
+  const o = parseOptions('activeHealth', optionsSchema, options)
+  const accepts = statusMatcher(o.expect.status)
+  const bodyRe = o.expect.bodyMatches ? new RegExp(o.expect.bodyMatches) : undefined
+  const random = o.random ?? Math.random
+
+  const probe = async (up: UpstreamHealth, check: HealthCheckRequest): Promise<boolean> => {
+    try {
+      const headers: Record<string, string> = { 'user-agent': 'gatehouse-health', host: o.host ?? up.url.host, ...o.headers }
+      const res = await check(new URL(o.path, up.url), { method: o.method, headers, timeoutMs: o.timeout, maxBodyBytes: 65_536 })
+      return accepts(res.status) && (o.expect.body === undefined || res.body.includes(o.expect.body)) && (!bodyRe || bodyRe.test(res.body))
+    } catch {
+      return false
+    }
+  }
+
+  return {
+    name: 'active-health',
+    start({ pool, signal, log, check }) {
+      const watched = new Map<UpstreamHealth, () => void>()
+      const reconcile = () => {
+        const current = new Set(pool.upstreams())
+        for (const [up, stop] of watched) if (!current.has(up)) (stop(), watched.delete(up))
+        for (const up of current) if (!watched.has(up)) watched.set(up, watch(up, pool.name, check, log))
+      }
+      const watch = (up: UpstreamHealth, poolName: string, check: HealthCheckRequest, log: Logger) => {
+        const state = new RiseFall(o.rise, o.fall, o.initial === 'available' ? up.healthy : false)
+        up.setHealthy(state.healthy)
+        let timer: ReturnType<typeof setTimeout> | undefined
+        let stopped = false
+        const loop = async () => {
+          const ok = await probe(up, check)
+          if (stopped) return
+          const before = up.healthy
+          up.setHealthy(state.record(ok))
+          if (before !== up.healthy) log.info(`pool ${poolName}: upstream ${up.url.origin} is now ${up.healthy ? 'healthy' : 'unhealthy'} (active check ${o.method} ${o.path})`)
+          schedule()
+        }
+        const schedule = () => (timer = setTimeout(loop, o.interval * (1 + o.jitter * (2 * random() - 1))))
+        // The first probe comes at once: a new upstream waiting for its rise should not wait an interval more.
+        void loop()
+        return () => ((stopped = true), clearTimeout(timer))
+      }
+      pool.onChange(reconcile)
+      reconcile()
+      signal.addEventListener('abort', () => {
+        for (const stop of watched.values()) stop()
+        watched.clear()
+      })
+    },
+  }
+}
+
+function statusMatcher(spec: string | number | (string | number)[]): (s: number) => boolean {
+  const ranges = [spec].flat().map((s) => (typeof s === 'number' ? [s, s] : s.split('-').map(Number)) as [number, number])
+  return (s) => ranges.some(([lo, hi]) => s >= lo && s <= hi)
+}
+
+function isRegExp(s: string): boolean {
+  try {
+    return new RegExp(s) instanceof RegExp
+  } catch {
+    return false
+  }
+}
+
+export default activeHealth
