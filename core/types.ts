@@ -101,7 +101,7 @@ export interface ExchangeOutcome {
   /** Response status, when the upstream answered. */
   status?: number
   /** Why the upstream could not answer (refused, reset, timeouts). */
-  failure?: 'refused' | 'connect-timeout' | 'reset' | 'first-byte-timeout' | 'idle-timeout' | 'error'
+  failure?: 'refused' | 'connect-timeout' | 'reset' | 'first-byte-timeout' | 'idle-timeout' | 'total-timeout' | 'error'
 }
 
 /** Passive health: watches real traffic and ejects upstreams that fail it. */

@@ -29,6 +29,7 @@ export const timeoutsSchema = z
     connect: duration().default(5_000).describe('TCP connect to an upstream. Default 5s; 504 when exceeded.'),
     firstByte: duration().default(60_000).describe('From request sent to response headers. Default 60s; 504.'),
     idle: duration().default(60_000).describe('Between two body chunks of the response. Default 60s.'),
+    total: duration().optional().describe('Whole exchange, first byte to last. Default none (SSE and downloads may run long).'),
   })
   .prefault({})
 
@@ -46,6 +47,14 @@ export const poolSchema = z
       .array(z.number().int().min(500).max(599))
       .default([])
       .describe('Also retry idempotent requests on another upstream when it answers one of these statuses (e.g. [502, 503]). Default none.'),
+    queue: z
+      .strictObject({
+        timeout: duration().default(0).describe('How long a request may wait for an available upstream. Default 0: 503 at once.'),
+        max: z.number().int().min(1).max(100_000).default(1000).describe('Requests waiting at most; more get 503 at once. Default 1000.'),
+      })
+      .prefault({})
+      .describe('When no upstream is available: answer 503 at once (default) or wait briefly for one.'),
+    slowStart: duration().default(0).describe('Ramp a new upstream\'s weight up over this time (weighted balancers). Default 0: off.'),
     health: healthPlugin.optional().describe('Active checks, e.g. activeHealth({ path: "/", interval: "2s" }). Default none.'),
     outlier: outlierPlugin.optional().describe('Passive health on real traffic, e.g. outlierDetection(). Default none.'),
     timeouts: timeoutsSchema,

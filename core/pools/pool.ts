@@ -38,9 +38,31 @@ export class Pool {
     return (this.availableCache ??= this.upstreams.filter((u) => u.available))
   }
 
-  /** Marks the candidate list stale (health flip, ejection, drain). */
+  /** Marks the candidate list stale (health flip, ejection, drain), and wakes queued requests. */
   invalidate = (): void => {
     this.availableCache = undefined
+    if (this.waiters.size && this.available().length) for (const wake of this.waiters) wake()
+  }
+
+  private readonly waiters = new Set<() => void>()
+
+  /**
+   * Waits up to the pool's `queue.timeout` for an upstream to become available (an upstream that
+   * is starting, a health check about to rise). Resolves false at once when the queue is full.
+   */
+  waitForAvailable(): Promise<boolean> {
+    const { timeout, max } = this.settings.queue
+    if (timeout <= 0 || this.waiters.size >= max) return Promise.resolve(false)
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer)
+        this.waiters.delete(wake)
+        resolve(ok)
+      }
+      const wake = () => done(true)
+      const timer = setTimeout(() => done(false), timeout)
+      this.waiters.add(wake)
+    })
   }
 
   pick(ctx: BalanceContext, exclude?: readonly UpstreamRuntime[]): UpstreamRuntime | undefined {
@@ -61,6 +83,8 @@ export class Pool {
       } else {
         state = new UpstreamRuntime(up)
         state.onChange = this.invalidate
+        // A cold instance joining a serving pool ramps up; at startup every instance is equally cold.
+        if (this.settings.slowStart > 0 && this.upstreams.length > 0) state.rampUp(this.settings.slowStart)
         changes.added.push(state)
       }
       byId.set(up.id, state)

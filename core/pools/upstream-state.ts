@@ -8,8 +8,11 @@ import type { Upstream, UpstreamHealth } from '../types.ts'
 export class UpstreamRuntime implements UpstreamHealth {
   id: string
   url: URL
-  weight: number
   labels: Readonly<Record<string, string>>
+  /** The configured weight; `weight` is lower while a slow start ramps up. */
+  baseWeight: number
+  private rampEnds = 0
+  private rampLength = 0
   inflight = 0
   /** Health verdict from active checks (true until a checker says otherwise). */
   healthy = true
@@ -25,8 +28,24 @@ export class UpstreamRuntime implements UpstreamHealth {
   constructor(up: Upstream) {
     this.id = up.id
     this.url = up.url
-    this.weight = up.weight
+    this.baseWeight = up.weight
     this.labels = up.labels
+  }
+
+  /** The weight balancers use: from 10 % up to the configured weight over a slow start. */
+  get weight(): number {
+    if (this.rampEnds === 0) return this.baseWeight
+    const left = this.rampEnds - Date.now()
+    if (left <= 0) {
+      this.rampEnds = 0
+      return this.baseWeight
+    }
+    return this.baseWeight * Math.max(0.1, 1 - left / this.rampLength)
+  }
+
+  rampUp(ms: number): void {
+    this.rampLength = ms
+    this.rampEnds = Date.now() + ms
   }
 
   get available(): boolean {
@@ -35,9 +54,9 @@ export class UpstreamRuntime implements UpstreamHealth {
 
   /** Takes the descriptive fields of a newer snapshot; state stays. */
   update(up: Upstream): boolean {
-    const changed = up.url.href !== this.url.href || up.weight !== this.weight || !sameLabels(up.labels, this.labels)
+    const changed = up.url.href !== this.url.href || up.weight !== this.baseWeight || !sameLabels(up.labels, this.labels)
     this.url = up.url
-    this.weight = up.weight
+    this.baseWeight = up.weight
     this.labels = up.labels
     return changed
   }

@@ -12,6 +12,7 @@ const STATUS: Record<FailureKind, 502 | 504> = {
   'connect-timeout': 504,
   'first-byte-timeout': 504,
   'idle-timeout': 504,
+  'total-timeout': 504,
 }
 
 const WHAT: Record<FailureKind, string> = {
@@ -22,6 +23,7 @@ const WHAT: Record<FailureKind, string> = {
   'connect-timeout': 'connect timeout',
   'first-byte-timeout': 'no response in time (first-byte timeout)',
   'idle-timeout': 'response stalled (idle timeout)',
+  'total-timeout': 'request took too long (total timeout)',
 }
 
 export function failureResponse(pool: string, failure: UpstreamFailure, tries: number): Response {

@@ -31,7 +31,9 @@ export async function proxy(c: Context, call: ProxyCall, transport: Transport, r
   const maxTries = 1 + pool.settings.retries
   const retryOn = canReplay(inbound.method, inbound.hasBody) ? pool.retryOn : undefined
   while (tried.length < maxTries) {
-    const up = pool.pick(call.balance, tried)
+    let up = pool.pick(call.balance, tried)
+    // Nothing available at all: optionally wait briefly for an upstream (pool `queue`).
+    if (!up && tried.length === 0 && (await pool.waitForAvailable())) up = pool.pick(call.balance, tried)
     if (!up) break
     tried.push(up)
     if (call.upstreamHost) call.headers[1] = up.url.host

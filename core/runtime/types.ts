@@ -24,7 +24,7 @@ export interface Inbound {
   readonly websocket: boolean
 }
 
-export type FailureKind = 'refused' | 'connect-timeout' | 'reset' | 'first-byte-timeout' | 'idle-timeout' | 'status' | 'error'
+export type FailureKind = 'refused' | 'connect-timeout' | 'reset' | 'first-byte-timeout' | 'idle-timeout' | 'total-timeout' | 'status' | 'error'
 
 export interface UpstreamFailure {
   kind: FailureKind
@@ -39,7 +39,7 @@ export interface OutboundRequest {
   /** Flat [name, value…], hop-by-hop stripped, forwarding headers set. */
   headers: string[]
   hasBody: boolean
-  timeouts: { connect: number; firstByte: number; idle: number }
+  timeouts: { connect: number; firstByte: number; idle: number; total?: number }
   /** Edit the response head in place before it is sent to the client (response-side plugins). */
   onResponseHead?: (status: number, headers: string[]) => void
   /**

@@ -37,7 +37,7 @@ export function outlierDetection(options: z.input<typeof optionsSchema> = {}): O
   const records = new WeakMap<UpstreamHealth, Record>()
   const counts = (out: ExchangeOutcome): boolean | undefined => {
     if (out.failure === 'refused' || out.failure === 'connect-timeout') return o.on.includes('connect')
-    if (out.failure === 'first-byte-timeout' || out.failure === 'idle-timeout') return o.on.includes('timeout')
+    if (out.failure === 'first-byte-timeout' || out.failure === 'idle-timeout' || out.failure === 'total-timeout') return o.on.includes('timeout')
     if (out.failure === 'reset' || out.failure === 'error') return o.on.includes('reset')
     if (out.status !== undefined && out.status >= 500) return o.on.includes('5xx') ? true : undefined
     return out.status !== undefined ? false : undefined // a client that left says nothing either way

@@ -52,9 +52,14 @@ export const nodeTransport: Transport = {
       let clientGone = false
       let finished = false
       let abort: ((err?: Error) => void) | undefined
+      let timedOut = false
+      const totalTimer = req.timeouts.total
+        ? setTimeout(() => ((timedOut = true), abort?.(new Error('total timeout'))), req.timeouts.total)
+        : undefined
       const finish = (failure?: UpstreamFailure) => {
         if (finished) return
         finished = true
+        clearTimeout(totalTimer)
         outgoing.off('close', onClientClose)
         req.onDone(clientGone ? undefined : failure, failure ? undefined : status)
       }
@@ -73,6 +78,7 @@ export const nodeTransport: Transport = {
         onConnect(a) {
           abort = a
           if (outgoing.destroyed) onClientClose()
+          if (timedOut) a(new Error('total timeout'))
         },
         onHeaders(code, rawHeaders, resume) {
           if (code < 200) return true // 1xx: the client's own 100-continue was answered by the server
@@ -108,7 +114,7 @@ export const nodeTransport: Transport = {
         },
         onError(err) {
           if (settled && !responded) return // the abort that follows a retryable status
-          const failure = classify(err)
+          const failure: UpstreamFailure = timedOut ? { kind: 'total-timeout', message: 'total timeout' } : classify(err)
           if (responded) {
             outgoing.destroy(err) // mid-body failure: the client must see a broken response, not a short one
             finish(failure)
