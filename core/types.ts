@@ -39,6 +39,11 @@ export interface Balancer {
 /** What a discovery source reports: the whole set it knows, per pool (and optionally routes). */
 export interface DiscoverySnapshot {
   pools: Record<string, UpstreamInput[]>
+  /**
+   * The whole set of routes this source defines, checked by the route schema. Omit it when the
+   * source never defines routes: an absent `routes` leaves the source's routes as they were,
+   * `[]` removes them.
+   */
   routes?: unknown[]
 }
 

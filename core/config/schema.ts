@@ -10,7 +10,9 @@ import { balancerPlugin, discoveryPlugin, healthPlugin, outlierPlugin, pluginLis
 import { routeSchema } from './route-schema.ts'
 import { upstreamListSchema } from '../pools/upstream-input.ts'
 
-const POOL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
+/** Pool names: letters, digits, `_`, `.`, `-` (used in logs, metrics and discovery keys). */
+export const POOL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
+export const poolName = z.string().regex(POOL_NAME, { error: 'expected a pool name of letters, digits, "_", "." or "-"' })
 
 const cidr = z.string().refine(
   (s) => {
@@ -79,7 +81,7 @@ export const configSchema = z.strictObject({
   shutdown: z
     .strictObject({ grace: duration().default(10_000).describe('How long in-flight requests may finish after SIGTERM. Default 10s.') })
     .prefault({}),
-  pools: z.record(z.string().regex(POOL_NAME, { error: 'expected a pool name of letters, digits, "_", "." or "-"' }), poolSchema).default({}),
+  pools: z.record(poolName, poolSchema).default({}),
   routes: z.array(routeSchema).default([]),
 })
 

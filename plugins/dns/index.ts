@@ -1,0 +1,121 @@
+/**
+ * DNS discovery: a pool from SRV records (Consul's DNS interface, seed 003:
+ * `_web._tcp.service.consul` or `web.service.consul` SRV), or from A/AAAA records plus a port.
+ *
+ * - SRV → `http://<target>:<port>`, weight = the SRV weight clamped to 1–1000, labels
+ *   `{ priority, target }`. Only the group with the lowest priority value is used (RFC 2782: the
+ *   others are standbys, promoted when the lower group leaves DNS). Target hostnames are resolved
+ *   with the same servers (`resolveTargets`, default on for http) because Consul's node names only
+ *   resolve through Consul; with https the hostname is kept so TLS can verify it, and the HTTP
+ *   client resolves it through the system resolver.
+ * - Refresh: after each answer, its TTL clamped to [minTtl, maxTtl]. Node's SRV API returns no
+ *   TTL, so SRV names (and failed lookups) are re-queried every `minTtl`. Changes therefore show
+ *   within `minTtl` plus one query.
+ * - Failures (refused, timeout, server down) keep the last answer for `grace`, then the pool is
+ *   emitted empty and an error logged. NXDOMAIN/NODATA, or an SRV target ".", is a real answer:
+ *   the pool is empty at once.
+ *
+ * @example
+ * import { dns } from 'gatehouse/plugins/dns'
+ * pools: { web: { discovery: dns({ name: 'web.service.consul', servers: ['127.0.0.1:8600'] }) } }
+ * pools: { api: { discovery: dns({ name: 'api.internal', type: 'A', port: 8080 }) } }
+ */
+import { z } from 'zod'
+import { duration } from '../../core/config/duration.ts'
+import { parseOptions } from '../../core/config/errors.ts'
+import type { DiscoveryPlugin } from '../../core/types.ts'
+import { lookup } from './lookup.ts'
+import { refreshDelay } from './records.ts'
+import { createDnsClient } from './resolver.ts'
+
+const SERVER = /^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$/
+
+const optionsSchema = z
+  .strictObject({
+    name: z.string().min(1, { error: 'expected a DNS name' }).describe('Name to query, e.g. "_http._tcp.web.service.consul".'),
+    type: z.enum(['SRV', 'A', 'AAAA']).default('SRV').describe('Record type. Default SRV.'),
+    port: z.number().int().min(1).max(65535).optional().describe('Upstream port; required for A/AAAA (SRV carries its own).'),
+    scheme: z.enum(['http', 'https']).default('http').describe('Upstream URL scheme. Default http.'),
+    servers: z
+      .array(z.string().regex(SERVER, { error: 'expected a DNS server like "127.0.0.1:8600" or "[::1]:53"' }))
+      .min(1)
+      .optional()
+      .describe('DNS servers to ask. Default: the system resolvers.'),
+    pool: z.string().min(1).optional().describe('Pool to fill. Default: the pool this source is attached to.'),
+    resolveTargets: z.boolean().optional().describe('Resolve SRV target hostnames with `servers`. Default true for http, false for https.'),
+    minTtl: duration().default(1_000).describe('Shortest refresh; also the SRV and retry interval. Default 1s.'),
+    maxTtl: duration().default(60_000).describe('Longest refresh, whatever the TTL. Default 60s.'),
+    grace: duration().default(300_000).describe('How long the last answer outlives a failing resolver. Default 5m.'),
+    timeout: duration().default(2_000).describe('Per query try (two tries). Default 2s.'),
+  })
+  .superRefine((o, ctx) => {
+    if (o.type !== 'SRV' && o.port === undefined) ctx.addIssue({ code: 'custom', path: ['port'], message: `required for type "${o.type}" (SRV records carry their own ports)` })
+    if (o.type === 'SRV' && o.port !== undefined) ctx.addIssue({ code: 'custom', path: ['port'], message: 'not allowed with type "SRV": the SRV records give the ports' })
+    if (o.minTtl < 100) ctx.addIssue({ code: 'custom', path: ['minTtl'], message: 'expected at least 100ms' })
+    if (o.maxTtl < o.minTtl) ctx.addIssue({ code: 'custom', path: ['maxTtl'], message: 'must not be shorter than minTtl' })
+  })
+
+export type DnsOptions = z.input<typeof optionsSchema>
+
+export function dns(options: DnsOptions): DiscoveryPlugin {
+  const opts = parseOptions('dns', optionsSchema, options)
+  const spec = { ...opts, resolveTargets: opts.resolveTargets ?? opts.scheme === 'http' }
+  return {
+    name: 'dns',
+    async start({ emit, signal, pool, log }) {
+      const target = opts.pool ?? pool
+      if (!target) throw new Error('dns() must be used under pools.<name>.discovery, or be given { pool }')
+      if (signal.aborted) return
+      const client = createDnsClient(opts.servers, opts.timeout)
+      const label = `dns ${opts.type} ${opts.name}`
+      let timer: ReturnType<typeof setTimeout> | undefined
+      let emitted: string | undefined // last emitted list: unchanged answers are not re-emitted
+      let answered = false
+      let failingSince: number | undefined
+      let expired = false
+      let unresolved = ''
+
+      const publish = (upstreams: unknown[]) => {
+        const key = JSON.stringify(upstreams)
+        if (key !== emitted) (emitted = key), emit({ pools: { [target]: upstreams as never } })
+      }
+      const fail = (err: NodeJS.ErrnoException) => {
+        const why = err.code ?? err.message
+        if (!answered) {
+          if (failingSince === undefined) log.error(`${label}: lookup failed (${why}); no answer yet, retrying every ${opts.minTtl}ms`)
+        } else if (failingSince === undefined) {
+          log.warn(`${label}: lookup failed (${why}); keeping the last answer for up to ${opts.grace}ms`)
+        } else if (!expired && Date.now() - failingSince >= opts.grace) {
+          expired = true
+          log.error(`${label}: still failing (${why}) after the ${opts.grace}ms grace; the pool is now empty`)
+          publish([])
+        }
+        failingSince ??= Date.now()
+      }
+      const refresh = async () => {
+        timer = undefined
+        if (signal.aborted) return
+        let delay = opts.minTtl
+        try {
+          const answer = await lookup(client, spec)
+          if (signal.aborted) return
+          if (failingSince !== undefined && answered) log.info(`${label}: answering again`)
+          ;[answered, failingSince, expired] = [true, undefined, false]
+          if (answer.unresolved.join() !== unresolved && (unresolved = answer.unresolved.join()))
+            log.warn(`${label}: SRV targets without A/AAAA records, skipped: ${unresolved}`)
+          publish(answer.upstreams)
+          delay = refreshDelay(answer.ttl, opts.minTtl, opts.maxTtl)
+        } catch (err) {
+          if (signal.aborted) return
+          fail(err as NodeJS.ErrnoException)
+        }
+        timer = setTimeout(refresh, delay)
+      }
+
+      signal.addEventListener('abort', () => (clearTimeout(timer), client.cancel()), { once: true })
+      await refresh() // the first answer is out before start() resolves
+    },
+  } satisfies DiscoveryPlugin
+}
+
+export default dns
