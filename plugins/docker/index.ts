@@ -1,0 +1,96 @@
+/**
+ * Docker discovery (seeds 002 and 003: Synapse's Docker watcher, Registrator): containers become
+ * upstreams as they start and leave as they stop, with no config edit and no restart.
+ *
+ * Under a pool, the pool gets the selected containers. At the top level, each container's labels
+ * say its pool and, optionally, a route (`gatehouse.host`, `gatehouse.path`), so deploying a new
+ * app needs no edit of gateway.config.ts. Labels are listed in `labels.ts`; how a port and an
+ * address are chosen, in `endpoint.ts`.
+ *
+ * How it stays current: it subscribes to Docker's events, then lists containers. A stop signal
+ * (`kill` event) takes a container out at once, before it exits, so a rolling deploy drops no
+ * request; `start`/`unpause` bring it in; a HEALTHCHECK is respected (only `healthy` serves once a
+ * container has one; `health_status` events flip it). If the stream breaks it reconnects with
+ * backoff and re-lists, serving the last snapshot meanwhile; a full re-list every `resync` catches
+ * anything missed. A container with a bad label is skipped with a logged reason; others never suffer.
+ *
+ * @example
+ * import { docker } from 'gatehouse/plugins/docker'
+ * export default defineConfig({
+ *   // seed 002: containers of an image, by container port
+ *   pools: { web: { discovery: docker({ image: 'local/nodeapp', containerPort: 8000 }) } },
+ *   // or: containers labelled gatehouse.pool=api (the default under pools.api)
+ *   //   pools: { api: { discovery: docker() } },
+ *   // apps that bring their own routes: docker run -l gatehouse.host=app1.example.com -l gatehouse.port=8000 …
+ *   discovery: [docker({ label: 'gatehouse.enable=true' })],
+ *   routes: [{ path: '/*', pool: 'web' }],
+ * })
+ */
+import { z } from 'zod'
+import { duration } from '../../core/config/duration.ts'
+import { parseOptions } from '../../core/config/errors.ts'
+import type { DiscoveryPlugin } from '../../core/types.ts'
+import { dockerApi } from './client.ts'
+import { POOL_NAME } from './labels.ts'
+import { selection } from './select.ts'
+import { watch } from './watch.ts'
+
+const selector = z.string().regex(/^\s*[^=\s][^=]*(=.*)?$/, { error: 'expected a label selector like "gatehouse.pool=web" or "gatehouse.enable"' })
+const hostAddress = z.string().refine(
+  (s) => {
+    try {
+      return new URL(`http://${s.includes(':') ? `[${s}]` : s}`).hostname.length > 0
+    } catch {
+      return false
+    }
+  },
+  { error: 'expected an IP address or host name like "127.0.0.1"' },
+)
+
+const optionsSchema = z.strictObject({
+  socketPath: z.string().min(1).optional().describe('The Docker socket. Default: DOCKER_HOST (unix://, tcp://), else /var/run/docker.sock.'),
+  label: z
+    .union([selector, z.array(selector).min(1)])
+    .optional()
+    .transform((l) => (l === undefined ? undefined : [l].flat()))
+    .describe('Take containers with these labels ("key=value", or "key" for present; all must match). Default under a pool: "gatehouse.pool=<pool>"; at the top level: any "gatehouse.*" label.'),
+  image: z.string().min(1).optional().describe('Take containers of this image ("myapp" = any tag; "myapp:1.2" = that tag). Combines with label.'),
+  containerPort: z.number().int().min(1).max(65535).optional().describe('The container port to use when a container has no gatehouse.port label. Default: its only exposed port.'),
+  network: z.string().min(1).optional().describe('Take addresses on this Docker network (the gateway runs on it too). Default: the published port, else the only network.'),
+  hostAddress: hostAddress.default('127.0.0.1').describe('The Docker host as the gateway reaches it: for --network host containers and ports published on all interfaces. Default 127.0.0.1.'),
+  prefix: z.string().regex(POOL_NAME, { error: 'expected a label prefix like "gatehouse"' }).default('gatehouse').describe('Prefix of the labels read. Default "gatehouse".'),
+  resync: duration()
+    .default(30_000)
+    .refine((ms) => ms >= 100, { error: 'expected at least 100ms' })
+    .describe('Full re-list, the safety net for missed events. Default 30s.'),
+  reconnect: duration()
+    .default(5_000)
+    .refine((ms) => ms >= 10, { error: 'expected at least 10ms' })
+    .describe('Longest wait between attempts to reconnect to Docker (they start at 100ms and double). Default 5s.'),
+  timeout: duration().default(10_000).describe('Deadline of one list or inspect call. Default 10s.'),
+})
+
+export type DockerOptions = z.input<typeof optionsSchema>
+
+export function docker(options: DockerOptions = {}): DiscoveryPlugin {
+  const opts = parseOptions('docker', optionsSchema, options)
+  return {
+    name: 'docker',
+    async start({ emit, signal, pool, log }) {
+      if (signal.aborted) return
+      const api = dockerApi({ socketPath: opts.socketPath, timeoutMs: opts.timeout })
+      const settings = {
+        pool,
+        prefix: opts.prefix,
+        selection: selection({ label: opts.label, image: opts.image, prefix: opts.prefix }, pool),
+        containerPort: opts.containerPort,
+        network: opts.network,
+        hostIp: opts.hostAddress,
+      }
+      const where = opts.socketPath ?? process.env.DOCKER_HOST ?? '/var/run/docker.sock'
+      await watch(api, { translate: settings, resyncMs: opts.resync, reconnectMaxMs: opts.reconnect, where }, { emit, signal, log })
+    },
+  } satisfies DiscoveryPlugin
+}
+
+export default docker

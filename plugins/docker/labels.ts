@@ -1,0 +1,106 @@
+/**
+ * The container labels the Docker plugin reads (shown with the default prefix `gatehouse`):
+ *
+ * | label | meaning |
+ * |---|---|
+ * | `gatehouse.enable=false` | never use this container (any other value: no effect) |
+ * | `gatehouse.pool=web` | top level: the pool it serves (default: its compose service, else its name); under a pool: the default selection |
+ * | `gatehouse.port=8000` | the container port to send to (default: the `containerPort` option, else the only exposed port) |
+ * | `gatehouse.weight=2` | relative share of traffic, 1–1000 (default 1) |
+ * | `gatehouse.scheme=https` | talk to it over https (default http) |
+ * | `gatehouse.network=backend` | take its address on this network (default: the published port, else its only network) |
+ * | `gatehouse.host=app1.example.com,www.example.com` | add a route for these hosts to its pool |
+ * | `gatehouse.path=/api/*` | the route's path (default `/*`); alone, a route for any host |
+ * | `gatehouse.stripPrefix=/api` | the route strips this prefix before forwarding |
+ * | `gatehouse.meta.<key>=<value>` | an upstream label `<key>` for balancers (canary tracks, zones) |
+ *
+ * Any other label under the prefix is a mistake (a typo would silently do nothing), so the
+ * container is skipped with a reason naming it, like a bad value.
+ */
+
+export { POOL_NAME } from '../../core/config/schema.ts'
+import { POOL_NAME } from '../../core/config/schema.ts'
+
+const KNOWN = ['enable', 'pool', 'port', 'weight', 'scheme', 'network', 'host', 'path', 'stripPrefix'] as const
+
+export interface ContainerLabels {
+  disabled: boolean
+  pool?: string
+  port?: number
+  weight: number
+  scheme: 'http' | 'https'
+  network?: string
+  /** Present when `host` or `path` is set: the container asks for a route. */
+  route?: { host?: string | string[]; path: string; stripPrefix?: string }
+  meta: Record<string, string>
+}
+
+export type LabelResult = { ok: true; value: ContainerLabels } | { ok: false; problems: string[] }
+
+/** Reads the labels under `prefix`; each bad one becomes a problem naming the label. */
+export function readLabels(labels: Readonly<Record<string, string>>, prefix: string): LabelResult {
+  const own: Record<string, string> = {}
+  const meta: Record<string, string> = {}
+  const problems: string[] = []
+  for (const [key, value] of Object.entries(labels)) {
+    if (!key.startsWith(`${prefix}.`)) continue
+    const name = key.slice(prefix.length + 1)
+    if (name.startsWith('meta.') && name.length > 5) meta[name.slice(5)] = value
+    else if ((KNOWN as readonly string[]).includes(name)) own[name] = value.trim()
+    else problems.push(`${key}: unknown label${suggest(name, prefix)}`)
+  }
+  const label = (name: string) => `${prefix}.${name}`
+
+  const port = own.port === undefined ? undefined : Number(own.port)
+  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) problems.push(`${label('port')}: "${own.port}" is not a port (1-65535)`)
+  const weight = own.weight === undefined ? 1 : Number(own.weight)
+  if (!(Number.isInteger(weight) && weight >= 1 && weight <= 1000)) problems.push(`${label('weight')}: "${own.weight}" is not a whole number from 1 to 1000`)
+  const scheme = own.scheme ?? 'http'
+  if (scheme !== 'http' && scheme !== 'https') problems.push(`${label('scheme')}: "${scheme}" is neither http nor https`)
+  if (own.pool !== undefined && !POOL_NAME.test(own.pool)) problems.push(`${label('pool')}: "${own.pool}" is not a pool name (letters, digits, "_", "." or "-")`)
+  if (own.network === '') problems.push(`${label('network')}: empty`)
+  if (own.stripPrefix !== undefined && own.host === undefined && own.path === undefined) problems.push(`${label('stripPrefix')}: needs ${label('host')} or ${label('path')}`)
+  if (problems.length) return { ok: false, problems }
+
+  const hosts = own.host?.split(',').map((h) => h.trim())
+  const route =
+    own.host !== undefined || own.path !== undefined
+      ? {
+          ...(hosts ? { host: hosts.length === 1 ? hosts[0]! : hosts } : {}),
+          path: own.path || '/*',
+          ...(own.stripPrefix !== undefined ? { stripPrefix: own.stripPrefix } : {}),
+        }
+      : undefined
+  return {
+    ok: true,
+    value: {
+      disabled: own.enable?.toLowerCase() === 'false',
+      pool: own.pool,
+      port,
+      weight,
+      scheme: scheme as 'http' | 'https',
+      network: own.network,
+      route,
+      meta,
+    },
+  }
+}
+
+function suggest(name: string, prefix: string): string {
+  const scored = KNOWN.map((k) => [k, distance(k.toLowerCase(), name.toLowerCase())] as const).sort((a, b) => a[1] - b[1])
+  const [near, d] = scored[0]!
+  return d <= 2 ? ` (did you mean ${prefix}.${near}?)` : ''
+}
+
+/** Edit distance counting a swap of two neighbours as one edit (`prot` is one from `port`). */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)))
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1)
+    }
+  }
+  return d[a.length]![b.length]!
+}
