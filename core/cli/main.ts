@@ -11,10 +11,14 @@ import type { Runtime } from '../runtime/types.ts'
 
 const USAGE = `usage: gatehouse <start|check> [--config gateway.config.ts] [--log json|text]
   start   validate the config and serve it
-  check   validate the config; exit 1 and name every bad field if it is wrong`
+  check   validate the config; exit 1 and name every bad field if it is wrong
+  register     keep one instance in etcd while it runs (gatehouse register --help)
+  registrator  keep this Docker host's labelled containers in etcd (gatehouse registrator --help)`
 
 export async function main(runtime: Runtime): Promise<void> {
   const [command, ...rest] = runtime.args
+  if (command === 'register') return (await import('./register.ts')).register(runtime, rest)
+  if (command === 'registrator') return (await import('./registrator.ts')).registrator(runtime, rest)
   const opts = parseFlags(rest)
   if (!opts || (command !== 'start' && command !== 'check')) {
     console.error(USAGE)
