@@ -130,6 +130,10 @@ export interface GatewayEnv {
     pool: string
     /** Path params of the matched route (`/users/:id`). */
     params: Record<string, string>
+    /** Who the request is from, as an auth plugin established it (JWT subject, API-key consumer). */
+    consumer: string | undefined
+    /** Headers set on the upstream request by middleware; see `setUpstreamHeader`. */
+    upstreamHeaders: Record<string, string> | undefined
   }
 }
 

@@ -13,6 +13,7 @@ import { normalizeHost } from '../routing/host-pattern.ts'
 import { clientAddress, type TrustCheck } from '../proxy/client-address.ts'
 import { applyResponseRules, buildRequestHeaders } from '../proxy/request-headers.ts'
 import { forwardPath } from '../proxy/forward-path.ts'
+import { withUpstreamHeaders } from '../proxy/upstream-headers.ts'
 import { plain } from '../proxy/failure.ts'
 import { proxy } from '../proxy/proxy.ts'
 import type { CompiledRoute } from './compile-routes.ts'
@@ -61,7 +62,7 @@ export function createRequestHandler({ runtime, registry, routes, trusted }: Han
           host: addressed,
           hostHeader: route.hostHeader === 'preserve' ? addressed : route.hostHeader,
         },
-        route.requestRules,
+        withUpstreamHeaders(route.requestRules, c.get('upstreamHeaders')),
         inbound.websocket,
       )
       const rules = route.responseRules

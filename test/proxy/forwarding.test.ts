@@ -178,3 +178,18 @@ test('no route → 404 with a short body; a bad target → 400', async () => {
   const bad = await rawRequest(gw.port, `GET /a%zz HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n`)
   assert.equal(bad.status, 400)
 })
+
+test('middleware-set upstream headers replace client-sent ones and survive Connection tricks', async () => {
+  const { setUpstreamHeader } = await import('../../core/proxy/upstream-headers.ts')
+  const local = await startGateway({
+    pools: { web: { upstreams: [up.url] } },
+    routes: [{ pool: 'web', use: [async (c, next) => (setUpstreamHeader(c, 'X-User', 'alice'), next())] }],
+  })
+  try {
+    await get(`${local.url}/who`, { 'x-user': 'mallory', connection: 'x-user' })
+    assert.equal(last().headers['x-user'], 'alice')
+    assert.equal(last().rawHeaders.filter((h) => h.toLowerCase() === 'x-user').length, 1)
+  } finally {
+    await local.stop()
+  }
+})
