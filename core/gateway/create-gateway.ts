@@ -5,6 +5,7 @@
 import { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { GatewayConfig } from '../config/schema.ts'
+import type { RouteConfig } from '../config/route-schema.ts'
 import type { DiscoverySnapshot, GatewayEnv, Logger } from '../types.ts'
 import type { RunningServer, Runtime } from '../runtime/types.ts'
 import { PoolRegistry } from '../pools/registry.ts'
@@ -14,6 +15,7 @@ import { compileRoutes } from './compile-routes.ts'
 import { DiscoveredRoutes } from './discovered-routes.ts'
 import { createRequestHandler } from './handle-request.ts'
 import { startDiscovery } from './start-discovery.ts'
+import { GatewayEvents } from './events.ts'
 
 export interface GatewayOptions {
   runtime: Runtime
@@ -25,6 +27,10 @@ export interface GatewayOptions {
 export interface Gateway {
   readonly app: Hono<GatewayEnv>
   readonly registry: PoolRegistry
+  /** What happens while it runs: requests, pool changes, health flips, discovery results. */
+  readonly events: GatewayEvents
+  /** The routes in force (config and discovered). */
+  routes(): readonly RouteConfig[]
   /** Starts discovery, then listens. */
   start(): Promise<RunningServer>
   /** Stops accepting, lets in-flight requests finish within `graceMs` (default: config shutdown.grace), stops discovery. */
@@ -32,14 +38,15 @@ export interface Gateway {
 }
 
 export function createGateway(config: GatewayConfig, { runtime, log, discoveryWaitMs = 5_000 }: GatewayOptions): Gateway {
-  const registry = new PoolRegistry(config.pools, log, (up) => runtime.transport.release(up))
+  const events = new GatewayEvents()
+  const registry = new PoolRegistry(config.pools, log, (up) => runtime.transport.release(up), events)
   const discoveredRoutes = new DiscoveredRoutes(config.routes, log)
   // Swapped whole when discovered routes change; a request reads whichever table is current.
   let table = compileRoutes(config.routes, registry)
 
   const app = new Hono<GatewayEnv>()
   if (config.healthPath) app.get(config.healthPath, (c) => c.text('ok\n'))
-  app.all('*', createRequestHandler({ runtime, registry, routes: () => table, trusted: trustChecker(config.trustedProxies) }))
+  app.all('*', createRequestHandler({ runtime, registry, events, routes: () => table, trusted: trustChecker(config.trustedProxies) }))
   app.onError((err) => {
     // Duck-typed: middleware from a config bundle may carry its own copy of Hono.
     if (err instanceof HTTPException || typeof (err as HTTPException).getResponse === 'function') return (err as HTTPException).getResponse()
@@ -52,6 +59,7 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
     if (snapshot.routes !== undefined && discoveredRoutes.apply(source, snapshot.routes)) {
       const routes = discoveredRoutes.effective()
       table = compileRoutes(routes, registry)
+      activeRoutes = routes
       log.info(`routes: ${routes.length} active after a change from ${source}`)
     }
   }
@@ -59,9 +67,12 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
   const discovery = new AbortController()
   let server: RunningServer | undefined
 
+  let activeRoutes: readonly RouteConfig[] = config.routes
   return {
     app,
     registry,
+    events,
+    routes: () => activeRoutes,
     async start() {
       await startDiscovery(config, { log, signal: discovery.signal, serve: runtime.serve, onSnapshot, waitMs: discoveryWaitMs })
       for (const [name, pool] of Object.entries(config.pools)) {

@@ -19,6 +19,8 @@ export class Pool {
   /** The current snapshot, in source order. */
   upstreams: readonly UpstreamRuntime[] = []
   private readonly listeners: (() => void)[] = []
+  /** Told when an upstream's health or ejection changes (events for metrics and the dashboard). */
+  onHealth: ((up: UpstreamRuntime) => void) | undefined
 
   /** What health plugins see of this pool. */
   readonly healthView: PoolHealthView
@@ -81,8 +83,11 @@ export class Pool {
       if (state) {
         if (state.update(up)) changes.updated.push(state)
       } else {
-        state = new UpstreamRuntime(up)
-        state.onChange = this.invalidate
+        const created = (state = new UpstreamRuntime(up))
+        state.onChange = () => {
+          this.invalidate()
+          this.onHealth?.(created)
+        }
         // A cold instance joining a serving pool ramps up; at startup every instance is equally cold.
         if (this.settings.slowStart > 0 && this.upstreams.length > 0) state.rampUp(this.settings.slowStart)
         changes.added.push(state)

@@ -10,6 +10,7 @@ import { formatIssues } from '../config/errors.ts'
 import { toUpstream, upstreamListSchema } from '../pools/upstream-input.ts'
 import { Pool } from './pool.ts'
 import type { UpstreamRuntime } from './upstream-state.ts'
+import type { GatewayEvents } from '../gateway/events.ts'
 
 export class PoolRegistry {
   private readonly pools = new Map<string, Pool>()
@@ -20,8 +21,19 @@ export class PoolRegistry {
     private readonly log: Logger,
     /** Called when an upstream left and has no request in flight: close its connections. */
     private readonly release: (up: UpstreamRuntime) => void,
+    private readonly events?: GatewayEvents,
   ) {
-    for (const [name, s] of Object.entries(settings)) this.pools.set(name, new Pool(name, s))
+    for (const [name, s] of Object.entries(settings)) this.pools.set(name, this.newPool(name, s))
+  }
+
+  private newPool(name: string, settings: PoolConfig): Pool {
+    const pool = new Pool(name, settings)
+    if (this.events) {
+      const events = this.events
+      pool.onHealth = (up) =>
+        events.emit('health', { pool: name, upstream: up.url.origin, id: up.id, available: up.available, healthy: up.healthy, ejectedUntil: up.ejectedUntil })
+    }
+    return pool
   }
 
   get(name: string): Pool | undefined {
@@ -31,7 +43,7 @@ export class PoolRegistry {
   /** The pool, created with default settings when only discovery knows it. */
   ensure(name: string): Pool {
     let pool = this.pools.get(name)
-    if (!pool) this.pools.set(name, (pool = new Pool(name, poolSchema.parse({}))))
+    if (!pool) this.pools.set(name, (pool = this.newPool(name, poolSchema.parse({}))))
     return pool
   }
 
@@ -50,8 +62,10 @@ export class PoolRegistry {
     }
     if (problems.length) {
       this.log.error(`discovery ${source}: snapshot rejected, keeping the last good one`, { problems })
+      this.events?.emit('discovery', { source, ok: false, problems })
       return problems
     }
+    this.events?.emit('discovery', { source, ok: true })
     const before = this.sources.get(source)
     this.sources.set(source, parsed)
     const touched = new Set([...(before?.keys() ?? []), ...parsed.keys()])
@@ -77,10 +91,14 @@ export class PoolRegistry {
     for (const pools of this.sources.values()) merged.push(...(pools.get(name) ?? []))
     const pool = this.ensure(name)
     const { added, removed, updated } = pool.apply(merged)
-    for (const up of added) this.log.info(`pool ${name}: +upstream ${up.url.origin} (${source}, id ${up.id})`)
-    for (const up of updated) this.log.info(`pool ${name}: ~upstream ${up.url.origin} (${source}, id ${up.id})`)
+    const report = (change: 'added' | 'updated' | 'removed', up: UpstreamRuntime, sign: string, extra = '') => {
+      this.log.info(`pool ${name}: ${sign}upstream ${up.url.origin} (${source}, id ${up.id}${extra})`)
+      this.events?.emit('pool', { pool: name, change, upstream: up.url.origin, id: up.id, source })
+    }
+    for (const up of added) report('added', up, '+')
+    for (const up of updated) report('updated', up, '~')
     for (const up of removed) {
-      this.log.info(`pool ${name}: -upstream ${up.url.origin} (${source}, id ${up.id}, ${up.inflight} in flight)`)
+      report('removed', up, '-', `, ${up.inflight} in flight`)
       if (up.inflight === 0) this.release(up)
     }
   }

@@ -10,6 +10,7 @@ import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 import type { Context } from 'hono'
 import type { Inbound, Transport, UpstreamFailure } from '../runtime/types.ts'
 import { canReplay, failureResponse, isRetryable, unavailableResponse } from './failure.ts'
+import type { RequestRecord } from '../gateway/events.ts'
 
 export interface ProxyCall {
   inbound: Inbound
@@ -22,6 +23,9 @@ export interface ProxyCall {
   upstreamHost: boolean
   balance: BalanceContext
   onResponseHead?: (status: number, headers: string[]) => void
+  /** When someone observes requests: filled in here and handed to `report` when the exchange ends. */
+  record?: RequestRecord
+  report?: (record: RequestRecord) => void
 }
 
 export async function proxy(c: Context, call: ProxyCall, transport: Transport, registry: PoolRegistry): Promise<Response> {
@@ -30,6 +34,7 @@ export async function proxy(c: Context, call: ProxyCall, transport: Transport, r
   let failure: UpstreamFailure | undefined
   const maxTries = 1 + pool.settings.retries
   const retryOn = canReplay(inbound.method, inbound.hasBody) ? pool.retryOn : undefined
+  const rec = call.record
   while (tried.length < maxTries) {
     let up = pool.pick(call.balance, tried)
     // Nothing available at all: optionally wait briefly for an upstream (pool `queue`).
@@ -38,24 +43,65 @@ export async function proxy(c: Context, call: ProxyCall, transport: Transport, r
     tried.push(up)
     if (call.upstreamHost) call.headers[1] = up.url.host
     up.inflight++
+    const sentAt = rec ? Date.now() : 0
+    // The record is finished by whichever comes second: this try turning out to be the one that
+    // answered, or its exchange ending (a small response can end before the await below resumes).
+    let answered = false
+    let ended: { failure?: UpstreamFailure; status?: number; bytes?: number } | undefined
+    const finalize = () => {
+      if (!rec || !call.report || !ended) return
+      rec.status = ended.status ?? rec.status
+      rec.bytes = ended.bytes
+      if (ended.failure) rec.error = ended.failure.kind
+      finishRecord(rec, call.report)
+    }
     const out = {
       method: inbound.method,
       path: call.path,
       headers: call.headers,
       hasBody: inbound.hasBody,
       timeouts: pool.settings.timeouts,
-      onResponseHead: call.onResponseHead,
-      onDone: (failure?: UpstreamFailure, status?: number) => {
+      onResponseHead:
+        rec && call.report
+          ? (status: number, headers: string[]) => ((rec.upstreamMs = Date.now() - sentAt), call.onResponseHead?.(status, headers))
+          : call.onResponseHead,
+      onDone: (failure?: UpstreamFailure, status?: number, bytes?: number) => {
         registry.done(up)
         pool.settings.outlier?.observe(up, { status, failure: failure?.kind === 'status' ? undefined : failure?.kind }, pool.healthView)
+        if (rec && call.report) {
+          ended = { failure, status, bytes }
+          if (answered) finalize()
+        }
       },
       // Only when another upstream could still answer: the last one's answer passes through as is.
       retryStatus: retryOn?.size && tried.length < maxTries && pool.available().length > tried.length ? (s: number) => retryOn.has(s) : undefined,
     }
+    if (rec) {
+      rec.upstream = up.url.origin
+      rec.tries = tried.length
+    }
     const result = await (inbound.websocket ? transport.upgrade(c, up, out) : transport.send(c, up, out))
-    if (result.ok) return result.response
+    if (result.ok) {
+      answered = true
+      if (rec) rec.status = inbound.websocket ? 101 : result.response.status
+      finalize()
+      return result.response
+    }
     failure = result.failure
+    rec?.retryReasons.push(failure.kind)
     if (!isRetryable(failure, inbound.method, inbound.hasBody)) break
   }
-  return failure ? failureResponse(pool.name, failure, tried.length) : unavailableResponse(pool.name)
+  const response = failure ? failureResponse(pool.name, failure, tried.length) : unavailableResponse(pool.name)
+  if (rec && call.report) {
+    rec.retryReasons.pop() // the last failure is the error, not a retry reason
+    rec.status = response.status
+    rec.error = failure?.kind
+    finishRecord(rec, call.report)
+  }
+  return response
+}
+
+function finishRecord(rec: RequestRecord, report: (r: RequestRecord) => void): void {
+  rec.durationMs = Date.now() - rec.time
+  report(rec)
 }

@@ -44,9 +44,10 @@ export interface OutboundRequest {
   onResponseHead?: (status: number, headers: string[]) => void
   /**
    * Called exactly once, when the exchange has fully ended: with the upstream's status when it
-   * answered, with a failure when the upstream failed. A client that went away is neither.
+   * answered, with a failure when the upstream failed (a client that went away is neither), and
+   * the response body bytes sent to the client when known.
    */
-  onDone: (failure?: UpstreamFailure, status?: number) => void
+  onDone: (failure?: UpstreamFailure, status?: number, bytes?: number) => void
   /** Statuses to treat as a failure worth another upstream (opt-in `retryOn`), checked before the head is sent. */
   retryStatus?: (status: number) => boolean
 }

@@ -47,6 +47,7 @@ export const nodeTransport: Transport = {
     const { incoming, outgoing } = c.env as { incoming: IncomingMessage; outgoing: ServerResponse }
     return new Promise<SendResult>((resolve) => {
       let status: number | undefined
+      let bytes = 0
       let responded = false // the head went to the client: from here failures cut the client
       let settled = false // send() resolved, or a retryable status was turned into a failure
       let clientGone = false
@@ -61,7 +62,7 @@ export const nodeTransport: Transport = {
         finished = true
         clearTimeout(totalTimer)
         outgoing.off('close', onClientClose)
-        req.onDone(clientGone ? undefined : failure, failure ? undefined : status)
+        req.onDone(clientGone ? undefined : failure, failure ? undefined : status, bytes)
       }
       const settle = (result: SendResult) => {
         settled = true
@@ -106,6 +107,7 @@ export const nodeTransport: Transport = {
           return true
         },
         onData(chunk) {
+          bytes += chunk.length
           return outgoing.write(chunk)
         },
         onComplete() {

@@ -1,0 +1,90 @@
+/**
+ * What the gateway reports while it runs, for metrics, access logs and the admin dashboard.
+ * Emitting costs nothing when nobody listens: the request path checks `has('request')` first.
+ */
+import type { FailureKind } from '../runtime/types.ts'
+
+/** One line of the access log: a request from arrival to its last byte (or its failure). */
+export interface RequestRecord {
+  /** Arrival, ms since epoch. */
+  time: number
+  method: string
+  host: string
+  /** Normalized path (logs only; metrics label by route, never by raw path). */
+  path: string
+  route?: string
+  pool?: string
+  /** Origin of the upstream that answered (or was tried last). */
+  upstream?: string
+  /** Status sent to the client. */
+  status: number
+  durationMs: number
+  /** Time to the upstream's response head, from sending to it. */
+  upstreamMs?: number
+  /** Response body bytes sent to the client (proxied responses). */
+  bytes?: number
+  /** Upstreams tried; more than 1 means retries. */
+  tries: number
+  /** Why earlier tries failed, in order. */
+  retryReasons: FailureKind[]
+  /** Why the last try failed, when no upstream answered. */
+  error?: FailureKind
+  clientIp: string
+  consumer?: string
+}
+
+export interface PoolChange {
+  pool: string
+  change: 'added' | 'removed' | 'updated'
+  upstream: string
+  id: string
+  source: string
+}
+
+export interface HealthChange {
+  pool: string
+  upstream: string
+  id: string
+  available: boolean
+  healthy: boolean
+  ejectedUntil: number
+}
+
+export interface DiscoveryResult {
+  source: string
+  ok: boolean
+  problems?: string[]
+}
+
+export interface GatewayEventMap {
+  request: RequestRecord
+  pool: PoolChange
+  health: HealthChange
+  discovery: DiscoveryResult
+}
+
+type Listener<T> = (event: T) => void
+
+export class GatewayEvents {
+  private readonly listeners: { [K in keyof GatewayEventMap]?: Listener<GatewayEventMap[K]>[] } = {}
+
+  on<K extends keyof GatewayEventMap>(kind: K, listener: Listener<GatewayEventMap[K]>): () => void {
+    const list = (this.listeners[kind] ??= []) as Listener<GatewayEventMap[K]>[]
+    list.push(listener)
+    return () => void list.splice(list.indexOf(listener), 1)
+  }
+
+  has(kind: keyof GatewayEventMap): boolean {
+    return (this.listeners[kind]?.length ?? 0) > 0
+  }
+
+  emit<K extends keyof GatewayEventMap>(kind: K, event: GatewayEventMap[K]): void {
+    for (const listener of (this.listeners[kind] ?? []) as Listener<GatewayEventMap[K]>[]) {
+      try {
+        listener(event)
+      } catch {
+        // An observer's bug must never fail a request.
+      }
+    }
+  }
+}
