@@ -8,7 +8,7 @@ import type { BalanceContext, GatewayEnv } from '../types.ts'
 import type { PoolRegistry } from '../pools/registry.ts'
 import type { Inbound, Runtime } from '../runtime/types.ts'
 import type { RouteTable } from '../routing/route-table.ts'
-import { normalizePath } from '../routing/normalize-path.ts'
+import { matchingPath, normalizePath } from '../routing/normalize-path.ts'
 import { normalizeHost } from '../routing/host-pattern.ts'
 import { clientAddress, type TrustCheck } from '../proxy/client-address.ts'
 import { applyResponseRules, buildRequestHeaders } from '../proxy/request-headers.ts'
@@ -65,7 +65,7 @@ function route({ registry, routes, trusted, runtime }: HandlerDeps) {
     if (!target || path === undefined) return plain(400, 'gatehouse: bad request target\n')
 
     const addressed = target.authority ?? inbound.header('host') ?? ''
-    const match = routes().match({ host: normalizeHost(addressed), method: inbound.method, path, header: inbound.header })
+    const match = routes().match({ host: normalizeHost(addressed), method: inbound.method, path: matchingPath(path) ?? path, header: inbound.header })
     if (!match) return plain(404, 'gatehouse: no route for this host and path\n')
     const route = match.payload
     if (rec) {

@@ -56,6 +56,7 @@ function decodeUnreserved(path: string): string | undefined {
     if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return undefined
     const code = parseInt(hex, 16)
     if (code < 0x20 || code === 0x7f) return undefined // encoded control characters (%00, %0a…)
+    if (code === 0xc0 || code === 0xc1) return undefined // overlong UTF-8 (%c0%ae = "." to lenient decoders)
     const c = String.fromCharCode(code)
     out += UNRESERVED.test(c) ? c : '%' + hex.toUpperCase()
     i += 2
@@ -67,4 +68,16 @@ function decodeUnreserved(path: string): string | undefined {
 export function splitTarget(target: string): { path: string; query: string } {
   const q = target.indexOf('?')
   return q === -1 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q) }
+}
+
+/**
+ * The path routes are matched on. Forwarding keeps `%2F` encoded (as received), but an upstream
+ * may decode it: `/admin%2Fsecret` or `/public/..%2Fadmin` would then reach `/admin/…` while a
+ * matcher reading them literally sent them to a public route. So matching reads encoded slashes
+ * (and backslashes, which some servers treat as slashes) as separators, and resolves again:
+ * the rule that applies is the one for the most expanded reading of the path.
+ */
+export function matchingPath(normalized: string): string | undefined {
+  if (!/%(2F|5C)/.test(normalized)) return normalized
+  return normalizePath(normalized.replace(/%(2F|5C)/g, '/'))
 }
