@@ -1,0 +1,36 @@
+/**
+ * Loads a config on Bun: a plain dynamic import (Bun runs TypeScript itself), so the config
+ * shares the running gateway's modules. `import 'gatehouse'` resolves like any package: inside
+ * this repository by the package's self-reference (its `exports`), in a project by its
+ * node_modules. A config with neither above it would make Bun *auto-install* whatever package
+ * the registry has under that name; such a config is bundled with esbuild instead, as on Node,
+ * with `gatehouse` meaning this gateway.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+
+export async function importModule(path: string): Promise<Record<string, unknown>> {
+  const file = resolve(path)
+  if (gatehouseResolvesFrom(dirname(file))) return import(pathToFileURL(file).href)
+  const { importModule: bundleAndImport } = await import('../node/import-module.ts')
+  return bundleAndImport(file)
+}
+
+/** Whether `gatehouse` is this package (self-reference) or installed in a node_modules above `dir`. */
+function gatehouseResolvesFrom(dir: string): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, 'node_modules', 'gatehouse', 'package.json'))) return true
+    const pkg = join(d, 'package.json')
+    if (existsSync(pkg) && packageName(pkg) === 'gatehouse') return true
+    if (dirname(d) === d) return false
+  }
+}
+
+function packageName(file: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,21 @@
+/** The Bun runtime: Bun.serve serving, fetch upstream client, process facts. */
+import type { Runtime } from '../types.ts'
+import { bunHealthCheck } from './health-check.ts'
+import { importModule } from './import-module.ts'
+import { bunInbound } from './inbound.ts'
+import { bunServe } from './serve.ts'
+import { bunTransport } from './transport.ts'
+
+export const bunRuntime: Runtime = {
+  name: 'bun',
+  inbound: bunInbound,
+  transport: bunTransport(),
+  healthCheck: bunHealthCheck,
+  serve: bunServe,
+  args: process.argv.slice(2),
+  cwd: () => process.cwd(),
+  env: (name) => process.env[name],
+  exit: (code) => process.exit(code),
+  onSignal: (signal, fn) => void process.on(signal, fn),
+  importModule,
+}

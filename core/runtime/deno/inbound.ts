@@ -1,0 +1,22 @@
+/**
+ * The Deno request as the core sees it. Deno keeps the path as received (the core normalizes
+ * it) and, for an absolute-form target (`GET http://other/x`), puts the target's authority in
+ * `request.url` while the Host header keeps what the client sent: that difference is how the
+ * absolute form is recognized and passed on, so routing matches its host as on Node.
+ */
+import type { Context } from 'hono'
+import type { Inbound } from '../types.ts'
+import { authorityOf, originForm, webInbound } from '../web/inbound.ts'
+import type { DenoServeInfo } from './api.ts'
+
+export function denoInbound(c: Context): Inbound {
+  const req = c.req.raw
+  const remote = (c.env as DenoServeInfo | undefined)?.remoteAddr
+  const host = req.headers.get('host')
+  const absolute = host !== null && authorityOf(req.url) !== withoutDefaultPort(host.toLowerCase())
+  return webInbound(req, remote?.hostname ?? '', absolute ? req.url : originForm(req.url))
+}
+
+function withoutDefaultPort(host: string): string {
+  return host.endsWith(':80') ? host.slice(0, -3) : host
+}
