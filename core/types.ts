@@ -115,6 +115,50 @@ export interface OutlierPlugin {
   observe(upstream: UpstreamHealth, outcome: ExchangeOutcome, pool: PoolHealthView): void
 }
 
+/** One upstream as the admin API and dashboard show it. */
+export interface UpstreamView {
+  id: string
+  url: string
+  weight: number
+  labels: Readonly<Record<string, string>>
+  available: boolean
+  healthy: boolean
+  /** Switched off by an operator (admin API): takes no new requests. */
+  disabled: boolean
+  ejectedUntil: number
+  inflight: number
+}
+
+export interface PoolView {
+  name: string
+  balancer: string
+  upstreams: UpstreamView[]
+}
+
+/**
+ * What observer plugins (metrics, access logs, the admin API) see of a running gateway. `events`
+ * is the gateway's event stream (core/gateway/events.ts): request records, pool changes, health
+ * flips, discovery results.
+ */
+export interface GatewayView {
+  readonly events: import('./gateway/events.ts').GatewayEvents
+  pools(): PoolView[]
+  routes(): readonly import('./config/route-schema.ts').RouteConfig[]
+  /** Operator switch: a disabled upstream takes no new requests (its in-flight ones finish). */
+  setEnabled(pool: string, id: string, enabled: boolean): boolean
+}
+
+/** Observes (and steers) the gateway: metrics, access logs, admin API. Runs until the signal aborts. */
+export interface ObserverPlugin {
+  readonly name: string
+  start(ctx: {
+    gateway: GatewayView
+    log: Logger
+    signal: AbortSignal
+    serve: DiscoveryContext['serve']
+  }): void | Promise<void>
+}
+
 export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void
   warn(msg: string, fields?: Record<string, unknown>): void

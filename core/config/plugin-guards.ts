@@ -1,6 +1,6 @@
 /** Zod guards for plugin instances in a config: they are built by factories, so only their shape is checked. */
 import { z } from 'zod'
-import type { Balancer, DiscoveryPlugin, GatewayMiddleware, HealthPlugin, OutlierPlugin } from '../types.ts'
+import type { Balancer, DiscoveryPlugin, GatewayMiddleware, HealthPlugin, ObserverPlugin, OutlierPlugin } from '../types.ts'
 
 export const balancerPlugin = z.custom<Balancer>(
   (v) => typeof v === 'object' && v !== null && typeof (v as Balancer).pick === 'function',
@@ -30,4 +30,9 @@ export const healthPlugin = z.custom<HealthPlugin>(
 export const outlierPlugin = z.custom<OutlierPlugin>(
   (v) => typeof v === 'object' && v !== null && typeof (v as OutlierPlugin).observe === 'function',
   { error: 'expected passive health, e.g. outlierDetection() from "gatehouse/plugins/outlier-detection"' },
+)
+
+export const observerPlugin = z.custom<ObserverPlugin>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as ObserverPlugin).start === 'function' && typeof (v as ObserverPlugin).name === 'string',
+  { error: 'expected an observer plugin, e.g. metrics(), accessLog() or admin()' },
 )

@@ -6,7 +6,7 @@ import { z } from 'zod'
 import ipaddr from 'ipaddr.js'
 import { roundRobin } from '../../plugins/round-robin/index.ts'
 import { duration } from './duration.ts'
-import { balancerPlugin, discoveryPlugin, healthPlugin, outlierPlugin, pluginList } from './plugin-guards.ts'
+import { balancerPlugin, discoveryPlugin, healthPlugin, observerPlugin, outlierPlugin, pluginList } from './plugin-guards.ts'
 import { routeSchema } from './route-schema.ts'
 import { upstreamListSchema } from '../pools/upstream-input.ts'
 
@@ -74,6 +74,9 @@ export const configSchema = z.strictObject({
   discovery: pluginList(discoveryPlugin)
     .default([])
     .describe('Sources that may add pools and routes of their own (Docker labels, etcd keys, a routes file).'),
+  observe: pluginList(observerPlugin)
+    .default([])
+    .describe('Observers: metrics, access logs, the admin API and dashboard.'),
   healthPath: z
     .union([z.string().regex(/^\/\S*$/, { error: 'expected a path starting with "/"' }), z.literal(false)])
     .default('/__gatehouse/health')

@@ -16,6 +16,7 @@ import { DiscoveredRoutes } from './discovered-routes.ts'
 import { createRequestHandler } from './handle-request.ts'
 import { startDiscovery } from './start-discovery.ts'
 import { GatewayEvents } from './events.ts'
+import { gatewayView } from './gateway-view.ts'
 
 export interface GatewayOptions {
   runtime: Runtime
@@ -78,6 +79,8 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
       for (const [name, pool] of Object.entries(config.pools)) {
         pool.health?.start({ pool: registry.ensure(name).healthView, signal: discovery.signal, log, check: runtime.healthCheck })
       }
+      const view = gatewayView(registry, events, () => activeRoutes)
+      for (const observer of config.observe) await observer.start({ gateway: view, log, signal: discovery.signal, serve: runtime.serve })
       server = await runtime.serve(app.fetch, { port: config.listen.port, hostname: config.listen.host })
       log.info(`gatehouse listening on http://${config.listen.host}:${server.port} (${runtime.name})`)
       return server

@@ -20,6 +20,8 @@ export class UpstreamRuntime implements UpstreamHealth {
   ejectedUntil = 0
   /** True once the upstream has left every snapshot: it finishes in-flight work but takes none. */
   draining = false
+  /** Switched off by an operator (admin API). */
+  disabled = false
   /** Per-runtime connection pool (undici Pool on Node), created lazily by the transport. */
   client: unknown = undefined
   /** Called whenever availability may have changed, so the pool recomputes its candidate list. */
@@ -49,7 +51,7 @@ export class UpstreamRuntime implements UpstreamHealth {
   }
 
   get available(): boolean {
-    return this.healthy && !this.draining && this.ejectedUntil <= Date.now()
+    return this.healthy && !this.draining && !this.disabled && this.ejectedUntil <= Date.now()
   }
 
   /** Takes the descriptive fields of a newer snapshot; state stays. */
@@ -64,6 +66,12 @@ export class UpstreamRuntime implements UpstreamHealth {
   setHealthy(healthy: boolean): void {
     if (healthy === this.healthy) return
     this.healthy = healthy
+    this.onChange()
+  }
+
+  setDisabled(disabled: boolean): void {
+    if (disabled === this.disabled) return
+    this.disabled = disabled
     this.onChange()
   }
 
