@@ -13,7 +13,7 @@
  * SIGTERM/SIGINT revoke the lease (this host's keys go at once); a registrator that dies without a
  * word leaves etcd within `--ttl`. If Docker goes away, the last keys stay until it is back.
  */
-import { hostname } from 'node:os'
+import { hostname } from '../runtime/io/host.ts'
 import type Dockerode from 'dockerode'
 import { createLogger } from '../log.ts'
 import type { Runtime } from '../runtime/types.ts'

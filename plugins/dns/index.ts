@@ -26,7 +26,7 @@ import { parseOptions } from '../../core/config/errors.ts'
 import type { DiscoveryPlugin } from '../../core/types.ts'
 import { lookup } from './lookup.ts'
 import { refreshDelay } from './records.ts'
-import { createDnsClient } from './resolver.ts'
+import { createDnsClient } from '../../core/runtime/io/dns.ts'
 
 const SERVER = /^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$/
 

@@ -1,7 +1,7 @@
 /**
  * Pure rules for turning DNS answers into upstreams; table-tested without a DNS server.
  */
-import type { SrvRecord } from './resolver.ts'
+import type { SrvRecord } from '../../core/runtime/io/dns.ts'
 
 export interface UpstreamEntry {
   url: string

@@ -4,7 +4,7 @@
  * (dockerode speaks HTTP over the unix socket with node:http, so this file is Node-API code; Bun
  * and Deno run it through their Node compatibility.)
  */
-import { Agent } from 'node:http'
+import { keepAliveAgent } from '../../core/runtime/io/http-agent.ts'
 import Docker from 'dockerode'
 import { factsFromInspect, type ContainerFacts } from './facts.ts'
 
@@ -32,7 +32,7 @@ export interface DockerApi {
 }
 
 export function dockerApi(opts: { socketPath?: string; timeoutMs: number }): DockerApi {
-  const agent = new Agent({ keepAlive: true, maxFreeSockets: 4 })
+  const agent = keepAliveAgent(4)
   // Without socketPath, docker-modem reads DOCKER_HOST (unix://, tcp://, + DOCKER_TLS_VERIFY/DOCKER_CERT_PATH) or uses /var/run/docker.sock.
   const docker = new Docker({ ...(opts.socketPath ? { socketPath: opts.socketPath } : {}), agent } as Docker.DockerOptions)
   const streams = new Set<NodeJS.ReadableStream & { destroy(): void }>()

@@ -24,7 +24,7 @@ import { z } from 'zod'
 import { duration } from '../../core/config/duration.ts'
 import { parseOptions } from '../../core/config/errors.ts'
 import type { DiscoveryPlugin } from '../../core/types.ts'
-import { fileVersion, locate, readText, watchDirectory } from './fs.ts'
+import { fileVersion, locate, readText, watchDirectory } from '../../core/runtime/io/files.ts'
 import { parseRegistry } from './parse.ts'
 
 const optionsSchema = z.strictObject({
