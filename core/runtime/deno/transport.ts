@@ -10,38 +10,17 @@
  * returns bytes as received, and measures connect, first-byte and idle timeouts itself.
  * Throughput is about the same as fetch's (~16k vs ~19k req/s on the bench machine).
  */
-import { Pool, type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
 import type { Context } from 'hono'
 import type { UpstreamRuntime } from '../../pools/upstream-state.ts'
 import { filterResponseHeaders } from '../../proxy/hop-by-hop.ts'
-import type { FailureKind, OutboundRequest, SendResult, Transport, UpstreamFailure } from '../types.ts'
+import { classify, dispatch, headerPairs, headerStrings, releasePool } from '../undici.ts'
+import type { OutboundRequest, SendResult, Transport, UpstreamFailure } from '../types.ts'
 import { requestBody } from '../web/request-body.ts'
 import { upgradeToUpstream } from './websocket.ts'
 
-const KIND_BY_CODE: Record<string, FailureKind> = {
-  ECONNREFUSED: 'refused',
-  ENOTFOUND: 'refused',
-  EHOSTUNREACH: 'refused',
-  ENETUNREACH: 'refused',
-  EAI_AGAIN: 'refused',
-  UND_ERR_CONNECT_TIMEOUT: 'connect-timeout',
-  UND_ERR_HEADERS_TIMEOUT: 'first-byte-timeout',
-  UND_ERR_BODY_TIMEOUT: 'idle-timeout',
-  ECONNRESET: 'reset',
-  EPIPE: 'reset',
-  UND_ERR_SOCKET: 'reset',
-  UND_ERR_CLOSED: 'reset',
-}
 
-function classify(err: unknown): UpstreamFailure {
-  const e = err as { code?: string; message?: string; cause?: { code?: string } }
-  const kind = KIND_BY_CODE[e?.code ?? ''] ?? KIND_BY_CODE[e?.cause?.code ?? ''] ?? 'error'
-  return { kind, message: e?.message ?? String(err) }
-}
 
-function poolFor(up: UpstreamRuntime, req: OutboundRequest): Pool {
-  return (up.client ??= new Pool(up.url.origin, { connectTimeout: req.timeouts.connect, keepAliveTimeout: 30_000, pipelining: 1 })) as Pool
-}
 
 async function* chunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   const reader = stream.getReader()
@@ -115,7 +94,7 @@ export const denoTransport: Transport = {
           responded = true
           const headers = filterResponseHeaders(rawHeaders.map((b) => b.toString('latin1')))
           req.onResponseHead?.(code, headers)
-          const init = { status: code, headers: pairs(headers) }
+          const init = { status: code, headers: headerPairs(headers) }
           if (req.method === 'HEAD' || code === 204 || code === 205 || code === 304) {
             settle({ ok: true, response: new Response(null, init) })
             return true
@@ -161,36 +140,12 @@ export const denoTransport: Transport = {
         },
       }
 
-      try {
-        poolFor(up, req).dispatch(
-          {
-            origin: up.url.origin,
-            path: req.path,
-            method: req.method as Dispatcher.HttpMethod,
-            headers: req.headers,
-            body: attempt ? (chunks(attempt) as unknown as Dispatcher.DispatchOptions['body']) : null,
-            headersTimeout: req.timeouts.firstByte,
-            bodyTimeout: req.timeouts.idle,
-          },
-          handler,
-        )
-      } catch (err) {
-        handler.onError!(err as Error)
-      }
+      dispatch(up, req, attempt ? (chunks(attempt) as unknown as Dispatcher.DispatchOptions['body']) : null, handler)
     })
   },
 
   upgrade: upgradeToUpstream,
 
-  release(up: UpstreamRuntime): void {
-    const pool = up.client as Pool | undefined
-    up.client = undefined
-    pool?.close().catch(() => pool.destroy())
-  },
+  release: releasePool,
 }
 
-function pairs(flat: readonly string[]): [string, string][] {
-  const out: [string, string][] = []
-  for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!])
-  return out
-}

@@ -5,42 +5,17 @@
  * throughput), no fetch (that divides it by five). Bodies stream both ways; nothing is buffered.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { Pool, type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import type { Context } from 'hono'
 import type { UpstreamRuntime } from '../../pools/upstream-state.ts'
 import { filterResponseHeaders } from '../../proxy/hop-by-hop.ts'
+import { classify, dispatch, headerPairs, headerStrings, releasePool } from '../undici.ts'
 import { upgradeToUpstream } from './websocket.ts'
-import type { FailureKind, OutboundRequest, SendResult, Transport, UpstreamFailure } from '../types.ts'
+import type { OutboundRequest, SendResult, Transport, UpstreamFailure } from '../types.ts'
 
-const KIND_BY_CODE: Record<string, FailureKind> = {
-  ECONNREFUSED: 'refused',
-  ENOTFOUND: 'refused',
-  EHOSTUNREACH: 'refused',
-  ENETUNREACH: 'refused',
-  EAI_AGAIN: 'refused',
-  UND_ERR_CONNECT_TIMEOUT: 'connect-timeout',
-  UND_ERR_HEADERS_TIMEOUT: 'first-byte-timeout',
-  UND_ERR_BODY_TIMEOUT: 'idle-timeout',
-  ECONNRESET: 'reset',
-  EPIPE: 'reset',
-  UND_ERR_SOCKET: 'reset',
-  UND_ERR_CLOSED: 'reset',
-}
 
-export function classify(err: unknown): UpstreamFailure {
-  const e = err as { code?: string; message?: string; cause?: { code?: string } }
-  const kind = KIND_BY_CODE[e.code ?? ''] ?? KIND_BY_CODE[e.cause?.code ?? ''] ?? 'error'
-  return { kind, message: e.message ?? String(err) }
-}
 
-function poolFor(up: UpstreamRuntime, req: OutboundRequest): Pool {
-  return (up.client ??= new Pool(up.url.origin, {
-    connectTimeout: req.timeouts.connect,
-    keepAliveTimeout: 30_000,
-    pipelining: 1,
-  })) as Pool
-}
 
 export const nodeTransport: Transport = {
   send(c: Context, up: UpstreamRuntime, req: OutboundRequest): Promise<SendResult> {
@@ -92,13 +67,13 @@ export const nodeTransport: Transport = {
             abort?.(new Error('retrying on another upstream'))
             return false
           }
-          const headers = filterResponseHeaders(toStrings(rawHeaders))
+          const headers = filterResponseHeaders(headerStrings(rawHeaders))
           req.onResponseHead?.(code, headers)
           responded = true
           if (req.method === 'HEAD') {
             // Hono answers HEAD by wrapping the GET result in a new Response, which would turn
             // RESPONSE_ALREADY_SENT into a second head; a HEAD response has no body to stream anyway.
-            settle({ ok: true, response: new Response(null, { status: code, headers: pairs(headers) }) })
+            settle({ ok: true, response: new Response(null, { status: code, headers: headerPairs(headers) }) })
             return true
           }
           outgoing.writeHead(code, headers)
@@ -127,44 +102,15 @@ export const nodeTransport: Transport = {
         },
       }
 
-      try {
-        poolFor(up, req).dispatch(
-          {
-            origin: up.url.origin,
-            path: req.path,
-            method: req.method as Dispatcher.HttpMethod,
-            headers: req.headers,
-            // undici leaves the client's stream untouched when the connection fails, so a refused
-            // connection can be retried on another upstream with the same, still unread, body.
-            body: req.hasBody ? incoming : null,
-            headersTimeout: req.timeouts.firstByte,
-            bodyTimeout: req.timeouts.idle,
-          },
-          handler,
-        )
-      } catch (err) {
-        handler.onError!(err as Error)
-      }
+      // undici leaves the client's stream untouched when the connection fails, so a refused
+      // connection can be retried on another upstream with the same, still unread, body.
+      dispatch(up, req, req.hasBody ? incoming : null, handler)
     })
   },
 
   upgrade: upgradeToUpstream,
 
-  release(up: UpstreamRuntime): void {
-    const pool = up.client as Pool | undefined
-    up.client = undefined
-    pool?.close().catch(() => pool.destroy())
-  },
+  release: releasePool,
 }
 
-function pairs(flat: string[]): [string, string][] {
-  const out: [string, string][] = []
-  for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!])
-  return out
-}
 
-function toStrings(raw: Buffer[]): string[] {
-  const out = new Array<string>(raw.length)
-  for (let i = 0; i < raw.length; i++) out[i] = raw[i]!.toString('latin1')
-  return out
-}

@@ -12,7 +12,7 @@ import type { Context } from 'hono'
 import type { UpstreamRuntime } from '../../pools/upstream-state.ts'
 import type { OutboundRequest, SendResult, UpstreamFailure } from '../types.ts'
 import { closeFrame, FrameBoundaries } from './websocket-frames.ts'
-import { classify } from './transport.ts'
+import { classify } from '../undici.ts'
 
 export interface UpgradeEnv {
   incoming: IncomingMessage

@@ -1,0 +1,71 @@
+/**
+ * The undici client as both the Node and the Deno transport use it (Deno's own fetch always
+ * decompresses bodies): one keep-alive Pool per upstream, the dispatch call, and undici's error
+ * codes read as the core's failure kinds.
+ */
+import { Pool, type Dispatcher } from 'undici'
+import type { UpstreamRuntime } from '../pools/upstream-state.ts'
+import type { FailureKind, OutboundRequest, UpstreamFailure } from './types.ts'
+
+const KIND_BY_CODE: Record<string, FailureKind> = {
+  ECONNREFUSED: 'refused',
+  ENOTFOUND: 'refused',
+  EHOSTUNREACH: 'refused',
+  ENETUNREACH: 'refused',
+  EAI_AGAIN: 'refused',
+  UND_ERR_CONNECT_TIMEOUT: 'connect-timeout',
+  UND_ERR_HEADERS_TIMEOUT: 'first-byte-timeout',
+  UND_ERR_BODY_TIMEOUT: 'idle-timeout',
+  ECONNRESET: 'reset',
+  EPIPE: 'reset',
+  UND_ERR_SOCKET: 'reset',
+  UND_ERR_CLOSED: 'reset',
+}
+
+export function classify(err: unknown): UpstreamFailure {
+  const e = err as { code?: string; message?: string; cause?: { code?: string } }
+  const kind = KIND_BY_CODE[e?.code ?? ''] ?? KIND_BY_CODE[e?.cause?.code ?? ''] ?? 'error'
+  return { kind, message: e?.message ?? String(err) }
+}
+
+/** Sends one request to one upstream through its (lazily created) keep-alive pool. */
+export function dispatch(up: UpstreamRuntime, req: OutboundRequest, body: Dispatcher.DispatchOptions['body'], handler: Dispatcher.DispatchHandler): void {
+  const pool = (up.client ??= new Pool(up.url.origin, { connectTimeout: req.timeouts.connect, keepAliveTimeout: 30_000, pipelining: 1 })) as Pool
+  try {
+    pool.dispatch(
+      {
+        origin: up.url.origin,
+        path: req.path,
+        method: req.method as Dispatcher.HttpMethod,
+        headers: req.headers,
+        body,
+        headersTimeout: req.timeouts.firstByte,
+        bodyTimeout: req.timeouts.idle,
+      },
+      handler,
+    )
+  } catch (err) {
+    handler.onError!(err as Error) // invalid options are thrown synchronously
+  }
+}
+
+/** Closes an upstream's pool once it left (in-flight requests finish first). */
+export function releasePool(up: UpstreamRuntime): void {
+  const pool = up.client as Pool | undefined
+  up.client = undefined
+  pool?.close().catch(() => pool.destroy())
+}
+
+/** Raw header buffers as latin1 strings (header bytes are octets, not UTF-8). */
+export function headerStrings(raw: Buffer[]): string[] {
+  const out = new Array<string>(raw.length)
+  for (let i = 0; i < raw.length; i++) out[i] = raw[i]!.toString('latin1')
+  return out
+}
+
+/** A flat [name, value…] list as the pairs `new Headers()` takes. */
+export function headerPairs(flat: readonly string[]): [string, string][] {
+  const out: [string, string][] = []
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!])
+  return out
+}
