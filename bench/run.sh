@@ -16,6 +16,7 @@
 #   THREADS=1 (wrk threads)  LOAD_CPU=0 PROXY_CPU=1
 #   QUIET_MAX=15 QUIET_TIMEOUT=30  before a run, wait (bounded) until other processes use <= 15%
 #   BG_MAX=25 MAX_RETRY=1  redo a run once if other processes used > 25% CPU during it
+#   QUIET_BUDGET=120  total seconds the whole bench may spend on such waits and redos
 #   NO_INSTALL=1  never apt-get install;  OUT=bench/results/<timestamp>
 # Output: the table on stdout and in $OUT/summary.txt; raw.csv, wrk/*.txt, run/*.log beside it.
 set -uo pipefail
@@ -29,7 +30,7 @@ fi
 ROUNDS="${ROUNDS:-3}"; DURATION="${DURATION:-10}"; CONNS="${CONNS:-64 16}"
 WARMUP="${WARMUP:-2}"; WARMUP_FIRST="${WARMUP_FIRST:-5}"; THREADS="${THREADS:-1}"
 PIN="${PIN:-1}"; LOAD_CPU="${LOAD_CPU:-0}"; PROXY_CPU="${PROXY_CPU:-1}"
-QUIET_MAX="${QUIET_MAX:-15}"; QUIET_TIMEOUT="${QUIET_TIMEOUT:-30}"
+QUIET_MAX="${QUIET_MAX:-15}"; QUIET_TIMEOUT="${QUIET_TIMEOUT:-30}"; QUIET_BUDGET="${QUIET_BUDGET:-120}"
 BG_MAX="${BG_MAX:-25}"; MAX_RETRY="${MAX_RETRY:-1}"
 OUT="${OUT:-$BENCH/results/$(date +%Y%m%d-%H%M%S)}"
 RUN="$OUT/run"; GEN="$OUT/gen"; RAW="$OUT/raw.csv"

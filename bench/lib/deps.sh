@@ -40,9 +40,28 @@ ensure_system_deps() {
   command -v taskset >/dev/null || { [[ "$PIN" == 1 ]] && { log "taskset missing: running with PIN=0"; PIN=0; }; }
 }
 
-# The gateway runs from this checkout; a clean clone has no node_modules yet.
+# The gateway runs from this checkout; a clean clone has no node_modules yet. `npm ci` only then:
+# it wipes node_modules, which would break anyone else using this checkout at the same moment.
+missing_node_deps() {
+  node -e 'const fs = require("fs"), p = require("./package.json")
+    const names = Object.keys({ ...p.dependencies, ...p.devDependencies })
+    process.exit(names.some((n) => !fs.existsSync(`node_modules/${n}/package.json`)) ? 1 : 0)' 2>/dev/null
+  (( $? != 0 ))
+}
+npm_quiet() { # npm_quiet <args...>: npm's output only if it fails
+  local out rc
+  out=$(cd "$REPO" && npm "$@" --no-audit --no-fund 2>&1); rc=$?
+  (( rc != 0 )) && { log "npm $* failed:"; grep -m 8 'npm error' <<<"$out" >&2; }
+  return "$rc"
+}
 ensure_node_deps() {
-  [[ -d "$REPO/node_modules/tsx" && -d "$REPO/node_modules/undici" ]] && return 0
-  log "installing npm dependencies (npm ci)"
-  ( cd "$REPO" && npm ci --no-audit --no-fund >/dev/null ) || die "npm ci failed"
+  ( cd "$REPO" && missing_node_deps ) || return 0
+  if [[ ! -d "$REPO/node_modules" ]]; then
+    log "no node_modules: npm ci"
+    npm_quiet ci && return 0
+    log "npm ci failed (lock file out of sync with package.json?): trying npm install"
+  else
+    log "some npm dependencies are missing: npm install"
+  fi
+  npm_quiet install || die "cannot install the npm dependencies"
 }

@@ -39,9 +39,12 @@ summarize() {
 # req/s, p50, p99, cpu%: median over rounds. errors: wrk socket errors + non-2xx, summed over rounds.
 # RSS_MB: max RSS of the proxy's process group under load (direct: the upstream nginx).
 # upConn: max new TCP connections the 2 upstreams accepted during one run; ~0 = keep-alive reuse held
-#   (direct: = conns, wrk's own). cpu%: proxy process-group CPU, 100 = one core (direct: upstream).
+#   (direct: conns + 1, wrk's own). cpu%: proxy process-group CPU, 100 = one core (direct: upstream).
 # bg%: max CPU other processes on the box used during a run (high = figures less trustworthy).
 EOF
+    # Say it loudly when other people's load overlapped the runs: ratios are then unreliable.
+    awk -F, -v lim="$BG_MAX" 'NR > 1 && $12 + 0 > lim { n++; if ($12 + 0 > m) m = $12 + 0 }
+      END { if (n) printf "# WARNING: in %d run(s) other processes used up to %d%% of a core (> %d%%): figures are\n#   skewed, re-run on a quiet box (see bg%%).\n", n, m, lim }' "$RAW"
     # Idle RSS before the first and after the last round: growth here hints at a leak.
     awk -F, '{ printf "# RSS idle %-26s start %4s MB  end %4s MB\n", $1, $2, $3 }' "$OUT/rss_idle.csv"
   } | tee "$OUT/summary.txt"
