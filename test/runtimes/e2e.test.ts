@@ -395,7 +395,8 @@ for (const runtime of RUNTIMES.filter((r) => !process.env.E2E_ONLY || process.en
       assert.equal((await c.next(1))?.data.toString(), 'hello 127.0.0.1')
       c.ws.send('ping')
       assert.equal((await c.next(2))?.data.toString(), 'ping')
-      const big = Buffer.alloc(256 * 1024, 9)
+      const big = Buffer.alloc(1024 * 1024)
+      for (let i = 0; i < big.length; i++) big[i] = (i * 31) % 251 // 1 MB, not uniform: a reordering would show
       c.ws.send(big)
       const echoed = await c.next(3)
       assert.equal(echoed?.binary, true)
