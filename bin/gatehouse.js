@@ -2,7 +2,7 @@
 // Node 20 cannot run TypeScript. A loader hook (tsx) would keep a second V8 isolate alive for the
 // gateway's whole life (~20 MB RSS), so instead esbuild bundles the CLI once at start (~0.1 s) and
 // Node runs plain JavaScript. Dependencies stay external, resolved from this package's node_modules.
-import { build } from 'esbuild'
+import { build, stop } from 'esbuild'
 import { mkdirSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -23,6 +23,8 @@ await build({
   logLevel: 'warning',
   define: { __GATEHOUSE_ROOT__: JSON.stringify(root) },
 })
+// esbuild keeps a service process alive after a build; loading the config restarts it when needed.
+await stop()
 try {
   await import(pathToFileURL(outfile).href)
 } finally {

@@ -34,7 +34,7 @@ function sharedDependencies(): string[] {
 
 export async function importModule(path: string): Promise<Record<string, unknown>> {
   const file = resolve(path)
-  const { build } = await import('esbuild')
+  const { build, stop } = await import('esbuild')
   const result = await build({
     entryPoints: [file],
     bundle: true,
@@ -48,7 +48,8 @@ export async function importModule(path: string): Promise<Record<string, unknown
     external: sharedDependencies(),
     // CommonJS dependencies inside an ES module bundle need a real `require` for Node built-ins.
     banner: { js: "import { createRequire as __gatehouseRequire } from 'node:module'; const require = __gatehouseRequire(import.meta.url);" },
-  }).catch((err: { errors?: { text: string; location?: { file: string; line: number } }[] }) => {
+  }).finally(() => stop()) // the esbuild service process would otherwise stay for the gateway's life
+    .catch((err: { errors?: { text: string; location?: { file: string; line: number } }[] }) => {
     const lines = err.errors?.map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text))
     throw new Error(lines?.join('\n') ?? String(err))
   })
