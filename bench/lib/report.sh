@@ -11,6 +11,7 @@ summarize() {
       NR == 1 { next }
       { k = $1 SUBSEP $2; i = ++n[k]
         rps[k, i] = $4; p50[k, i] = $5; p99[k, i] = $6; cpu[k, i] = $10; bg[k, i] = $12
+        per[k, i] = ($10 > 0) ? $4 / ($10 / 100) : 0
         err[k] += $8 + $9
         if ($11 + 0 > rss[k] + 0) rss[k] = $11
         if (!(k in up) || $14 + 0 > up[k] + 0) up[k] = $14 }
@@ -21,8 +22,8 @@ summarize() {
       function max(a, k, cnt,   i, m) { m = a[k, 1] + 0; for (i = 2; i <= cnt; i++) if (a[k, i] + 0 > m) m = a[k, i] + 0; return m }
       END {
         nt = split(order, T, " "); nc = split(conns, C, " ")
-        fmt = "%-26s %5s %9s %7s %7s %7s %7s %7s %7s %5s %4s\n"
-        printf fmt, "target", "conns", "req/s", "x_direct", "p50_ms", "p99_ms", "errors", "RSS_MB", "upConn", "cpu%", "bg%"
+        fmt = "%-26s %5s %9s %7s %7s %7s %7s %7s %7s %5s %8s %4s\n"
+        printf fmt, "target", "conns", "req/s", "x_direct", "p50_ms", "p99_ms", "errors", "RSS_MB", "upConn", "cpu%", "rps/core", "bg%"
         for (ci = 1; ci <= nc; ci++) {
           c = C[ci]; dk = "direct" SUBSEP c
           d = (dk in n) ? med(rps, dk, n[dk]) : 0
@@ -30,8 +31,8 @@ summarize() {
             t = T[ti]; k = t SUBSEP c
             if (!(k in n)) continue
             r = med(rps, k, n[k])
-            printf "%-26s %5s %9.0f %7s %7.2f %7.2f %7d %7d %7d %5.0f %4.0f\n", t, c, r, (d > 0) ? sprintf("%.2f", r / d) : "-",
-              med(p50, k, n[k]), med(p99, k, n[k]), err[k], rss[k], up[k], med(cpu, k, n[k]), max(bg, k, n[k])
+            printf "%-26s %5s %9.0f %7s %7.2f %7.2f %7d %7d %7d %5.0f %8.0f %4.0f\n", t, c, r, (d > 0) ? sprintf("%.2f", r / d) : "-",
+              med(p50, k, n[k]), med(p99, k, n[k]), err[k], rss[k], up[k], med(cpu, k, n[k]), med(per, k, n[k]), max(bg, k, n[k])
           }
           print ""
         } }' "$RAW"
@@ -40,6 +41,8 @@ summarize() {
 # RSS_MB: max RSS of the proxy's process group under load (direct: the upstream nginx).
 # upConn: max new TCP connections the 2 upstreams accepted during one run; ~0 = keep-alive reuse held
 #   (direct: conns + 1, wrk's own). cpu%: proxy process-group CPU, 100 = one core (direct: upstream).
+# rps/core: req/s / (cpu%/100), the proxy's efficiency; steadier than req/s on a shared box, but it
+#   flatters a proxy that is not the bottleneck (nginx/HAProxy are held back by the load CPU).
 # bg%: max CPU other processes on the box used during a run (high = figures less trustworthy).
 EOF
     # Say it loudly when other people's load overlapped the runs: ratios are then unreliable.
