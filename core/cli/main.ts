@@ -39,7 +39,16 @@ export async function main(runtime: Runtime): Promise<void> {
   }
   const log = createLogger((opts.log ?? runtime.env('GATEHOUSE_LOG') ?? 'text') as LogFormat)
   const gateway = createGateway(config, { runtime, log })
-  await gateway.start()
+  try {
+    await gateway.start()
+  } catch (err) {
+    // A port in use or not ours to bind is the user's to fix, not a crash: say which and why.
+    const e = err as { code?: string; message?: string }
+    const why = e.code === 'EADDRINUSE' ? 'the address is already in use' : e.code === 'EACCES' ? 'permission denied' : (e.message ?? String(err))
+    console.error(`gatehouse: cannot listen on ${config.listen.host}:${config.listen.port}: ${why}`)
+    await gateway.stop(0).catch(() => {})
+    return runtime.exit(1)
+  }
   let stopping = false
   const onSignal = () => {
     if (stopping) return runtime.exit(1)
