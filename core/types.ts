@@ -98,7 +98,8 @@ export type HealthCheckRequest = (
 /** Active checks: probes the pool's upstreams off the request path until the signal aborts. */
 export interface HealthPlugin {
   readonly name: string
-  start(ctx: { pool: PoolHealthView; signal: AbortSignal; log: Logger; check: HealthCheckRequest }): void
+  /** May return a way to probe one upstream at once (the admin API's "check now"): resolves to the verdict. */
+  start(ctx: { pool: PoolHealthView; signal: AbortSignal; log: Logger; check: HealthCheckRequest }): void | { checkNow(upstream: UpstreamHealth): Promise<boolean> }
 }
 
 /** How one proxied exchange ended, for passive health. */
@@ -146,6 +147,10 @@ export interface GatewayView {
   routes(): readonly import('./config/route-schema.ts').RouteConfig[]
   /** Operator switch: a disabled upstream takes no new requests (its in-flight ones finish). */
   setEnabled(pool: string, id: string, enabled: boolean): boolean
+  /** Where a route comes from: 'config', or the id of the discovery source that sent it. */
+  routeSource(route: import('./config/route-schema.ts').RouteConfig): string
+  /** Runs one active health check now; undefined when the pool or upstream is unknown or has no active checks. */
+  checkNow(pool: string, id: string): Promise<boolean | undefined>
 }
 
 /** Observes (and steers) the gateway: metrics, access logs, admin API. Runs until the signal aborts. */

@@ -8,6 +8,7 @@ import type { GatewayConfig } from '../config/schema.ts'
 import type { RouteConfig } from '../config/route-schema.ts'
 import type { DiscoverySnapshot, GatewayEnv, Logger } from '../types.ts'
 import type { RunningServer, Runtime } from '../runtime/types.ts'
+import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 import { PoolRegistry } from '../pools/registry.ts'
 import { trustChecker } from '../proxy/client-address.ts'
 import { plain } from '../proxy/failure.ts'
@@ -75,12 +76,15 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
     events,
     routes: () => activeRoutes,
     async start() {
+      // Observers first: they see every snapshot and pool change, the first ones included.
+      const checkers = new Map<string, (up: UpstreamRuntime) => Promise<boolean>>()
+      const view = gatewayView(registry, events, { routes: () => activeRoutes, routeSource: (r) => discoveredRoutes.sourceOf(r), checkers })
+      for (const observer of config.observe) await observer.start({ gateway: view, log, signal: discovery.signal, serve: runtime.serve })
       await startDiscovery(config, { log, signal: discovery.signal, serve: runtime.serve, onSnapshot, waitMs: discoveryWaitMs })
       for (const [name, pool] of Object.entries(config.pools)) {
-        pool.health?.start({ pool: registry.ensure(name).healthView, signal: discovery.signal, log, check: runtime.healthCheck })
+        const health = pool.health?.start({ pool: registry.ensure(name).healthView, signal: discovery.signal, log, check: runtime.healthCheck })
+        if (health) checkers.set(name, (up) => health.checkNow(up))
       }
-      const view = gatewayView(registry, events, () => activeRoutes)
-      for (const observer of config.observe) await observer.start({ gateway: view, log, signal: discovery.signal, serve: runtime.serve })
       server = await runtime.serve(app.fetch, { port: config.listen.port, hostname: config.listen.host })
       log.info(`gatehouse listening on http://${config.listen.host}:${server.port} (${runtime.name})`)
       return server

@@ -35,11 +35,19 @@ export class DiscoveredRoutes {
     return this.bySource.delete(source)
   }
 
+  private readonly sources = new WeakMap<RouteConfig, string>()
+
+  /** 'config' or the discovery source a route came from. */
+  sourceOf(route: RouteConfig): string {
+    return this.sources.get(route) ?? 'config'
+  }
+
   /** Config routes first, then discovered ones that do not collide with them. */
   effective(): RouteConfig[] {
     const taken = new Map(this.configRoutes.map((r) => [routeKey(r), r]))
     const out = [...this.configRoutes]
     for (const [source, { routes }] of this.bySource) {
+      for (const r of routes) this.sources.set(r, source)
       for (const r of routes) {
         const key = routeKey(r)
         if (taken.has(key)) {

@@ -3,11 +3,26 @@ import type { GatewayView, PoolView } from '../types.ts'
 import type { RouteConfig } from '../config/route-schema.ts'
 import type { PoolRegistry } from '../pools/registry.ts'
 import type { GatewayEvents } from './events.ts'
+import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 
-export function gatewayView(registry: PoolRegistry, events: GatewayEvents, routes: () => readonly RouteConfig[]): GatewayView {
+export interface ViewSources {
+  routes: () => readonly RouteConfig[]
+  routeSource: (route: RouteConfig) => string
+  /** Per pool, the active health plugin's on-demand probe, when it offers one. */
+  checkers: ReadonlyMap<string, (up: UpstreamRuntime) => Promise<boolean>>
+}
+
+export function gatewayView(registry: PoolRegistry, events: GatewayEvents, { routes, routeSource, checkers }: ViewSources): GatewayView {
+  const find = (pool: string, id: string) => registry.get(pool)?.upstreams.find((u) => u.id === id)
   return {
     events,
     routes,
+    routeSource,
+    async checkNow(pool, id) {
+      const up = find(pool, id)
+      const check = checkers.get(pool)
+      return up && check ? check(up) : undefined
+    },
     pools: (): PoolView[] =>
       registry.all().map((pool) => ({
         name: pool.name,
@@ -25,7 +40,7 @@ export function gatewayView(registry: PoolRegistry, events: GatewayEvents, route
         })),
       })),
     setEnabled(poolName, id, enabled) {
-      const up = registry.get(poolName)?.upstreams.find((u) => u.id === id)
+      const up = find(poolName, id)
       if (!up) return false
       up.setDisabled(!enabled)
       return true

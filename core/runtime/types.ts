@@ -73,6 +73,42 @@ export interface Transport {
 export interface ServeOptions {
   port: number
   hostname: string
+  /** Serve HTTPS with these certificates instead of plain HTTP. */
+  tls?: ServeTls
+  /** Limits on what a client may send; absent fields keep the runtime's defaults. */
+  limits?: ServeLimits
+}
+
+/** One certificate chain and its key (PEM), and the SNI names it answers (`a.example.com`, `*.example.com`). */
+export interface TlsCertificate {
+  readonly cert: string
+  readonly key: string
+  /** Lower case; exact names or `*.` wildcards (exactly one more label). */
+  readonly hosts: readonly string[]
+}
+
+/**
+ * Live certificates for an HTTPS listener. The server reads `current()` at start and again after
+ * each change it is told about; connections already open keep the certificate they shook hands with.
+ */
+export interface ServeTls {
+  /** Never empty; the first is the default (clients without SNI, or naming no listed host). */
+  current(): readonly TlsCertificate[]
+  /** Calls `listener` after each change; returns the unsubscribe. */
+  subscribe(listener: () => void): () => void
+  /** `Strict-Transport-Security` value added to every response that has none. */
+  hsts?: string
+}
+
+export interface ServeLimits {
+  /** Request line plus headers, in bytes; more → 431. */
+  maxHeaderBytes: number
+  /** Header lines; more → 431. */
+  maxHeaderCount: number
+  /** A connection must deliver a complete request head within this (slow-loris); else it is closed. */
+  headerTimeoutMs: number
+  /** A keep-alive connection with no request in flight is closed after this. */
+  idleTimeoutMs: number
 }
 
 export interface RunningServer {

@@ -59,10 +59,10 @@ export function activeHealth(options: ActiveHealthOptions = {}): HealthPlugin {
   return {
     name: 'active-health',
     start({ pool, signal, log, check }) {
-      const watched = new Map<UpstreamHealth, () => void>()
+      const watched = new Map<UpstreamHealth, { stop(): void; now(): Promise<boolean> }>()
       const reconcile = () => {
         const current = new Set(pool.upstreams())
-        for (const [up, stop] of watched) if (!current.has(up)) (stop(), watched.delete(up))
+        for (const [up, w] of watched) if (!current.has(up)) (w.stop(), watched.delete(up))
         for (const up of current) if (!watched.has(up)) watched.set(up, watch(up, pool.name, check, log))
       }
       const watch = (up: UpstreamHealth, poolName: string, check: HealthCheckRequest, log: Logger) => {
@@ -70,25 +70,30 @@ export function activeHealth(options: ActiveHealthOptions = {}): HealthPlugin {
         up.setHealthy(state.healthy)
         let timer: ReturnType<typeof setTimeout> | undefined
         let stopped = false
-        const loop = async () => {
+        /** One probe, counted by rise/fall like any other; returns the verdict after it. */
+        const once = async () => {
           const ok = await probe(up, check)
-          if (stopped) return
+          if (stopped) return up.healthy
           const before = up.healthy
           up.setHealthy(state.record(ok))
           if (before !== up.healthy) log.info(`pool ${poolName}: upstream ${up.url.origin} is now ${up.healthy ? 'healthy' : 'unhealthy'} (active check ${o.method} ${o.path})`)
-          schedule()
+          return up.healthy
         }
-        const schedule = () => (timer = setTimeout(loop, o.interval * (1 + o.jitter * (2 * random() - 1))))
+        const loop = async () => {
+          await once()
+          if (!stopped) timer = setTimeout(loop, o.interval * (1 + o.jitter * (2 * random() - 1)))
+        }
         // The first probe comes at once: a new upstream waiting for its rise should not wait an interval more.
         void loop()
-        return () => ((stopped = true), clearTimeout(timer))
+        return { stop: () => ((stopped = true), clearTimeout(timer)), now: once }
       }
       pool.onChange(reconcile)
       reconcile()
       signal.addEventListener('abort', () => {
-        for (const stop of watched.values()) stop()
+        for (const w of watched.values()) w.stop()
         watched.clear()
       })
+      return { checkNow: (up) => watched.get(up)?.now() ?? Promise.resolve(up.healthy) }
     },
   }
 }

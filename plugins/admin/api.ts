@@ -1,0 +1,124 @@
+/**
+ * The admin API's JSON endpoints: routes, pools with each upstream's state, the dashboard's whole
+ * state (once, or live as server-sent events), and operator actions on an upstream. Path
+ * parameters are checked by zod before anything is touched.
+ */
+import { Hono } from 'hono'
+import { streamSSE } from 'hono/streaming'
+import { z } from 'zod'
+import { formatIssues } from '../../core/config/errors.ts'
+import { poolName } from '../../core/config/schema.ts'
+import type { RouteConfig } from '../../core/config/route-schema.ts'
+import type { GatewayView, PoolView, UpstreamView } from '../../core/types.ts'
+import type { RecentChanges, RequestRates } from './live.ts'
+
+/**
+ * Core hooks this API uses when the gateway view has them (proposed; see README "Admin API"):
+ * where a route came from, and an active health check run now.
+ */
+interface ViewHooks {
+  routeSource?(route: RouteConfig): string
+  checkNow?(pool: string, id: string): Promise<boolean | undefined>
+}
+
+export interface ApiDeps {
+  view: GatewayView
+  rates: RequestRates
+  changes: RecentChanges
+  /** Push interval of `/api/events`; also woken early by pool and health changes. */
+  intervalMs: number
+  /** Registers a stream's wake-up; returns its removal. */
+  subscribe(wake: () => void): () => void
+  /** True once the gateway stops: open streams end. */
+  stopping(): boolean
+}
+
+const actionParams = z.strictObject({
+  pool: poolName,
+  id: z.string().min(1).max(1024),
+  action: z.enum(['disable', 'enable', 'check']),
+})
+
+export type UpstreamState = 'available' | 'unhealthy' | 'ejected' | 'disabled'
+
+export function upstreamState(u: UpstreamView, now = Date.now()): UpstreamState {
+  if (u.disabled) return 'disabled'
+  if (!u.healthy) return 'unhealthy'
+  if (u.ejectedUntil > now) return 'ejected'
+  return 'available'
+}
+
+export function adminApi(deps: ApiDeps): Hono {
+  const { view } = deps
+  const hooks = view as GatewayView & ViewHooks
+  const routes = () => view.routes().map((r) => describeRoute(r, hooks.routeSource?.(r)))
+  const pools = () => view.pools().map((p) => describePool(p, deps))
+  const state = () => ({ time: Date.now(), routes: routes(), pools: pools(), changes: deps.changes.all() })
+
+  const app = new Hono()
+  app.get('/api/routes', (c) => c.json({ routes: routes() }))
+  app.get('/api/pools', (c) => c.json({ pools: pools() }))
+  app.get('/api/state', (c) => c.json(state()))
+  app.get('/api/events', (c) =>
+    streamSSE(c, async (stream) => {
+      let wake = () => {}
+      const unsubscribe = deps.subscribe(() => wake())
+      stream.onAbort(() => wake())
+      try {
+        while (!stream.aborted && !deps.stopping()) {
+          await stream.writeSSE({ event: 'state', data: JSON.stringify(state()) })
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, deps.intervalMs)
+            wake = () => (clearTimeout(timer), resolve())
+          })
+        }
+      } finally {
+        unsubscribe()
+      }
+    }),
+  )
+  app.post('/api/pools/:pool/upstreams/:id/:action', async (c) => {
+    const parsed = actionParams.safeParse(c.req.param())
+    if (!parsed.success) return c.json({ error: 'invalid request', problems: formatIssues(parsed.error.issues) }, 400)
+    const { pool, id, action } = parsed.data
+    if (action === 'check') {
+      if (!hooks.checkNow) return c.json({ error: 'this gateway cannot run a health check on demand (no checkNow hook in the core)' }, 501)
+      const healthy = await hooks.checkNow(pool, id)
+      if (healthy === undefined) return c.json({ error: `no upstream ${id} with active health checks in pool ${pool}` }, 404)
+      return c.json({ pool, id, healthy })
+    }
+    if (!view.setEnabled(pool, id, action === 'enable')) return c.json({ error: `no upstream ${id} in pool ${pool}` }, 404)
+    return c.json({ pool, id, enabled: action === 'enable' })
+  })
+  return app
+}
+
+function describePool(p: PoolView, deps: ApiDeps) {
+  const now = Date.now()
+  return {
+    name: p.name,
+    balancer: p.balancer,
+    upstreams: p.upstreams.map((u) => ({ ...u, state: upstreamState(u, now) })),
+    ...deps.rates.rates(p.name, now),
+  }
+}
+
+/** A route as JSON. Header values and header rules may hold secrets: only their names are shown. */
+function describeRoute(r: RouteConfig, source: string | undefined) {
+  const hosts = r.host === undefined ? undefined : [r.host].flat()
+  return {
+    name: r.name ?? `${hosts?.join(',') ?? ''}${r.path}`,
+    host: hosts,
+    path: r.path,
+    methods: r.methods,
+    headers: r.headers && Object.keys(r.headers),
+    pool: r.pool,
+    stripPrefix: r.stripPrefix,
+    rewrite: r.rewrite,
+    hostHeader: r.hostHeader,
+    requestHeaders: r.requestHeaders && { set: Object.keys(r.requestHeaders.set), remove: r.requestHeaders.remove },
+    responseHeaders: r.responseHeaders && { set: Object.keys(r.responseHeaders.set), remove: r.responseHeaders.remove },
+    middleware: r.use.length,
+    source,
+  }
+}

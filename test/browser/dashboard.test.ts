@@ -1,0 +1,90 @@
+// The dashboard in a real browser (Debian's chromium, driven by playwright-core): live state over
+// server-sent events, an upstream that stops turns red within the health-check interval, and the
+// drain button really drains. A screenshot goes to test-output/dashboard.png.
+import { test, after, before } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { admin, type AdminPlugin } from '../../plugins/admin/index.ts'
+import { activeHealth } from '../../plugins/active-health/index.ts'
+import { echo, startUpstream, type Upstream } from '../support/http-upstream.ts'
+import { ROOT, startGateway, type TestGateway } from '../support/gateway.ts'
+import { requireBinary, waitFor } from '../support/process.ts'
+
+const CHECK_INTERVAL_MS = 1000
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
+const RED = 'rgb(217, 48, 37)'
+const GREEN = 'rgb(30, 142, 62)'
+const GREY = 'rgb(128, 134, 139)'
+
+let a: Upstream, b: Upstream
+let gw: TestGateway
+let adm: AdminPlugin
+let context: BrowserContext
+let page: Page
+let profile: string
+
+before(async () => {
+  a = await startUpstream(echo('a'))
+  b = await startUpstream(echo('b'))
+  adm = admin({ listen: { port: 0 } })
+  gw = await startGateway({
+    observe: [adm],
+    pools: {
+      web: { upstreams: [a.url, b.url], health: activeHealth({ interval: CHECK_INTERVAL_MS, fall: 1, rise: 1, jitter: 0 }) },
+      api: { upstreams: [a.url] },
+    },
+    routes: [{ name: 'site', path: '/*', pool: 'web' }, { name: 'api', path: '/api/*', pool: 'api' }],
+  })
+  profile = mkdtempSync('/tmp/gatehouse-chromium-')
+  context = await chromium.launchPersistentContext(profile, { executablePath: requireBinary('chromium'), headless: true, args: ARGS, viewport: { width: 1100, height: 800 } })
+  page = context.pages()[0] ?? (await context.newPage())
+})
+after(async () => {
+  await context?.close()
+  await gw?.stop()
+  await a?.close()
+  rmSync(profile, { recursive: true, force: true })
+})
+
+const chip = (url: string) => page.locator(`.pool[data-pool="web"] .up[data-id="${url}"]`)
+const background = (url: string) => chip(url).evaluate((e) => getComputedStyle(e).backgroundColor)
+
+test('live dashboard: routes, pools coloured by health, rates; a stopped upstream turns red within the check interval', async () => {
+  await page.goto(`http://127.0.0.1:${adm.port}/dashboard`)
+  await page.locator('#conn.live').waitFor({ timeout: 5000 })
+  await chip(a.url).and(page.locator('[data-state="available"]')).waitFor({ timeout: 3000 })
+  await chip(b.url).and(page.locator('[data-state="available"]')).waitFor({ timeout: 3000 })
+  assert.equal(await background(b.url), GREEN)
+  assert.deepEqual(await page.locator('#routes tr td:first-child').allTextContents(), ['site', 'api'])
+
+  // Traffic shows up as requests/s and in the sparkline once a whole second has passed.
+  for (let i = 0; i < 40; i++) await (await fetch(gw.url + '/')).text()
+  await waitFor(async () => /^[1-9]\d*\.\d req\/s/.test((await page.locator('.pool[data-pool="web"] .stats').textContent()) ?? ''), { timeoutMs: 4000, what: 'requests/s above zero' })
+  const points = await page.locator('.pool[data-pool="web"] svg.spark polyline').first().getAttribute('points')
+  assert.ok(points && new Set(points.split(' ').map((p) => p.split(',')[1])).size > 1, 'the sparkline is not flat')
+
+  const t0 = Date.now()
+  await b.close()
+  await chip(b.url).and(page.locator('[data-state="unhealthy"]')).waitFor({ timeout: CHECK_INTERVAL_MS + 2000 })
+  const took = Date.now() - t0
+  assert.ok(took <= CHECK_INTERVAL_MS + 500, `red after ${took} ms (health-check interval ${CHECK_INTERVAL_MS} ms)`)
+  assert.equal(await background(b.url), RED)
+  assert.equal(await background(a.url), GREEN)
+  assert.match((await page.locator('#changes li').first().textContent()) ?? '', /web\s+unavailable\s+http:\/\/127\.0\.0\.1:\d+\s+\(unhealthy\)/)
+
+  mkdirSync(join(ROOT, 'test-output'), { recursive: true })
+  await page.screenshot({ path: join(ROOT, 'test-output', 'dashboard.png'), fullPage: true })
+})
+
+test('the drain button disables an upstream (grey, no traffic), enable brings it back', async () => {
+  await chip(a.url).getByRole('button', { name: 'drain' }).click()
+  await chip(a.url).and(page.locator('[data-state="disabled"]')).waitFor({ timeout: 2000 })
+  assert.equal(await background(a.url), GREY)
+  assert.equal(gw.gateway.registry.get('web')!.upstreams[0]!.disabled, true)
+  assert.equal((await fetch(gw.url + '/')).status, 503, 'a drained, b down: nothing left')
+  await chip(a.url).getByRole('button', { name: 'enable' }).click()
+  await chip(a.url).and(page.locator('[data-state="available"]')).waitFor({ timeout: 2000 })
+  assert.equal((await fetch(gw.url + '/')).status, 200)
+})

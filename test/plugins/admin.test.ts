@@ -1,0 +1,249 @@
+// The admin listener: JSON API, operator actions that really steer traffic, live state over SSE,
+// and who may use it (loopback without a token; a token whenever it binds anything else).
+import { test, after, before } from 'node:test'
+import assert from 'node:assert/strict'
+import { request } from 'node:http'
+import { admin, type AdminPlugin } from '../../plugins/admin/index.ts'
+import { validateConfig } from '../../core/config/validate.ts'
+import { isConfigError } from '../../core/config/errors.ts'
+import { echo, startUpstream, type Upstream } from '../support/http-upstream.ts'
+import { startGateway, type TestGateway } from '../support/gateway.ts'
+
+const TOKEN = 'test-admin-token-0123456789'
+let a: Upstream, b: Upstream
+let gw: TestGateway
+let adm: AdminPlugin
+let base: string
+const closers: (() => Promise<unknown>)[] = []
+
+before(async () => {
+  a = await startUpstream(echo('a'))
+  b = await startUpstream(echo('b'))
+  closers.push(() => a.close(), () => b.close())
+  adm = admin({ listen: { port: 0 }, interval: '10s' }) // pushes on changes must not wait for the interval
+  gw = await startGateway({
+    observe: [adm],
+    pools: { web: { upstreams: [a.url, b.url] } },
+    routes: [
+      { name: 'main', path: '/*', pool: 'web', requestHeaders: { set: { authorization: 'Bearer upstream-secret-value' } } },
+      { host: 'api.test', path: '/v1/*', pool: 'web', headers: { 'x-key': 'header-secret-value' } },
+    ],
+  })
+  closers.push(() => gw.stop())
+  base = `http://127.0.0.1:${adm.port}`
+})
+after(async () => {
+  for (const c of closers.reverse()) await c()
+})
+
+/** node:http, so Host and Origin can be anything (fetch forbids setting them). */
+function raw(url: string, opts: { method?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers }, (res) => {
+      let body = ''
+      res.on('data', (c) => (body += c))
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+const post = (path: string) => fetch(base + path, { method: 'POST' })
+const upstreamPath = (id: string, action: string) => `/api/pools/web/upstreams/${encodeURIComponent(id)}/${action}`
+
+async function whoAnswers(n: number): Promise<string[]> {
+  const names: string[] = []
+  for (let i = 0; i < n; i++) names.push((await (await fetch(gw.url + '/')).json()).name)
+  return names
+}
+
+test('GET /api/routes: the routes in force, with header values and header rules hidden', async () => {
+  const res = await fetch(base + '/api/routes')
+  assert.equal(res.status, 200)
+  assert.equal(res.headers.get('cache-control'), 'no-store')
+  const text = await res.text()
+  assert.doesNotMatch(text, /upstream-secret-value|header-secret-value/)
+  const { routes } = JSON.parse(text)
+  assert.deepEqual(routes.map((r: { name: string; pool: string; path: string }) => [r.name, r.pool, r.path]), [['main', 'web', '/*'], ['api.test/v1/*', 'web', '/v1/*']])
+  assert.deepEqual(routes[0].requestHeaders, { set: ['authorization'], remove: [] })
+  assert.deepEqual(routes[1].headers, ['x-key'])
+  assert.deepEqual(routes[1].host, ['api.test'])
+})
+
+test('GET /api/pools: each upstream with available, health, in-flight, ejected until, disabled, state', async () => {
+  const { pools } = await (await fetch(base + '/api/pools')).json()
+  assert.equal(pools.length, 1)
+  const [web] = pools
+  assert.equal(web.name, 'web')
+  assert.equal(web.balancer, 'round-robin')
+  assert.deepEqual(web.upstreams.map((u: { url: string }) => u.url), [a.url, b.url])
+  assert.deepEqual(Object.keys(web.upstreams[0]).sort(), ['available', 'disabled', 'ejectedUntil', 'healthy', 'id', 'inflight', 'labels', 'state', 'url', 'weight'])
+  assert.equal(web.upstreams[0].state, 'available')
+  assert.equal(web.history.length, 60)
+  assert.equal(typeof web.rps, 'number')
+})
+
+test('drain (disable) an upstream: no new traffic reaches it; enable brings it back', async () => {
+  let res = await post(upstreamPath(b.url, 'disable'))
+  assert.equal(res.status, 200)
+  assert.deepEqual(await res.json(), { pool: 'web', id: b.url, enabled: false })
+  const seenByB = b.seen.length
+  assert.deepEqual(new Set(await whoAnswers(10)), new Set(['a']))
+  assert.equal(b.seen.length, seenByB, 'the disabled upstream got no request')
+  const web = (await (await fetch(base + '/api/pools')).json()).pools[0]
+  assert.deepEqual([web.upstreams[1].disabled, web.upstreams[1].available, web.upstreams[1].state], [true, false, 'disabled'])
+
+  res = await post(upstreamPath(b.url, 'enable'))
+  assert.deepEqual(await res.json(), { pool: 'web', id: b.url, enabled: true })
+  assert.deepEqual(new Set(await whoAnswers(10)), new Set(['a', 'b']))
+})
+
+test('actions are validated: unknown upstream 404, bad pool name or action 400, check on a pool without active checks 404', async () => {
+  let res = await post(upstreamPath('http://127.0.0.1:1', 'disable'))
+  assert.equal(res.status, 404)
+  assert.match((await res.json()).error, /no upstream http:\/\/127\.0\.0\.1:1 in pool web/)
+  res = await post(`/api/pools/${encodeURIComponent('bad pool!')}/upstreams/x/disable`)
+  assert.equal(res.status, 400)
+  assert.match((await res.json()).problems[0], /^pool: expected a pool name/)
+  res = await post(upstreamPath(a.url, 'explode'))
+  assert.equal(res.status, 400)
+  res = await post(upstreamPath(a.url, 'check'))
+  assert.equal(res.status, 404)
+  assert.match((await res.json()).error, /with active health checks/)
+  assert.equal((await fetch(base + '/api/nothing')).status, 404)
+})
+
+test('a tokenless listener answers loopback host names only, and refuses cross-origin POSTs', async () => {
+  assert.equal((await raw(base + '/api/pools', { headers: { host: 'evil.example:80' } })).status, 403, 'DNS rebinding')
+  assert.equal((await raw(base + '/api/pools', { headers: { host: `localhost:${adm.port}` } })).status, 200)
+  const cross = await raw(base + upstreamPath(b.url, 'disable'), { method: 'POST', headers: { origin: 'http://evil.example' } })
+  assert.equal(cross.status, 403)
+  assert.equal(gw.gateway.registry.get('web')!.upstreams[1]!.disabled, false)
+})
+
+test('GET /metrics on the admin listener (its own metrics() by default)', async () => {
+  await whoAnswers(3)
+  await new Promise((r) => setTimeout(r, 50))
+  const res = await fetch(base + '/metrics')
+  assert.equal(res.status, 200)
+  assert.match(await res.text(), /^gatehouse_requests_total\{route="main",pool="web",upstream="http:\/\/127\.0\.0\.1:\d+",method="GET",status_class="2xx"\} \d+$/m)
+})
+
+test('GET /api/events: the state as server-sent events, pushed at once when an upstream changes', async () => {
+  const abort = new AbortController()
+  const res = await fetch(base + '/api/events', { signal: abort.signal })
+  assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/)
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
+  let buffer = ''
+  const next = async (): Promise<{ pools: { upstreams: { state: string }[] }[]; changes: { change: string }[] }> => {
+    for (;;) {
+      const end = buffer.indexOf('\n\n')
+      if (end >= 0) {
+        const block = buffer.slice(0, end)
+        buffer = buffer.slice(end + 2)
+        assert.match(block, /^event: state\n/)
+        return JSON.parse(block.split('\n').find((l) => l.startsWith('data: '))!.slice(6))
+      }
+      const { value, done } = await reader.read()
+      assert.ok(!done, 'stream ended')
+      buffer += value
+    }
+  }
+  try {
+    assert.equal((await next()).pools[0]!.upstreams[1]!.state, 'available')
+    const t0 = Date.now()
+    gw.gateway.registry.get('web')!.upstreams[1]!.setHealthy(false)
+    const pushed = await next()
+    assert.ok(Date.now() - t0 < 1000, `pushed after ${Date.now() - t0} ms (interval is 10 s)`)
+    assert.equal(pushed.pools[0]!.upstreams[1]!.state, 'unhealthy')
+    assert.equal(pushed.changes[0]!.change, 'unavailable')
+  } finally {
+    gw.gateway.registry.get('web')!.upstreams[1]!.setHealthy(true)
+    abort.abort()
+  }
+})
+
+test('the dashboard page is served, framing refused', async () => {
+  const res = await fetch(base + '/dashboard')
+  assert.equal(res.status, 200)
+  assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/)
+  assert.match(await res.text(), /new EventSource\("\/api\/events"\)/)
+})
+
+test('bound anywhere but 127.0.0.1 without a token: refused at config time, naming the field', () => {
+  assert.throws(() => admin({ listen: { host: '127.0.0.2', port: 0 } }), (err) => isConfigError(err) && /admin\(\): token: required: the admin listener binds 127\.0\.0\.2/.test(err.message))
+  assert.throws(() => admin({ listen: { host: '0.0.0.0' } }), /token: required/)
+  assert.throws(() => admin({ listen: { host: '127.0.0.2' }, token: 'short' }), /token: expected a token of at least 16 characters/)
+  assert.throws(() => validateConfig({ observe: [admin({ listen: { host: '::' } })] }), /token/)
+})
+
+test('with a token on 127.0.0.2: 401 without it or with a wrong one, 200 with it; the dashboard logs in by cookie', async () => {
+  const locked = admin({ listen: { host: '127.0.0.2', port: 0 }, token: TOKEN })
+  const gw2 = await startGateway({ observe: [locked], pools: { web: { upstreams: [a.url] } }, routes: [{ pool: 'web' }] })
+  closers.push(() => gw2.stop())
+  const url = `http://127.0.0.2:${locked.port}`
+  await assert.rejects(fetch(`http://127.0.0.1:${locked.port}/api/pools`), 'not listening on 127.0.0.1')
+
+  for (const path of ['/api/pools', '/api/routes', '/api/state', '/metrics']) {
+    const res = await fetch(url + path)
+    assert.equal(res.status, 401, path)
+    assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer/)
+  }
+  assert.equal((await fetch(url + '/api/pools', { headers: { authorization: `Bearer ${TOKEN}x` } })).status, 401)
+  assert.equal((await fetch(url + '/api/pools', { headers: { authorization: `Bearer ${TOKEN.slice(0, -1)}` } })).status, 401)
+  assert.equal((await fetch(url + upstreamPath(a.url, 'disable'), { method: 'POST' })).status, 401)
+  assert.equal(gw2.gateway.registry.get('web')!.upstreams[0]!.disabled, false)
+
+  const ok = await fetch(url + '/api/pools', { headers: { authorization: `Bearer ${TOKEN}` } })
+  assert.equal(ok.status, 200)
+  assert.equal((await ok.json()).pools[0].name, 'web')
+  assert.equal((await fetch(url + '/metrics', { headers: { authorization: `Bearer ${TOKEN}` } })).status, 200)
+  // Any Host is fine once the token is checked (the listener is meant to be reached by name).
+  assert.equal((await raw(url + '/api/pools', { headers: { host: 'admin.internal', authorization: `Bearer ${TOKEN}` } })).status, 200)
+
+  const page = await fetch(url + '/dashboard')
+  assert.equal(page.status, 401)
+  assert.match(await page.text(), /<form/)
+  assert.equal((await fetch(url + '/dashboard?token=wrong-token-wrong-token', { redirect: 'manual' })).status, 401)
+  const login = await fetch(`${url}/dashboard?token=${TOKEN}`, { redirect: 'manual' })
+  assert.equal(login.status, 303)
+  assert.equal(login.headers.get('location'), '/dashboard')
+  const cookie = login.headers.get('set-cookie')!
+  assert.match(cookie, /HttpOnly/)
+  assert.match(cookie, /SameSite=Strict/)
+  const withCookie = { cookie: cookie.split(';')[0]! }
+  assert.equal((await fetch(url + '/dashboard', { headers: withCookie })).status, 200)
+  assert.equal((await fetch(url + '/api/state', { headers: withCookie })).status, 200)
+})
+
+test('stopping the gateway closes the admin listener and its event streams', async () => {
+  const own = admin({ listen: { port: 0 } })
+  const gw3 = await startGateway({ observe: [own], pools: { web: { upstreams: [a.url] } }, routes: [{ pool: 'web' }] })
+  const res = await fetch(`http://127.0.0.1:${own.port}/api/events`)
+  const reader = res.body!.getReader()
+  await reader.read()
+  const t0 = Date.now()
+  await gw3.stop()
+  assert.ok(Date.now() - t0 < 1000, `stopped in ${Date.now() - t0} ms`)
+  for (;;) if ((await reader.read()).done) break
+  await assert.rejects(fetch(`http://127.0.0.1:${own.port}/api/pools`))
+})
+
+test('a health check on demand runs one probe, counted by rise/fall', async () => {
+  const { activeHealth } = await import('../../plugins/active-health/index.ts')
+  let failing = false
+  const flaky = await startUpstream((_req, res) => (failing ? res.writeHead(500).end() : res.end('ok')))
+  const adm2 = admin({ listen: { port: 0 } })
+  const gw2 = await startGateway({ observe: [adm2], pools: { web: { upstreams: [flaky.url], health: activeHealth({ interval: '1h', fall: 1, rise: 1 }) } }, routes: [{ pool: 'web' }] })
+  try {
+    const check = () => fetch(`http://127.0.0.1:${adm2.port}/api/pools/web/upstreams/${encodeURIComponent(flaky.url)}/check`, { method: 'POST' }).then((r) => r.json())
+    assert.deepEqual(await check(), { pool: 'web', id: flaky.url, healthy: true })
+    failing = true
+    assert.deepEqual(await check(), { pool: 'web', id: flaky.url, healthy: false }, 'the probe did not run at once (interval is 1 h)')
+    assert.equal(gw2.gateway.registry.get('web')!.upstreams[0]!.available, false)
+  } finally {
+    await gw2.stop()
+    await flaky.close()
+  }
+})
