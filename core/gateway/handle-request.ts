@@ -11,10 +11,11 @@ import type { RouteTable } from '../routing/route-table.ts'
 import { matchingPath, normalizePath } from '../routing/normalize-path.ts'
 import { normalizeHost } from '../routing/host-pattern.ts'
 import { clientAddress, type TrustCheck } from '../proxy/client-address.ts'
-import { applyResponseRules, buildRequestHeaders } from '../proxy/request-headers.ts'
+import { applyResponseRules, buildRequestHeaders, mergePendingHeaders } from '../proxy/request-headers.ts'
 import { forwardPath } from '../proxy/forward-path.ts'
 import { withUpstreamHeaders } from '../proxy/upstream-headers.ts'
 import { plain } from '../proxy/failure.ts'
+import { limitRequestBody, PAYLOAD_TOO_LARGE } from '../runtime/io/body-limit.ts'
 import { proxy } from '../proxy/proxy.ts'
 import type { CompiledRoute } from './compile-routes.ts'
 import { cookieValue, parseTarget } from './request-target.ts'
@@ -81,12 +82,20 @@ function route({ registry, routes, trusted, runtime }: HandlerDeps) {
     if (rec) rec.clientIp = clientIp
     c.set('pool', route.pool.name)
     c.set('params', match.params)
+    if (route.maxBodySize !== undefined && inbound.hasBody) {
+      const tooLarge = bodyOverLimit(c, inbound, route.maxBodySize)
+      if (tooLarge) return tooLarge
+    }
 
     const balance: BalanceContext = {
       clientIp,
       header: (name) => inbound.header(name.toLowerCase()),
       cookie: (name) => cookieValue(inbound.header('cookie'), name),
     }
+    // Headers middleware set for the response before next() (c.header(), as cors, security-headers
+    // and rate-limit do): merged into the upstream's head, like Hono merges them into a Response.
+    let pending: Headers | undefined
+    let headSent = false
     const send = () => {
       const headers = buildRequestHeaders(
         inbound.rawHeaders,
@@ -111,7 +120,11 @@ function route({ registry, routes, trusted, runtime }: HandlerDeps) {
           headers,
           upstreamHost: route.hostHeader === 'upstream',
           balance,
-          onResponseHead: rules && ((_status, h) => applyResponseRules(h, rules)),
+          onResponseHead: (rules || pending) && ((_status, h) => {
+            if (rules) applyResponseRules(h, rules)
+            if (pending) mergePendingHeaders(h, pending)
+            headSent = true
+          }),
           record: rec && (handOver!(), (rec.consumer = c.get('consumer')), rec),
           report,
         },
@@ -120,9 +133,31 @@ function route({ registry, routes, trusted, runtime }: HandlerDeps) {
       )
     }
     if (!route.chain) return send()
+    let proxied: Response | undefined
+    let assigned: Response | undefined
     await route.chain(c, async () => {
-      c.res = await send()
+      pending = c.res.headers
+      proxied = await send()
+      c.res = proxied
+      assigned = c.res
     })
-    return c.res
+    // The upstream's head already has the pending headers: return the transport's own Response,
+    // not Hono's merged copy of it (on Node it is RESPONSE_ALREADY_SENT, which @hono/node-server
+    // must get back as is, or it writes a second head and cuts the body being streamed).
+    return headSent && c.res === assigned ? proxied! : c.res
   }
+}
+
+/**
+ * A route's `maxBodySize`: a declared Content-Length over it is answered 413 here, before any
+ * upstream is contacted (with `Connection: close`, so the body is not read); a body of unknown
+ * length is counted by the runtime as it arrives (core/runtime/io/body-limit.ts).
+ */
+function bodyOverLimit(c: Context, inbound: Inbound, max: number): Response | undefined {
+  const length = inbound.header('content-length')
+  if (length !== undefined && inbound.header('transfer-encoding') === undefined) {
+    return Number(length) > max ? plain(413, PAYLOAD_TOO_LARGE, { connection: 'close', 'x-gatehouse-error': 'body-too-large' }) : undefined
+  }
+  limitRequestBody(c.req.raw, max)
+  return undefined
 }

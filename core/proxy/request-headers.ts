@@ -75,3 +75,24 @@ export function applyResponseRules(headers: string[], rules: HeaderRules): void 
   headers.length = w
   for (const [k, v] of Object.entries(rules.set)) headers.push(k, v)
 }
+
+/**
+ * Adds headers middleware set before the proxy (Hono's pending response) to a flat response
+ * head, in place: they replace the upstream's, except Set-Cookie and Vary, which are added.
+ */
+export function mergePendingHeaders(headers: string[], pending: Headers): void {
+  for (const [name, value] of pending) {
+    if (name === 'content-type' || name === 'content-length' || name === 'set-cookie') continue
+    if (name !== 'vary') {
+      let w = 0
+      for (let r = 0; r < headers.length; r += 2) {
+        if (headers[r]!.toLowerCase() === name) continue
+        headers[w++] = headers[r]!
+        headers[w++] = headers[r + 1]!
+      }
+      headers.length = w
+    }
+    headers.push(name, value)
+  }
+  for (const cookie of pending.getSetCookie()) headers.push('set-cookie', cookie)
+}

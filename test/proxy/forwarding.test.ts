@@ -193,3 +193,24 @@ test('middleware-set upstream headers replace client-sent ones and survive Conne
     await local.stop()
   }
 })
+
+test('middleware that sets response headers before next() does not cut a streamed response; its headers reach the client', async () => {
+  const streaming = await startUpstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', vary: 'accept-encoding' })
+    let i = 0
+    const t = setInterval(() => (res.write('x'.repeat(1000)), ++i === 20 && (clearInterval(t), res.end())), 5)
+  })
+  const local = await startGateway({
+    pools: { s: { upstreams: [streaming.url] } },
+    routes: [{ pool: 's', use: [async (c, next) => (c.res.headers.set('x-a', '1'), c.header('vary', 'origin', { append: true }), next())] }],
+  })
+  try {
+    const res = await get(`${local.url}/`)
+    assert.equal(res.body.length, 20_000, 'the streamed body was cut')
+    assert.equal(res.headers['x-a'], '1')
+    assert.match(String(res.headers['vary']), /accept-encoding.*origin/)
+  } finally {
+    await local.stop()
+    await streaming.close()
+  }
+})

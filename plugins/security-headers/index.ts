@@ -1,0 +1,65 @@
+/**
+ * Security response headers (HSTS, X-Content-Type-Options, X-Frame-Options, Referrer-Policy,
+ * Cross-Origin-*-Policy, CSP, Permissions-Policy…) added at the gateway so every app behind it
+ * gets them: Hono's own `secureHeaders`, with its defaults and option names, checked. They are
+ * set with `c.header()` before the request is proxied: on every answer the gateway makes itself
+ * (401, 429…), and on proxied responses wherever the runtime merges them (see the README for
+ * Node). For a fixed set of headers, a route's `responseHeaders: { set }` also works. Not here:
+ * CSP nonces (the upstream renders the HTML) and removing `X-Powered-By` (use
+ * `responseHeaders: { remove }`).
+ *
+ * @example
+ * ```ts
+ * import { securityHeaders } from 'gatehouse/plugins/security-headers'
+ * routes: [{ path: '/*', pool: 'web', use: [securityHeaders({
+ *   contentSecurityPolicy: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'] },
+ *   strictTransportSecurity: 'max-age=63072000; includeSubDomains; preload',
+ * })] }]
+ * ```
+ */
+import { z } from 'zod'
+import { Hono } from 'hono'
+import { secureHeaders } from 'hono/secure-headers'
+import { parseOptions } from '../../core/config/errors.ts'
+import type { GatewayMiddleware } from '../../core/types.ts'
+
+const value = z.string().regex(/^[\x20-\x7e]*$/, { error: 'expected printable ASCII' })
+/** true: Hono's default value; false: not sent; a string: this value. */
+const toggle = z.union([z.boolean(), value]).optional()
+const directives = z.record(z.string().regex(/^[a-zA-Z-]+$/), z.union([value, z.array(value)])).optional()
+
+const schema = z.strictObject({
+  contentSecurityPolicy: directives.describe('CSP directives: { defaultSrc: ["\'self\'"] }. Default: none.'),
+  contentSecurityPolicyReportOnly: directives,
+  crossOriginEmbedderPolicy: toggle.describe('Default false (not sent).'),
+  crossOriginResourcePolicy: toggle.describe('Default "same-origin".'),
+  crossOriginOpenerPolicy: toggle.describe('Default "same-origin".'),
+  originAgentCluster: toggle.describe('Default "?1".'),
+  referrerPolicy: toggle.describe('Default "no-referrer".'),
+  strictTransportSecurity: toggle.describe('Default "max-age=15552000; includeSubDomains".'),
+  xContentTypeOptions: toggle.describe('Default "nosniff".'),
+  xDnsPrefetchControl: toggle.describe('Default "off".'),
+  xDownloadOptions: toggle.describe('Default "noopen".'),
+  xFrameOptions: toggle.describe('Default "SAMEORIGIN".'),
+  xPermittedCrossDomainPolicies: toggle.describe('Default "none".'),
+  xXssProtection: toggle.describe('Default "0".'),
+  permissionsPolicy: z.record(z.string().regex(/^[a-zA-Z-]+$/), z.union([z.boolean(), z.array(value)])).optional()
+    .describe('{ camera: false, geolocation: ["self"] }. Default: none.'),
+})
+
+export type SecurityHeadersOptions = z.input<typeof schema>
+
+export function securityHeaders(options: SecurityHeadersOptions = {}): GatewayMiddleware {
+  const o = parseOptions('securityHeaders', schema, options)
+  // Without nonces the set is the same for every request: Hono computes it once, in a sub-app.
+  const app = new Hono()
+    .use(secureHeaders({ ...(o as Parameters<typeof secureHeaders>[0]), removePoweredBy: false }))
+    .all('*', (c) => c.body(null, 204))
+  let headers: Promise<[string, string][]> | undefined
+  const compute = async () => [...(await app.fetch(new Request('http://headers.invalid/'))).headers]
+
+  return async (c, next) => {
+    for (const [name, v] of await (headers ??= compute())) c.header(name, v)
+    await next()
+  }
+}
