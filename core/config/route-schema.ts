@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { isHostPattern } from '../routing/host-pattern.ts'
 import { isPathPattern } from '../routing/path-pattern.ts'
 import { middlewarePlugin, pluginList } from './plugin-guards.ts'
+import { byteSize } from './byte-size.ts'
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const headerName = z.string().regex(TOKEN, { error: 'expected an HTTP header name' })
@@ -43,6 +44,12 @@ export const routeSchema = z.strictObject({
   requestHeaders: headerRules.optional(),
   responseHeaders: headerRules.optional(),
   use: pluginList(middlewarePlugin).default([]).describe('Middleware run before the request is proxied, in order.'),
+  maxBodySize: byteSize()
+    .optional()
+    .describe(
+      'Largest request body, e.g. "10mb" (1kb = 1024). A larger Content-Length gets 413 before any upstream is contacted; ' +
+        'a chunked body is cut once it passes the limit (413 if no response has started, else the connection is closed). Default: no limit.',
+    ),
 })
 
 export type RouteInput = z.input<typeof routeSchema>

@@ -8,6 +8,8 @@ import { roundRobin } from '../../plugins/round-robin/index.ts'
 import { duration } from './duration.ts'
 import { balancerPlugin, discoveryPlugin, healthPlugin, observerPlugin, outlierPlugin, pluginList } from './plugin-guards.ts'
 import { routeSchema } from './route-schema.ts'
+import { limitsSchema } from './limits-schema.ts'
+import { tlsSchema } from './tls-schema.ts'
 import { upstreamListSchema } from '../pools/upstream-input.ts'
 
 /** Pool names: letters, digits, `_`, `.`, `-` (used in logs, metrics and discovery keys). */
@@ -66,10 +68,16 @@ export const poolSchema = z
 export const configSchema = z.strictObject({
   listen: z
     .strictObject({
-      port: z.number().int().min(0).max(65535).default(8080),
-      host: z.string().min(1).default('0.0.0.0'),
+      port: z.number().int().min(0).max(65535).default(8080).describe('Default 8080 (use 443 with tls).'),
+      host: z.string().min(1).default('0.0.0.0').describe('Default 0.0.0.0 (every IPv4 address).'),
+      tls: tlsSchema.optional().describe('Serve HTTPS on this port: certificates by SNI, live reload, optional HTTP redirect and HSTS. Default none (plain HTTP).'),
+    })
+    .refine((l) => !l.tls?.redirectHttp || l.tls.redirectHttp.port === 0 || l.tls.redirectHttp.port !== l.port, {
+      error: 'the plain-HTTP redirect listener needs a port of its own (not listen.port)',
+      path: ['tls', 'redirectHttp', 'port'],
     })
     .prefault({}),
+  limits: limitsSchema.describe('Header size and count (431), header read and idle timeouts, on every listener.'),
   trustedProxies: z.array(cidr).default([]).describe('Peers whose X-Forwarded-* headers are believed. Default none.'),
   discovery: pluginList(discoveryPlugin)
     .default([])

@@ -17,6 +17,8 @@ export interface CompiledRoute {
   responseRules?: HeaderRules
   /** The route's middleware composed with Hono's own `every`; undefined when there is none. */
   chain?: MiddlewareHandler
+  /** Largest request body in bytes (`maxBodySize`); undefined: no limit. */
+  maxBodySize?: number
 }
 
 export function compileRoutes(routes: readonly RouteConfig[], registry: PoolRegistry): RouteTable<CompiledRoute> {
@@ -37,6 +39,7 @@ export function compileRoutes(routes: readonly RouteConfig[], registry: PoolRegi
         requestRules: r.requestHeaders && toRules(r.requestHeaders),
         responseRules: r.responseHeaders && toRules(r.responseHeaders),
         chain: r.use.length ? (every(...r.use) as MiddlewareHandler) : undefined,
+        maxBodySize: r.maxBodySize,
       },
     })),
   )

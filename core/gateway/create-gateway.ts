@@ -18,6 +18,11 @@ import { createRequestHandler } from './handle-request.ts'
 import { startDiscovery } from './start-discovery.ts'
 import { GatewayEvents } from './events.ts'
 import { gatewayView } from './gateway-view.ts'
+import { httpsRedirect } from './https-redirect.ts'
+import { hstsHeader } from '../config/tls-schema.ts'
+import type { LimitsConfig } from '../config/limits-schema.ts'
+import type { ServeLimits } from '../runtime/types.ts'
+import { startCertificates } from '../../plugins/certificates/live.ts'
 
 export interface GatewayOptions {
   runtime: Runtime
@@ -68,6 +73,7 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
 
   const discovery = new AbortController()
   let server: RunningServer | undefined
+  let redirectServer: RunningServer | undefined
 
   let activeRoutes: readonly RouteConfig[] = config.routes
   return {
@@ -85,14 +91,28 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
         const health = pool.health?.start({ pool: registry.ensure(name).healthView, signal: discovery.signal, log, check: runtime.healthCheck })
         if (health) checkers.set(name, (up) => health.checkNow(up))
       }
-      server = await runtime.serve(app.fetch, { port: config.listen.port, hostname: config.listen.host })
-      log.info(`gatehouse listening on http://${config.listen.host}:${server.port} (${runtime.name})`)
+      const { host, tls } = config.listen
+      const limits = serveLimits(config.limits)
+      const certificates = tls && (await startCertificates(tls.certificates, { log, signal: discovery.signal, hsts: tls.hsts && hstsHeader(tls.hsts) }))
+      server = await runtime.serve(app.fetch, { port: config.listen.port, hostname: host, limits, tls: certificates })
+      log.info(`gatehouse listening on ${tls ? 'https' : 'http'}://${host}:${server.port} (${runtime.name})`)
+      if (certificates) log.info(`certificates from ${tls.certificates.name}: ${certificates.describe()}`)
+      if (tls?.redirectHttp) {
+        const httpsPort = tls.redirectHttp.httpsPort ?? server.port
+        const redirect = httpsRedirect({ httpsPort, healthPath: config.healthPath, challenge: tls.certificates.challenge?.bind(tls.certificates) })
+        redirectServer = await runtime.serve(redirect, { port: tls.redirectHttp.port, hostname: host, limits })
+        log.info(`redirecting http://${host}:${redirectServer.port} to https (port ${httpsPort})`)
+      }
       return server
     },
     async stop(graceMs = config.shutdown.grace) {
       discovery.abort()
-      await server?.close(graceMs)
+      await Promise.all([server?.close(graceMs), redirectServer?.close(graceMs)])
       for (const pool of registry.all()) for (const up of pool.upstreams) runtime.transport.release(up)
     },
   }
+}
+
+function serveLimits(l: LimitsConfig): ServeLimits {
+  return { maxHeaderBytes: l.maxHeaderBytes, maxHeaderCount: l.maxHeaderCount, headerTimeoutMs: l.headerTimeout, idleTimeoutMs: l.idleTimeout }
 }

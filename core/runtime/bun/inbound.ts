@@ -12,5 +12,5 @@ import type { BunServer } from './api.ts'
 export function bunInbound(c: Context): Inbound {
   const req = c.req.raw
   const peer = (c.env as BunServer | undefined)?.requestIP(req)?.address ?? ''
-  return webInbound(req, peer, originForm(req.url))
+  return webInbound(req, peer, originForm(req.url), req.url.startsWith('https:'))
 }

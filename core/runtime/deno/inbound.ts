@@ -13,10 +13,12 @@ export function denoInbound(c: Context): Inbound {
   const req = c.req.raw
   const remote = (c.env as DenoServeInfo | undefined)?.remoteAddr
   const host = req.headers.get('host')
-  const absolute = host !== null && authorityOf(req.url) !== withoutDefaultPort(host.toLowerCase())
-  return webInbound(req, remote?.hostname ?? '', absolute ? req.url : originForm(req.url))
+  const secure = req.url.startsWith('https:')
+  const absolute = host !== null && authorityOf(req.url) !== withoutDefaultPort(host.toLowerCase(), secure)
+  return webInbound(req, remote?.hostname ?? '', absolute ? req.url : originForm(req.url), secure)
 }
 
-function withoutDefaultPort(host: string): string {
-  return host.endsWith(':80') ? host.slice(0, -3) : host
+function withoutDefaultPort(host: string, secure: boolean): string {
+  const port = secure ? ':443' : ':80'
+  return host.endsWith(port) ? host.slice(0, -port.length) : host
 }

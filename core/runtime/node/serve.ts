@@ -1,20 +1,51 @@
-/** Serving on Node: @hono/node-server (raw req/res reach the app as c.env), with a graceful close. */
+/**
+ * Serving on Node: @hono/node-server (raw req/res reach the app as c.env), plain HTTP or HTTPS
+ * (tls.ts: SNI from a live map), with a graceful close.
+ *
+ * Limits map onto node:http's own: `maxHeaderSize` (request line + headers; Node answers 431),
+ * `headersTimeout` (a request head must be complete in time, checked every
+ * `connectionsCheckingInterval`; Node answers 408 and closes), `keepAliveTimeout`, and for HTTPS
+ * `handshakeTimeout` (a client that never finishes the TLS handshake). Header count: guard.ts.
+ */
 import { createAdaptorServer } from '@hono/node-server'
+import { createServer as createHttpsServer } from 'node:https'
 import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
+import type { Server as TlsServer } from 'node:tls'
+import { guardNodeRequests } from './guard.ts'
+import { nodeTls } from './tls.ts'
 import { handleUpgrades } from './websocket.ts'
 import type { RunningServer, ServeOptions } from '../types.ts'
+
+const DEFAULT_TIMEOUT_MS = 30_000
 
 export async function nodeServe(
   fetch: (req: Request, env?: unknown) => Response | Promise<Response>,
   opts: ServeOptions,
 ): Promise<RunningServer> {
-  const server = createAdaptorServer({ fetch, hostname: opts.hostname }) as Server
-  server.keepAliveTimeout = 30_000
-  server.headersTimeout = 30_000 // slow-loris: a request head must arrive within this
+  const headerTimeout = opts.limits?.headerTimeoutMs ?? DEFAULT_TIMEOUT_MS
+  const tls = opts.tls && nodeTls(opts.tls)
+  const guarded = guardNodeRequests(fetch, { maxHeaderCount: opts.limits?.maxHeaderCount, hsts: opts.tls?.hsts })
+  const serverOptions = {
+    ...(opts.limits && { maxHeaderSize: opts.limits.maxHeaderBytes }),
+    // headersTimeout is only checked this often: keep it well under the timeout itself.
+    connectionsCheckingInterval: Math.min(5_000, Math.max(100, Math.floor(headerTimeout / 10))),
+    ...(tls && { ...tls.serverOptions, handshakeTimeout: headerTimeout }),
+  }
+  const server = createAdaptorServer({
+    fetch: guarded,
+    hostname: opts.hostname,
+    serverOptions,
+    ...(tls && { createServer: createHttpsServer }),
+  } as Parameters<typeof createAdaptorServer>[0]) as Server
+  server.keepAliveTimeout = opts.limits?.idleTimeoutMs ?? DEFAULT_TIMEOUT_MS
+  server.headersTimeout = headerTimeout // slow-loris: a request head must arrive within this
   server.requestTimeout = 0 // long uploads and SSE are bounded by the proxy's own timeouts
+  // One more than allowed, so that guard.ts sees the excess and answers 431.
+  if (opts.limits) server.maxHeadersCount = opts.limits.maxHeaderCount + 1
+  const unfollow = tls?.follow(server as unknown as TlsServer)
   const websockets = new Set<Socket>() // spliced WebSockets: the HTTP server no longer tracks them
-  handleUpgrades(server, fetch, websockets)
+  handleUpgrades(server, guarded, websockets)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(opts.port, opts.hostname, () => {
@@ -26,6 +57,7 @@ export async function nodeServe(
   return {
     port: typeof address === 'object' && address ? address.port : opts.port,
     close(graceMs = 10_000) {
+      unfollow?.()
       return new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.closeAllConnections()
