@@ -56,8 +56,8 @@ define_target nginx                    18010 /                start_nginx_proxy
 define_target haproxy                  18011 /                start_haproxy
 define_target gatehouse-node           18020 /                start_gatehouse node round-robin
 define_target gatehouse-node-100routes 18021 /api/v100/hello  start_gatehouse node 100routes
-# define_target gatehouse-bun          18022 /                start_gatehouse bun round-robin
-# define_target gatehouse-deno         18023 /                start_gatehouse deno round-robin
+define_target gatehouse-bun            18022 /                start_gatehouse bun round-robin
+define_target gatehouse-deno           18023 /                start_gatehouse deno round-robin
 
 TARGETS="${TARGETS:-${ALL_TARGETS[*]}}"
 

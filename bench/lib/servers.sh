@@ -119,12 +119,11 @@ EOF
   start_bg "$name" "$PROXY_CPU" haproxy -db -f "$GEN/haproxy.cfg"
 }
 
-# How each runtime runs the gateway CLI. Bun/Deno adapters do not exist yet (core/runtime/select.ts);
-# when they land, adjust the command here if needed and add one define_target line in run.sh.
+# How each runtime runs the gateway CLI (Bun and Deno from their npm packages, as in npm test).
 declare -A GATEHOUSE_CMD=(
   [node]="node bin/gatehouse.js"
-  [bun]="bun bin/gatehouse.js"
-  [deno]="deno run --allow-all bin/gatehouse.js"
+  [bun]="$REPO/node_modules/.bin/bun core/cli/run.ts"
+  [deno]="$REPO/node_modules/.bin/deno run --allow-net --allow-env --allow-read=. --unstable-no-legacy-abort core/cli/run.ts"
 )
 
 # start_gatehouse <name> <port> <runtime> <config>: the real CLI with bench/configs/<config>.config.ts.
