@@ -142,7 +142,7 @@ function route({ registry, routes, trusted, runtime }: HandlerDeps) {
       assigned = c.res
     })
     // The upstream's head already has the pending headers: return the transport's own Response,
-    // not Hono's merged copy of it (on Node it is RESPONSE_ALREADY_SENT, which @hono/node-server
+    // not Hono's merged copy of it (on Node it is RESPONSE_ALREADY_SENT, which Node's Hono adapter
     // must get back as is, or it writes a second head and cuts the body being streamed).
     return headSent && c.res === assigned ? proxied! : c.res
   }
