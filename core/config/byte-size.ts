@@ -1,5 +1,5 @@
 /** Sizes in configs: a number of bytes, or a string like "512b", "16kb", "10mb", "1gb" (1kb = 1024 bytes, as in nginx). */
-import { z } from 'zod'
+import { unitValue } from './unit-value.ts'
 
 const UNITS: Record<string, number> = { b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 }
 const PATTERN = /^(\d+(?:\.\d+)?)\s*(b|kb?|mb?|gb?)$/i
@@ -13,12 +13,4 @@ export function parseByteSize(value: string | number): number | undefined {
 const MESSAGE = 'expected a size like "10mb" (b, kb, mb, gb; 1kb = 1024) or a whole number of bytes'
 
 /** A zod size resolving to bytes. */
-export const byteSize = () =>
-  z.union([z.number(), z.string()], { error: MESSAGE }).transform((v, ctx) => {
-    const bytes = parseByteSize(v)
-    if (bytes === undefined) {
-      ctx.issues.push({ code: 'custom', message: MESSAGE, input: v })
-      return z.NEVER
-    }
-    return bytes
-  })
+export const byteSize = () => unitValue(parseByteSize, MESSAGE)

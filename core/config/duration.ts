@@ -1,5 +1,5 @@
 /** Durations in configs: a number of milliseconds, or a string like "250ms", "2s", "1.5m", "1h". */
-import { z } from 'zod'
+import { unitValue } from './unit-value.ts'
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 const PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/
@@ -13,12 +13,4 @@ export function parseDuration(value: string | number): number | undefined {
 const MESSAGE = 'expected a duration like "2s" (ms, s, m, h) or a number of milliseconds'
 
 /** A zod duration resolving to milliseconds. */
-export const duration = () =>
-  z.union([z.number(), z.string()], { error: MESSAGE }).transform((v, ctx) => {
-    const ms = parseDuration(v)
-    if (ms === undefined) {
-      ctx.issues.push({ code: 'custom', message: MESSAGE, input: v })
-      return z.NEVER
-    }
-    return ms
-  })
+export const duration = () => unitValue(parseDuration, MESSAGE)

@@ -41,7 +41,7 @@ export function buildRequestHeaders(raw: readonly string[], f: ForwardingFacts, 
     const name = raw[i]!
     const lname = name.toLowerCase()
     if (HOP_BY_HOP.has(lname) || lname === 'host' || lname === 'expect' || named?.has(lname)) continue
-    if (rules && (rules.remove.has(lname) || lname in rules.set)) continue
+    if (rules && (rules.remove.has(lname) || Object.hasOwn(rules.set, lname))) continue
     if (FORWARDING.has(lname)) {
       if (!f.trusted) continue
       if (lname === 'x-forwarded-for') xff = xff ? `${xff}, ${raw[i + 1]}` : raw[i + 1]
@@ -68,7 +68,7 @@ export function applyResponseRules(headers: string[], rules: HeaderRules): void 
   let w = 0
   for (let r = 0; r < headers.length; r += 2) {
     const lname = headers[r]!.toLowerCase()
-    if (rules.remove.has(lname) || lname in rules.set) continue
+    if (rules.remove.has(lname) || Object.hasOwn(rules.set, lname)) continue
     headers[w++] = headers[r]!
     headers[w++] = headers[r + 1]!
   }

@@ -1,5 +1,6 @@
 /** The Bun runtime: Bun.serve serving, fetch upstream client, process facts. */
 import type { Runtime } from '../types.ts'
+import { processFacts } from '../io/process-facts.ts'
 import { bunHealthCheck } from './health-check.ts'
 import { importModule } from './import-module.ts'
 import { bunInbound } from './inbound.ts'
@@ -12,10 +13,6 @@ export const bunRuntime: Runtime = {
   transport: bunTransport(),
   healthCheck: bunHealthCheck,
   serve: bunServe,
-  args: process.argv.slice(2),
-  cwd: () => process.cwd(),
-  env: (name) => process.env[name],
-  exit: (code) => process.exit(code),
-  onSignal: (signal, fn) => void process.on(signal, fn),
+  ...processFacts,
   importModule,
 }

@@ -1,5 +1,6 @@
 /** The Node 20 runtime: node:http serving, undici upstream client, process facts. */
 import type { Runtime } from '../types.ts'
+import { processFacts } from '../io/process-facts.ts'
 import { nodeHealthCheck } from './health-check.ts'
 import { importModule } from './import-module.ts'
 import { nodeInbound } from './inbound.ts'
@@ -12,10 +13,6 @@ export const nodeRuntime: Runtime = {
   transport: nodeTransport,
   healthCheck: nodeHealthCheck,
   serve: nodeServe,
-  args: process.argv.slice(2),
-  cwd: () => process.cwd(),
-  env: (name) => process.env[name],
-  exit: (code) => process.exit(code),
-  onSignal: (signal, fn) => void process.on(signal, fn),
+  ...processFacts,
   importModule,
 }
