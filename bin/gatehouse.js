@@ -13,7 +13,13 @@ const outfile = join(cache, `cli-${process.pid}.mjs`)
 
 mkdirSync(cache, { recursive: true })
 await build({
-  entryPoints: [join(root, 'core/cli/run.ts')],
+  // An entry that only exports: run.ts would start the gateway inside import() (top-level await),
+  // so the bundle could not be deleted until exit, and a killed gateway would leave it behind.
+  stdin: {
+    contents: "export { main } from './core/cli/main.ts'\nexport { currentRuntime } from './core/runtime/select.ts'\n",
+    resolveDir: root,
+    loader: 'ts',
+  },
   bundle: true,
   packages: 'external',
   platform: 'node',
@@ -25,8 +31,10 @@ await build({
 })
 // esbuild keeps a service process alive after a build; loading the config restarts it when needed.
 await stop()
+let cli
 try {
-  await import(pathToFileURL(outfile).href)
+  cli = await import(pathToFileURL(outfile).href)
 } finally {
   rmSync(outfile, { force: true })
 }
+await cli.main(await cli.currentRuntime())
