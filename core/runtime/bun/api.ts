@@ -35,6 +35,7 @@ export interface BunServeOptions {
   maxRequestBodySize?: number
   idleTimeout?: number
   development?: boolean
+  reusePort?: boolean
 }
 
 export interface BunSocketHandler {
