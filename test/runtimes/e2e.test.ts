@@ -35,7 +35,7 @@ const ROUTES_ABSOLUTE_FORM_BY_TARGET: Record<RuntimeName, boolean> = { node: tru
 const GZIPPED = gzipSync(Buffer.from('compressed hello '.repeat(100)))
 const closers: (() => unknown)[] = []
 let a: Upstream, b: Upstream, sink: Upstream, victim: Upstream, ka: Upstream
-let hang: string, stall: string, hole: string, dead: number
+let hang: string, stall: string, bigStall: string, hole: string, dead: number
 let ticker: { url: string; closed: () => number }
 let busy: Upstream
 let wsEcho: { url: string; closes: { code: number; reason: string }[] }
@@ -98,6 +98,8 @@ before(async () => {
   closers.push(() => a.close(), () => b.close(), () => victim.close(), () => ka.close(), () => sink.close())
   hang = await rawServer(() => {})
   stall = await rawServer((s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial'))
+  // Over the 64 KiB a Bun gateway buffers (core/runtime/bun/buffered.ts): streamed on every runtime.
+  bigStall = await rawServer((s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\npartial'))
   dead = await deadPort()
   const bh = await blackhole()
   closers.push(() => bh.close())
@@ -176,6 +178,7 @@ export default defineConfig({
     dead: { upstreams: ['http://127.0.0.1:${dead}'], retries: 0 },
     slow: { upstreams: ['${hang}'], retries: 0, timeouts: { firstByte: '300ms' } },
     stall: { upstreams: ['${stall}'], retries: 0, timeouts: { idle: '300ms' } },
+    bigstall: { upstreams: ['${bigStall}'], retries: 0, timeouts: { idle: '300ms' } },
     hole: { upstreams: ['${hole}'], retries: 0, timeouts: { connect: '300ms' } },
     ticker: { upstreams: ['${ticker.url}'] },
     ws: { upstreams: ['${wsEcho.url}'] },
@@ -191,6 +194,7 @@ export default defineConfig({
     { host: 'dead.test', pool: 'dead' },
     { host: 'slow.test', pool: 'slow' },
     { host: 'stall.test', pool: 'stall' },
+    { host: 'bigstall.test', pool: 'bigstall' },
     { host: 'hole.test', pool: 'hole' },
     { host: 'ticker.test', pool: 'ticker' },
     { host: 'flaky.test', pool: 'flaky' },
@@ -348,9 +352,21 @@ for (const runtime of RUNTIMES.filter((r) => !process.env.E2E_ONLY || process.en
     })
 
     test('idle timeout cuts a stalled response body instead of hanging', async () => {
-      const res = await send(gw, '/', { host: 'stall.test' })
+      const res = await send(gw, '/', { host: 'bigstall.test' })
       assert.equal(res.status, 200, `${res.error} after ${res.ms} ms`)
       assert.ok(res.error, 'the client must see an aborted body, not a complete short one')
+      assert.ok(res.ms < 2000, `took ${res.ms} ms`)
+    })
+
+    test('a small body that stalls: cut (streamed) or 504 (Bun buffers small bodies), never short, never a hang', async () => {
+      const res = await send(gw, '/', { host: 'stall.test' })
+      if (runtime === 'bun') {
+        assert.equal(res.status, 504, `${res.error} after ${res.ms} ms`)
+        assert.match(res.body.toString(), /idle timeout/)
+      } else {
+        assert.equal(res.status, 200, `${res.error} after ${res.ms} ms`)
+        assert.ok(res.error, 'the client must see an aborted body, not a complete short one')
+      }
       assert.ok(res.ms < 2000, `took ${res.ms} ms`)
     })
 

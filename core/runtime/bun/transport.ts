@@ -18,6 +18,7 @@ import { probeConnect } from './connect-probe.ts'
 import { FetchSlots } from './fetch-slots.ts'
 import { nullBodyStatus, pairs, relayBody, TimeoutAbort } from './relay-body.ts'
 import { upgradeToUpstream } from './websocket.ts'
+import { bufferable, markBuffered, readSmallBody } from './buffered.ts'
 
 const KIND_BY_CODE: Record<string, FailureKind> = {
   ECONNREFUSED: 'refused',
@@ -121,6 +122,16 @@ export function bunTransport(slots = new FetchSlots()): Transport {
         void res.body?.cancel().catch(() => {})
         finish()
         return { ok: true, response: new Response(null, init) }
+      }
+      if (bufferable(res)) {
+        // Small body of declared length: read whole (nginx's proxy buffering), so Bun writes it from
+        // memory on its native path; a JS stream around every body costs Bun ~4× in throughput.
+        // Nothing has reached the client while it is read, so a failure gets a clean 502/504.
+        const read = await readSmallBody(res.body, req.timeouts.idle, abort)
+        if (!read.ok) return fail(classify(ac.signal.aborted ? ac.signal.reason : read.error))
+        bytes = read.body.byteLength
+        finish()
+        return { ok: true, response: markBuffered(new Response(read.body, init)) }
       }
       const relayed = relayBody(res.body, req.timeouts.idle, {
         abort,

@@ -14,9 +14,6 @@ import { classify, dispatch, headerPairs, headerStrings, releasePool } from '../
 import { upgradeToUpstream } from './websocket.ts'
 import type { OutboundRequest, SendResult, Transport, UpstreamFailure } from '../types.ts'
 
-
-
-
 export const nodeTransport: Transport = {
   send(c: Context, up: UpstreamRuntime, req: OutboundRequest): Promise<SendResult> {
     const { incoming, outgoing } = c.env as { incoming: IncomingMessage; outgoing: ServerResponse }
@@ -28,6 +25,7 @@ export const nodeTransport: Transport = {
       let clientGone = false
       let finished = false
       let abort: ((err?: Error) => void) | undefined
+      let drained: (() => void) | undefined
       let timedOut = false
       const totalTimer = req.timeouts.total
         ? setTimeout(() => ((timedOut = true), abort?.(new Error('total timeout'))), req.timeouts.total)
@@ -76,17 +74,23 @@ export const nodeTransport: Transport = {
             settle({ ok: true, response: new Response(null, { status: code, headers: headerPairs(headers) }) })
             return true
           }
+          // The upstream answered before the client finished sending its body (an early 413, say):
+          // close this client connection after the response rather than read the rest to discard.
+          if (req.hasBody && !incoming.complete) headers.push('connection', 'close')
           outgoing.writeHead(code, headers)
-          outgoing.on('drain', () => resume())
+          drained = resume
           settle({ ok: true, response: RESPONSE_ALREADY_SENT })
           return true
         },
         onData(chunk) {
           bytes += chunk.length
-          return outgoing.write(chunk)
+          if (outgoing.write(chunk)) return true
+          outgoing.once('drain', drained!) // only when the client is slower than the upstream
+          return false
         },
         onComplete() {
           if (req.method !== 'HEAD') outgoing.end()
+          if (req.hasBody && !incoming.complete) incoming.resume() // unread body: let the close proceed
           finish()
         },
         onError(err) {
