@@ -117,8 +117,7 @@ const rows: Row[] = [
   { name: 'a never-answering upstream: 504 on the first-byte timeout', path: '/never', answer: 'never', expect: { status: 504 } },
 ]
 
-// On Deno this suite gates the gateway's own HTTP/1.1 client (core/runtime/http1), opt-in for now.
-process.env.GATEHOUSE_DENO_CLIENT ??= 'http1'
+// On Deno this suite gates the gateway's own HTTP/1.1 client (core/runtime/http1), Deno's default.
 
 let hostile: Server
 let hostileUrl: string

@@ -1,8 +1,9 @@
 /**
- * Deno's upstream client, chosen once at start: undici through Deno's node:net by default, or the
- * gateway's own HTTP/1.1 client (`GATEHOUSE_DENO_CLIENT=http1`, ../http1/). The new client passes
- * every suite on Deno, but quick bench runs on a shared box did not yet show it clearly faster
- * (0.19–0.25× vs 0.16–0.21× of direct access), so it stays opt-in until measured properly.
+ * Deno's upstream client, chosen once at start: the gateway's own strict HTTP/1.1 client over
+ * Deno.connect (../http1/) by default; undici through Deno's node:net with
+ * `GATEHOUSE_DENO_CLIENT=undici`. Measured on the bench machine (CPU profile, same load): the
+ * own client spends about half the CPU per request that undici on Deno's Node layer does.
+ * Deno's fetch is not an option: it decompresses bodies (undici-transport.ts says why).
  */
 import type { Transport } from '../types.ts'
 import { deno } from './api.ts'
@@ -17,4 +18,4 @@ function chosen(): string | undefined {
   }
 }
 
-export const denoTransport: Transport = chosen() === 'http1' ? http1Transport : undiciTransport
+export const denoTransport: Transport = chosen() === 'undici' ? undiciTransport : http1Transport
