@@ -9,7 +9,7 @@
  */
 export type PathMatcher =
   | { kind: 'exact'; path: string; score: number }
-  | { kind: 'pattern'; re: RegExp; params: string[]; score: number }
+  | { kind: 'pattern'; re: RegExp; params: string[]; score: number; prefix: string[] }
 
 const PARAM = /^:([A-Za-z_][A-Za-z0-9_]*)$/
 
@@ -24,6 +24,7 @@ export function compilePath(pattern: string): PathMatcher {
   const rest = segs.at(-1) === '*'
   if (rest) segs.pop()
   const params: string[] = []
+  const prefix: string[] = [] // literal segments before the first param (pattern-index.ts)
   let literal = 0
   let re = ''
   for (const seg of segs) {
@@ -32,6 +33,7 @@ export function compilePath(pattern: string): PathMatcher {
       params.push(param[1]!)
       re += '/([^/]+)'
     } else {
+      if (params.length === 0) prefix.push(seg)
       literal += seg.length + 1
       re += '/' + escapeRe(seg)
     }
@@ -41,7 +43,7 @@ export function compilePath(pattern: string): PathMatcher {
   else if (re === '') re = '/'
   // Literal characters dominate; each param costs a little so `/a/:x` loses to `/a/b` but beats `/a/*`.
   const score = literal * 100 + params.length * 10 + (rest ? 0 : 5)
-  return { kind: 'pattern', re: new RegExp(`^${re}$`), params, score }
+  return { kind: 'pattern', re: new RegExp(`^${re}$`), params, score, prefix }
 }
 
 export function matchPath(m: PathMatcher, path: string): Record<string, string> | undefined {

@@ -5,11 +5,13 @@
  *      specificity score (path-pattern.ts);
  *   3. at equal path specificity, routes with more method/header conditions first;
  *   4. then config order.
- * The first route whose conditions all hold wins. Host lookups are Map hits, so the cost
- * does not grow with the number of hosts.
+ * The first route whose conditions all hold wins. Host lookups and exact paths are Map hits, and
+ * patterns are indexed by their literal leading segments (pattern-index.ts), so a lookup's cost
+ * does not grow with the number of routes.
  */
 import { compilePath, matchPath, type PathMatcher } from './path-pattern.ts'
 import { wildcardKey } from './host-pattern.ts'
+import { PatternIndex } from './pattern-index.ts'
 
 export interface RouteRule<T> {
   hosts?: readonly string[]
@@ -32,12 +34,15 @@ interface Entry<T> {
   methods?: ReadonlySet<string>
   headers?: readonly (readonly [string, string | true])[]
   order: number
+  /** Position in the bucket's precedence order (patterns only). */
+  rank: number
   payload: T
 }
 
 interface Bucket<T> {
   exact: Map<string, Entry<T>[]>
   patterns: Entry<T>[]
+  index: PatternIndex<Entry<T>>
 }
 
 export interface RouteMatch<T> {
@@ -57,6 +62,7 @@ export class RouteTable<T> {
         methods: rule.methods?.length ? new Set(rule.methods.map((m) => m.toUpperCase())) : undefined,
         headers: rule.headers ? Object.entries(rule.headers).map(([k, v]) => [k.toLowerCase(), v] as const) : undefined,
         order,
+        rank: 0,
         payload: rule.payload,
       }
       if (!rule.hosts?.length) add(this.anyHost, entry)
@@ -86,7 +92,7 @@ export class RouteTable<T> {
 }
 
 function newBucket<T>(): Bucket<T> {
-  return { exact: new Map(), patterns: [] }
+  return { exact: new Map(), patterns: [], index: new PatternIndex() }
 }
 
 function bucketFor<T>(map: Map<string, Bucket<T>>, key: string): Bucket<T> {
@@ -110,6 +116,11 @@ const byPrecedence = (a: Entry<unknown>, b: Entry<unknown>) =>
 function sortBucket<T>(b: Bucket<T>): void {
   b.patterns.sort(byPrecedence)
   for (const list of b.exact.values()) list.sort(byPrecedence)
+  // Entries may sit in several buckets (a route with several hosts): a copy carries each bucket's rank.
+  b.patterns.forEach((e, rank) => {
+    const ranked = { ...e, rank }
+    b.index.add(e.path.kind === 'pattern' ? e.path.prefix : [], ranked)
+  })
 }
 
 function matchBucket<T>(b: Bucket<T>, req: RouteRequest): RouteMatch<T> | undefined {
@@ -117,11 +128,10 @@ function matchBucket<T>(b: Bucket<T>, req: RouteRequest): RouteMatch<T> | undefi
   if (exact) {
     for (const e of exact) if (conditionsHold(e, req)) return { payload: e.payload, params: {} }
   }
-  for (const e of b.patterns) {
+  return b.index.find(req.path, (e) => {
     const params = matchPath(e.path, req.path)
-    if (params && conditionsHold(e, req)) return { payload: e.payload, params }
-  }
-  return undefined
+    return params && conditionsHold(e, req) ? { payload: e.payload, params } : undefined
+  })
 }
 
 function conditionsHold(e: Entry<unknown>, req: RouteRequest): boolean {

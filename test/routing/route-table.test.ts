@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { RouteTable, type RouteRule } from '../../core/routing/route-table.ts'
 import { compilePath, isPathPattern, matchPath } from '../../core/routing/path-pattern.ts'
 import { isHostPattern, normalizeHost, wildcardKey } from '../../core/routing/host-pattern.ts'
+import { mulberry32 } from '../support/prng.ts'
 
 type Rule = Omit<RouteRule<string>, 'payload'> & { id: string }
 
@@ -188,4 +189,59 @@ test('normalizeHost and wildcardKey', () => {
   assert.equal(wildcardKey('a.example.com'), '.example.com')
   assert.equal(wildcardKey('localhost'), undefined)
   assert.equal(wildcardKey('.example.com'), undefined)
+})
+
+// The table indexes patterns by their literal leading segments (core/routing/pattern-index.ts).
+// It must pick exactly what a plain scan in precedence order picks: random tables of literal,
+// param and rest segments, with method conditions, against random paths over the same words.
+test('the indexed lookup agrees with a scan in precedence order (random tables and paths)', () => {
+  const rnd = mulberry32(6)
+  const pickOf = <T,>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!
+  const words = ['api', 'v1', 'v2', 'users', 'x', '', 'a.b']
+  const randomPattern = () => {
+    const n = 1 + Math.floor(rnd() * 4)
+    const segs: string[] = []
+    for (let i = 0; i < n; i++) segs.push(rnd() < 0.25 ? `:p${i}` : pickOf(words.filter(Boolean)))
+    if (rnd() < 0.4) segs.push('*')
+    return '/' + segs.join('/')
+  }
+  const randomPath = () => '/' + Array.from({ length: Math.floor(rnd() * 5) }, () => pickOf(words)).join('/')
+  for (let round = 0; round < 40; round++) {
+    const rules: Rule[] = Array.from({ length: 5 + Math.floor(rnd() * 60) }, (_, i) => ({
+      id: `r${i}`,
+      path: rnd() < 0.1 ? '/*' : randomPattern(),
+      ...(rnd() < 0.2 && { methods: ['POST'] }),
+    }))
+    const t = table(rules)
+    // The reference: every rule, sorted by the documented precedence, first match wins.
+    const compiled = rules.map((r, order) => ({ r, order, m: compilePath(r.path) }))
+    const score = (c: (typeof compiled)[number]) => (c.m.kind === 'exact' ? 2e9 : c.m.score)
+    compiled.sort((a, b) => score(b) - score(a) || (b.r.methods ? 1 : 0) - (a.r.methods ? 1 : 0) || a.order - b.order)
+    for (let i = 0; i < 60; i++) {
+      const path = randomPath()
+      const method = rnd() < 0.5 ? 'GET' : 'POST'
+      const want = compiled.find((c) => matchPath(c.m, path) && (!c.r.methods || c.r.methods.includes(method)))?.r.id
+      assert.equal(winner(t, { path, method }), want, `round ${round}: ${method} ${path}`)
+    }
+  }
+})
+
+test('10,000 pattern routes: a lookup tests only the patterns on its path, not all of them', () => {
+  const rules: Rule[] = Array.from({ length: 10_000 }, (_, i) => ({ id: `r${i}`, path: `/api/v${i}/*` }))
+  const t = table(rules)
+  assert.equal(winner(t, { path: '/api/v9999/hello' }), 'r9999')
+  assert.equal(winner(t, { path: '/api/v10000/hello' }), undefined)
+  // Counted, not timed: every RegExp test the lookup makes goes through RegExp.prototype.exec.
+  const exec = RegExp.prototype.exec
+  let tests = 0
+  RegExp.prototype.exec = function (this: RegExp, s: string) {
+    tests++
+    return exec.call(this, s)
+  }
+  try {
+    winner(t, { path: '/api/v5000/x' })
+  } finally {
+    RegExp.prototype.exec = exec
+  }
+  assert.ok(tests <= 2, `${tests} patterns tested for one lookup`)
 })
