@@ -6,8 +6,6 @@
  * Since nothing has reached the client while such a body is read, an upstream that fails or stalls
  * meanwhile is answered 502/504 by the core (Node and Deno, which stream every body, cut instead).
  */
-import { TimeoutAbort } from './relay-body.ts'
-
 export const BUFFER_MAX = 64 * 1024
 
 const buffered = new WeakSet<Response>()
@@ -25,41 +23,4 @@ export function markBuffered(res: Response): Response {
 
 export function isBuffered(res: Response): boolean {
   return buffered.has(res)
-}
-
-export type SmallBody = { ok: true; body: Uint8Array<ArrayBuffer> } | { ok: false; error: unknown }
-
-/** Reads a small body whole; the idle timeout applies between chunks, as when streaming. */
-export async function readSmallBody(src: ReadableStream<Uint8Array<ArrayBuffer>>, idleMs: number, abort: (reason: unknown) => void): Promise<SmallBody> {
-  const reader = src.getReader()
-  const chunks: Uint8Array<ArrayBuffer>[] = []
-  let bytes = 0
-  for (;;) {
-    let stalled: TimeoutAbort | undefined
-    const idle = setTimeout(() => {
-      stalled = new TimeoutAbort('idle-timeout')
-      abort(stalled)
-      void reader.cancel(stalled).catch(() => {})
-    }, idleMs)
-    let chunk: ReadableStreamReadResult<Uint8Array<ArrayBuffer>>
-    try {
-      chunk = await reader.read()
-    } catch (err) {
-      return { ok: false, error: stalled ?? err }
-    } finally {
-      clearTimeout(idle)
-    }
-    if (stalled) return { ok: false, error: stalled }
-    if (chunk.done) return { ok: true, body: join(chunks, bytes) }
-    chunks.push(chunk.value)
-    bytes += chunk.value.byteLength
-  }
-}
-
-function join(chunks: Uint8Array<ArrayBuffer>[], bytes: number): Uint8Array<ArrayBuffer> {
-  if (chunks.length === 1) return chunks[0]!
-  const out = new Uint8Array(bytes)
-  let at = 0
-  for (const c of chunks) (out.set(c, at), (at += c.byteLength))
-  return out
 }

@@ -18,7 +18,7 @@ import { probeConnect } from './connect-probe.ts'
 import { FetchSlots } from './fetch-slots.ts'
 import { nullBodyStatus, pairs, relayBody, TimeoutAbort } from './relay-body.ts'
 import { upgradeToUpstream } from './websocket.ts'
-import { bufferable, markBuffered, readSmallBody } from './buffered.ts'
+import { bufferable, markBuffered } from './buffered.ts'
 
 const KIND_BY_CODE: Record<string, FailureKind> = {
   ECONNREFUSED: 'refused',
@@ -126,12 +126,20 @@ export function bunTransport(slots = new FetchSlots()): Transport {
       if (bufferable(res)) {
         // Small body of declared length: read whole (nginx's proxy buffering), so Bun writes it from
         // memory on its native path; a JS stream around every body costs Bun ~4× in throughput.
-        // Nothing has reached the client while it is read, so a failure gets a clean 502/504.
-        const read = await readSmallBody(res.body, req.timeouts.idle, abort)
-        if (!read.ok) return fail(classify(ac.signal.aborted ? ac.signal.reason : read.error))
-        bytes = read.body.byteLength
+        // Nothing has reached the client while it is read, so a failure gets a clean 502/504. The
+        // idle timeout bounds the whole read (at most 64 KiB).
+        const idle = setTimeout(() => abort(new TimeoutAbort('idle-timeout')), req.timeouts.idle)
+        let whole: Uint8Array<ArrayBuffer>
+        try {
+          whole = await res.bytes()
+        } catch (err) {
+          return fail(classify(ac.signal.aborted ? ac.signal.reason : err))
+        } finally {
+          clearTimeout(idle)
+        }
+        bytes = whole.byteLength
         finish()
-        return { ok: true, response: markBuffered(new Response(read.body, init)) }
+        return { ok: true, response: markBuffered(new Response(whole, init)) }
       }
       const relayed = relayBody(res.body, req.timeouts.idle, {
         abort,
