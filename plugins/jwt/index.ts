@@ -32,6 +32,7 @@ import type { GatewayMiddleware, Logger } from '../../core/types.ts'
 import { claimRule, failedRule, headerValue } from './claims.ts'
 import { ALGORITHMS, algorithmMismatch, defaultAlgorithms, keyResolver, type KeySource } from './keys.ts'
 import { authError, challenge } from './responses.ts'
+import { VerifiedTokens } from './verified-tokens.ts'
 
 // Framing and forwarding headers are the gateway's own: a plugin setting them would duplicate them.
 const RESERVED = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'te', 'trailer', 'keep-alive', 'proxy-connection', 'expect', 'forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip'])
@@ -66,6 +67,9 @@ const schema = z
     cookie: z.string().min(1).optional().describe('Also read the token from this cookie (Authorization wins).'),
     forwardClaims: z.record(z.string().min(1), headerName).default({}).describe('Claim → upstream header.'),
     realm: z.string().regex(/^[^"\\\r\n]*$/).default('gatehouse').describe('Realm of the WWW-Authenticate challenge.'),
+    verifiedCache: duration()
+      .default(60_000)
+      .describe('Reuse a token that verified for this long, within its exp (0: verify every request). Default 60s.'),
     log: z.custom<Logger>((v) => typeof v === 'object' && v !== null && 'warn' in v).optional(),
   })
   .superRefine((o, ctx) => {
@@ -97,7 +101,7 @@ export function jwt(options: JwtOptions): GatewayMiddleware {
   const o = parseOptions('jwt', schema, options)
   const source = keySource(o)
   const log = o.log ?? createLogger('text')
-  const getKey = keyResolver(source, log)
+  const keys = keyResolver(source, log)
   const verifyOptions = {
     algorithms: o.algorithms ?? defaultAlgorithms(source)!,
     issuer: o.issuer,
@@ -106,15 +110,20 @@ export function jwt(options: JwtOptions): GatewayMiddleware {
     maxTokenAge: o.maxTokenAge === undefined ? undefined : o.maxTokenAge / 1000,
     requiredClaims: o.requiredClaims,
   }
+  const verified = new VerifiedTokens(o.verifiedCache, { clockToleranceMs: o.clockTolerance, maxTokenAgeMs: o.maxTokenAge })
 
   return async (c, next) => {
     const token = bearerToken(c.req.header('authorization')) ?? (o.cookie ? getCookie(c, o.cookie) : undefined)
     if (!token) return challenge(c, 401, o.realm, undefined, 'missing bearer token')
-    let payload
-    try {
-      ;({ payload } = await jwtVerify(token, getKey, verifyOptions))
-    } catch (err) {
-      return authError(c, err, o.realm, log)
+    const version = keys.version()
+    let payload = verified.get(token, version)
+    if (!payload) {
+      try {
+        ;({ payload } = await jwtVerify(token, keys.getKey, verifyOptions))
+      } catch (err) {
+        return authError(c, err, o.realm, log)
+      }
+      verified.add(token, payload, version)
     }
     const failed = failedRule(payload, o.claims)
     if (failed) return challenge(c, 403, o.realm, 'insufficient_scope', failed)

@@ -25,6 +25,7 @@ export class JwksCache {
   #fetchedAt = 0
   #attemptedAt = Number.NEGATIVE_INFINITY
   #inflight?: Promise<void>
+  #version = 0
 
   constructor(
     private readonly opts: { url: string; cacheMaxAge: number; cooldown: number; timeout: number },
@@ -41,6 +42,16 @@ export class JwksCache {
       await this.#refresh().catch(() => {}) // logged; the old keys stay
       return this.#local!(header, token)
     }
+  }
+
+  /**
+   * Which key set is in use; changes with every fetched set. Also starts the background refetch
+   * of a stale set, as a verification would (tokens reused from the verified cache verify nothing).
+   */
+  version(): number {
+    const now = Date.now()
+    if (this.#local && now - this.#fetchedAt > this.opts.cacheMaxAge && now - this.#attemptedAt >= this.opts.cooldown) this.#refresh().catch(() => {})
+    return this.#version
   }
 
   async #current(): Promise<LocalSet> {
@@ -79,6 +90,7 @@ export class JwksCache {
       const jwks = (await res.json()) as JSONWebKeySet
       this.#local = createLocalJWKSet(jwks) // throws on a malformed set: the old one stays
       this.#fetchedAt = Date.now()
+      this.#version++
       this.log.info(`jwt: loaded ${jwks.keys.length} key(s) from ${this.opts.url}`)
     } catch (err) {
       const why = (err as Error).name === 'TimeoutError' ? `no answer within ${this.opts.timeout} ms` : (err as Error).message

@@ -52,22 +52,29 @@ export function algorithmMismatch(source: KeySource, algorithms: readonly string
     : `${wrong.join(', ')} would check an HMAC token against a public key: HS* needs \`secret\` (or an "oct" jwk)`
 }
 
-/** A jose key resolver for the configured source; keys are imported once per algorithm. */
-export function keyResolver(source: KeySource, log: Logger): JWTVerifyGetKey {
+export interface Keys {
+  /** jose's key lookup for a token. */
+  getKey: JWTVerifyGetKey
+  /** Changes whenever the keys may have (a JWKS refetch); 0 forever for a fixed key. */
+  version(): number
+}
+
+const HMAC_HASH: Record<string, string> = { HS256: 'SHA-256', HS384: 'SHA-384', HS512: 'SHA-512' }
+
+/** The keys of the configured source; each is imported once per algorithm. */
+export function keyResolver(source: KeySource, log: Logger): Keys {
   if (source.kind === 'jwks') {
     const cache = new JwksCache(source, log)
-    return (header, token) => cache.getKey(header, token)
-  }
-  if (source.kind === 'secret') {
-    const bytes = new TextEncoder().encode(source.secret)
-    return () => bytes
+    return { getKey: (header, token) => cache.getKey(header, token), version: () => cache.version() }
   }
   const imported = new Map<string, Promise<CryptoKey | Uint8Array>>()
   const load = (alg: string): Promise<CryptoKey | Uint8Array> => {
+    // A secret as a CryptoKey made once: given raw bytes, jose imports them again on every token (~2× the cost).
+    if (source.kind === 'secret') return crypto.subtle.importKey('raw', new TextEncoder().encode(source.secret), { name: 'HMAC', hash: HMAC_HASH[alg]! }, false, ['verify'])
     if (source.kind === 'jwk') return importJWK(source.jwk, alg) as Promise<CryptoKey | Uint8Array>
     return source.pem.includes('CERTIFICATE') ? importX509(source.pem, alg) : importSPKI(source.pem, alg)
   }
-  return (header) => {
+  const getKey: JWTVerifyGetKey = (header) => {
     // jose has already checked `alg` against the allow-list before it asks for a key.
     let key = imported.get(header.alg)
     if (!key) {
@@ -77,4 +84,5 @@ export function keyResolver(source: KeySource, log: Logger): JWTVerifyGetKey {
     }
     return key
   }
+  return { getKey, version: () => 0 }
 }

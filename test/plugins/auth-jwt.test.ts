@@ -275,3 +275,23 @@ test('options are checked at the factory call, naming plugin and field', () => {
   fails({ secret: SECRET, forwardClaims: { sub: 'x user' } }, /jwt\(\): forwardClaims\.sub: expected a header name/)
   fails({ secret: SECRET, forwardClaims: { sub: 'Host' } }, /jwt\(\): forwardClaims\.sub: set by the gateway itself/)
 })
+
+// The verified-token cache (plugins/jwt/verified-tokens.ts): a token that verified is reused, but
+// never past its exp, never for other bytes, and never after the key set changed (JWKS test above).
+test('verified cache: a reused token is refused once its exp passes, even though it verified before', async () => {
+  const url = await gateway({ secret: SECRET, clockTolerance: '0s', verifiedCache: '60s' })
+  const token = await sign({ secret: SECRET }, { sub: 'a', exp: now() + 2 })
+  assert.equal((await get(url, bearer(token))).status, 200)
+  assert.equal((await get(url, bearer(token))).status, 200, 'the cached verification')
+  await new Promise((r) => setTimeout(r, 2100))
+  await refused(url, bearer(token), /token expired/)
+})
+
+test('verified cache: the same token with another signature is verified, not taken from the cache', async () => {
+  const url = await gateway({ secret: SECRET })
+  const token = await sign({ secret: SECRET }, { sub: 'a' })
+  assert.equal((await get(url, bearer(token))).status, 200)
+  const sig = token.slice(token.lastIndexOf('.') + 1)
+  const other = token.slice(0, token.lastIndexOf('.') + 1) + (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1)
+  await refused(url, bearer(other), /signature/)
+})
