@@ -28,11 +28,11 @@ start_bg() { # start_bg <name> <cpu> cmd...   (stdout+stderr -> $RUN/<name>.log)
   STARTED+=("$name")
 }
 
-stop_bg() { # stop_bg <name>: TERM, then KILL after 2 s
+stop_bg() { # stop_bg <name> [seconds]: TERM, then KILL after 2 (or <seconds>) s
   local g=${PGID[$1]:-} i
   [[ -z "$g" ]] && return 0
-  kill -TERM -- "-$g" 2>/dev/null
-  for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 -- "-$g" 2>/dev/null || break; sleep 0.2; done
+  kill -TERM -- "-$g" 2>/dev/null; kill -CONT -- "-$g" 2>/dev/null   # CONT: it may be paused
+  for (( i = 0; i < ${2:-2} * 5; i++ )); do kill -0 -- "-$g" 2>/dev/null || break; sleep 0.2; done
   kill -KILL -- "-$g" 2>/dev/null
   unset "PGID[$1]"
 }
@@ -42,7 +42,7 @@ cleanup() {
   # only groups still recorded (stop_bg forgets them); never "kill -- -0", that is our own group
   for n in "${STARTED[@]}"; do [[ -n "${PGID[$n]:-}" ]] && gs+=("${PGID[$n]}"); done
   (( ${#gs[@]} )) || return 0
-  for n in "${gs[@]}"; do kill -TERM -- "-$n" 2>/dev/null; done
+  for n in "${gs[@]}"; do kill -TERM -- "-$n" 2>/dev/null; kill -CONT -- "-$n" 2>/dev/null; done
   sleep 1
   for n in "${gs[@]}"; do kill -KILL -- "-$n" 2>/dev/null; done
   STARTED=()
@@ -52,10 +52,10 @@ cleanup() {
 # server, so the bench never measures (or sanity-checks) someone else's process by mistake.
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-wait_http() { # wait_http <port> <name> [path]: up to 20 s for a 200
+wait_http() { # wait_http <port> <name> [path [curl args...]]: up to 20 s for a 200
   local port=$1 name=$2 path=${3:-/} i
   for i in $(seq 1 100); do
-    [[ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port$path")" == 200 ]] && return 0
+    [[ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "${@:4}" "http://127.0.0.1:$port$path")" == 200 ]] && return 0
     if ! kill -0 "${PGID[$name]}" 2>/dev/null; then
       log "$name exited during start-up; last lines of its log:"; tail -20 "$RUN/$name.log" >&2; return 1
     fi
