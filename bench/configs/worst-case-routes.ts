@@ -8,9 +8,11 @@
 //                      order and route N (the one the request matches) comes after all others.
 // Every route but the last leads to `decoyPool`, whose upstream does not listen: a routing mistake
 // shows as errors in the table, never as a plausible number. N=100 gives exactly the 100-route table.
-// Note: since core/routing/pattern-index.ts indexes patterns by their literal leading segments,
-// the decoys /api/vNNN/* sit on other branches than /api/v<N>/hello and are no longer tested one
-// by one; the table is then "N routes of this shape", the worst case of the plain scan it replaced.
+// Note: since core/routing/pattern-index.ts indexes patterns by their segments (literal and param
+// branches), the decoys /api/vNNN/* sit on other branches than /api/v<N>/hello and are no longer
+// tested one by one; the table is then "N routes of this shape", the worst case of the plain scan
+// it replaced. (Only many patterns with the same segments, told apart by methods or headers, still
+// share one node and are tried in turn.)
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i)
 
 export function worstCaseRoutes(n: number, pool: string, decoyPool: string) {

@@ -7,9 +7,11 @@
  * Specificity (higher wins): exact paths first, then the rule with more literal characters, then
  * the one with fewer params. Ties keep config order (see route-table.ts).
  */
+import { PARAM_KEY } from './pattern-index.ts'
+
 export type PathMatcher =
   | { kind: 'exact'; path: string; score: number }
-  | { kind: 'pattern'; re: RegExp; params: string[]; score: number; prefix: string[] }
+  | { kind: 'pattern'; re: RegExp; params: string[]; score: number; keys: string[] }
 
 const PARAM = /^:([A-Za-z_][A-Za-z0-9_]*)$/
 
@@ -24,16 +26,17 @@ export function compilePath(pattern: string): PathMatcher {
   const rest = segs.at(-1) === '*'
   if (rest) segs.pop()
   const params: string[] = []
-  const prefix: string[] = [] // literal segments before the first param (pattern-index.ts)
+  const keys: string[] = [] // the segments as pattern-index.ts keys them
   let literal = 0
   let re = ''
   for (const seg of segs) {
     const param = PARAM.exec(seg)
     if (param) {
       params.push(param[1]!)
+      keys.push(PARAM_KEY)
       re += '/([^/]+)'
     } else {
-      if (params.length === 0) prefix.push(seg)
+      keys.push(seg)
       literal += seg.length + 1
       re += '/' + escapeRe(seg)
     }
@@ -43,7 +46,7 @@ export function compilePath(pattern: string): PathMatcher {
   else if (re === '') re = '/'
   // Literal characters dominate; each param costs a little so `/a/:x` loses to `/a/b` but beats `/a/*`.
   const score = literal * 100 + params.length * 10 + (rest ? 0 : 5)
-  return { kind: 'pattern', re: new RegExp(`^${re}$`), params, score, prefix }
+  return { kind: 'pattern', re: new RegExp(`^${re}$`), params, score, keys }
 }
 
 export function matchPath(m: PathMatcher, path: string): Record<string, string> | undefined {

@@ -1,8 +1,9 @@
 /**
- * Path patterns indexed by their literal leading segments: `/api/v1/:id` sits under api → v1,
- * `/*` and `/:tenant/x` at the root. A pattern can only match a path that starts with its literal
- * segments, so a lookup walks the path's segments and tests just the patterns on that walk —
- * a handful, however many routes there are — instead of every pattern in the table.
+ * Path patterns indexed by their segments: `/api/v1/:id` sits under api → v1 → (param), `/*` and
+ * `/:tenant/x` start at the root. A lookup walks the path's segments down the literal branch and
+ * the param branch, and tests only the patterns on nodes it reaches — a handful, however many
+ * routes there are — instead of every pattern in the table. The index only narrows the
+ * candidates: each one is still matched by its own RegExp.
  *
  * Each pattern carries its rank in the table's precedence order (route-table.ts); the lookup
  * returns the best-ranked hit, so the result is exactly what a scan in that order would find.
@@ -11,8 +12,11 @@ export interface Ranked {
   readonly rank: number
 }
 
+/** The key of a param segment; a literal segment never contains ':' (path-pattern.ts). */
+export const PARAM_KEY = ':'
+
 interface Node<E> {
-  /** Patterns whose literal prefix ends here, best rank first. */
+  /** Patterns whose segments end here, best rank first. */
   readonly entries: E[]
   children?: Map<string, Node<E>>
 }
@@ -20,13 +24,13 @@ interface Node<E> {
 export class PatternIndex<E extends Ranked> {
   readonly #root: Node<E> = { entries: [] }
 
-  /** `prefix`: the pattern's literal segments before its first param or `*`. Add in rank order. */
-  add(prefix: readonly string[], entry: E): void {
+  /** `keys`: the pattern's segments before a trailing `*`, params as PARAM_KEY. Add in rank order. */
+  add(keys: readonly string[], entry: E): void {
     let node = this.#root
-    for (const seg of prefix) {
+    for (const key of keys) {
       node.children ??= new Map()
-      let next = node.children.get(seg)
-      if (!next) node.children.set(seg, (next = { entries: [] }))
+      let next = node.children.get(key)
+      if (!next) node.children.set(key, (next = { entries: [] }))
       node = next
     }
     node.entries.push(entry)
@@ -36,9 +40,7 @@ export class PatternIndex<E extends Ranked> {
   find<R>(path: string, test: (entry: E) => R | undefined): R | undefined {
     let best: R | undefined
     let bestRank = Infinity
-    let node: Node<E> | undefined = this.#root
-    let at = 1 // past the leading '/'
-    while (node) {
+    const visit = (node: Node<E>, at: number): void => {
       for (const e of node.entries) {
         if (e.rank >= bestRank) break // the rest of this node ranks lower still
         const hit = test(e)
@@ -48,11 +50,15 @@ export class PatternIndex<E extends Ranked> {
           break
         }
       }
-      if (!node.children || at > path.length) break
+      if (!node.children || at > path.length) return
       const end = path.indexOf('/', at)
-      node = node.children.get(end === -1 ? path.slice(at) : path.slice(at, end))
-      at = end === -1 ? path.length + 1 : end + 1
+      const next = end === -1 ? path.length + 1 : end + 1
+      const literal = node.children.get(end === -1 ? path.slice(at) : path.slice(at, end))
+      if (literal) visit(literal, next)
+      const param = node.children.get(PARAM_KEY)
+      if (param && param !== literal) visit(param, next)
     }
+    visit(this.#root, 1) // past the leading '/'
     return best
   }
 }

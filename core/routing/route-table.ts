@@ -6,7 +6,7 @@
  *   3. at equal path specificity, routes with more method/header conditions first;
  *   4. then config order.
  * The first route whose conditions all hold wins. Host lookups and exact paths are Map hits, and
- * patterns are indexed by their literal leading segments (pattern-index.ts), so a lookup's cost
+ * patterns are indexed by their segments (pattern-index.ts), so a lookup's cost
  * does not grow with the number of routes.
  */
 import { compilePath, matchPath, type PathMatcher } from './path-pattern.ts'
@@ -119,7 +119,7 @@ function sortBucket<T>(b: Bucket<T>): void {
   // Entries may sit in several buckets (a route with several hosts): a copy carries each bucket's rank.
   b.patterns.forEach((e, rank) => {
     const ranked = { ...e, rank }
-    b.index.add(e.path.kind === 'pattern' ? e.path.prefix : [], ranked)
+    b.index.add(e.path.kind === 'pattern' ? e.path.keys : [], ranked)
   })
 }
 
