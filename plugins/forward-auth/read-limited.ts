@@ -1,3 +1,5 @@
+import { concat } from '../../core/runtime/web/bytes.ts'
+
 /** Reads a response body up to `max` bytes; undefined (and the rest cancelled) when it is longer. */
 export async function readLimited(res: Response, max: number): Promise<Uint8Array<ArrayBuffer> | undefined> {
   if (!res.body) return new Uint8Array(0)
@@ -19,11 +21,5 @@ export async function readLimited(res: Response, max: number): Promise<Uint8Arra
     }
     chunks.push(value)
   }
-  const out = new Uint8Array(size)
-  let at = 0
-  for (const chunk of chunks) {
-    out.set(chunk, at)
-    at += chunk.byteLength
-  }
-  return out
+  return concat(chunks)
 }

@@ -63,16 +63,3 @@ export function encodeChunk(data: Uint8Array): Uint8Array {
 }
 
 export const LAST_CHUNK: Uint8Array = encoder.encode('0\r\n\r\n')
-
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!
-  let n = 0
-  for (const p of parts) n += p.length
-  const out = new Uint8Array(n)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
