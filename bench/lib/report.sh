@@ -38,18 +38,20 @@ summarize() {
         for (i = 1; i <= cnt; i++) for (j = i + 1; j <= cnt; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
         return (cnt % 2) ? v[(cnt + 1) / 2] : (v[cnt / 2] + v[cnt / 2 + 1]) / 2 }
       function max(a, k, cnt,   i, m) { m = a[k, 1] + 0; for (i = 2; i <= cnt; i++) if (a[k, i] + 0 > m) m = a[k, i] + 0; return m }
+      function min(a, k, cnt,   i, m) { m = a[k, 1] + 0; for (i = 2; i <= cnt; i++) if (a[k, i] + 0 < m) m = a[k, i] + 0; return m }
       function mrps(t, c,   k) { k = t SUBSEP c; return (k in n) ? med(rps, k, n[k]) : 0 }
       END {
         nt = split(order, T, " "); nc = split(conns, C, " ")
-        fmt = "%-28s %5s %9s %7s %7s %7s %7s %7s %7s %6s %5s %8s %4s\n"
-        printf fmt, "target", "conns", "req/s", "x_direct", "p50_ms", "p99_ms", "errors", "RSS_MB", "upConn", "upOpen", "cpu%", "rps/core", "bg%"
+        fmt = "%-28s %5s %9s %6s %7s %7s %7s %7s %7s %7s %6s %5s %8s %4s\n"
+        printf fmt, "target", "conns", "req/s", "spread", "x_direct", "p50_ms", "p99_ms", "errors", "RSS_MB", "upConn", "upOpen", "cpu%", "rps/core", "bg%"
         for (ci = 1; ci <= nc; ci++) {
           c = C[ci]; shown = 0
           for (ti = 1; ti <= nt; ti++) {
             t = T[ti]; k = t SUBSEP c
             if (!(k in n)) continue
             r = med(rps, k, n[k]); d = mrps((t in BASE) ? BASE[t] : "direct", c); shown++
-            printf "%-28s %5s %9.0f %7s %7.2f %7.2f %7d %7d %7d %6d %5.0f %8.0f %4.0f\n", (t in LABEL) ? LABEL[t] : t, c, r, (d > 0) ? sprintf("%.2f", r / d) : "-",
+            sp = (r > 0 && n[k] > 1) ? sprintf("%.0f%%", 100 * (max(rps, k, n[k]) - min(rps, k, n[k])) / r) : "-"
+            printf "%-28s %5s %9.0f %6s %7s %7.2f %7.2f %7d %7d %7d %6d %5.0f %8.0f %4.0f\n", (t in LABEL) ? LABEL[t] : t, c, r, sp, (d > 0) ? sprintf("%.2f", r / d) : "-",
               med(p50, k, n[k]), med(p99, k, n[k]), err[k], rss[k], up[k], open[k], med(cpu, k, n[k]), med(per, k, n[k]), max(bg, k, n[k])
           }
           if (shown) print ""
@@ -77,7 +79,9 @@ summarize() {
         }
         print "" }' "$RAW"
     cat <<'EOF'
-# req/s, p50, p99, cpu%: median over rounds. errors: wrk socket errors + non-2xx, summed over rounds.
+# req/s, p50, p99, cpu%: median over rounds. spread: (max - min) / median of req/s over the rounds,
+#   the run-to-run noise of this row (on a VM it can reach 50 %: compare ratios with that in mind).
+# errors: wrk socket errors + non-2xx, summed over rounds.
 # x_direct: req/s over the matching direct row (direct-1mb for the *-1mb rows).
 # floor: node:http+undici = bench/floor/node-floor.mjs, a bare forwarder (no routing, rules, retries):
 #   the yardstick for what Node allows, NOT the gateway.
