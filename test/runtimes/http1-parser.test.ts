@@ -55,6 +55,7 @@ const ok: [string, string, Partial<Parsed> & { method?: string; eof?: boolean }]
   ['100-continue then 200', 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', { status: 200, body: 'ok', done: true }],
   ['103 early hints then 200', 'HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', { status: 200, body: 'ok' }],
   ['bytes past Content-Length are extra', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK', { body: 'ok', done: true, extra: 15 }],
+  ['bytes past the last chunk are extra', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\nHTTP/1.1 200 OK', { body: 'ok', done: true, extra: 15 }],
   ['Connection: close', 'HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 0\r\n\r\n', { keepAlive: false, done: true }],
   ['HTTP/1.0 is not reused', 'HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n', { keepAlive: false, done: true }],
   ['identical Content-Lengths', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2, 2\r\n\r\nok', { body: 'ok', done: true }],

@@ -91,6 +91,7 @@ const rows: Row[] = [
     differs: { bun: { status: 200, body: 'ok', complete: true } },
   },
   { name: 'response splitting: a head ended early, a second response in the body', path: '/split', answer: `HTTP/1.1 200 OK\r\nX-A: a\r\nContent-Length: 0\r\n\r\n${SMUGGLED}`, expect: { status: 200, body: '', complete: true } },
+  { name: 'a second response after the last chunk', path: '/after-chunks', answer: chunked(`2\r\nok\r\n0\r\n\r\n${SMUGGLED}`), expect: { status: 200, body: 'ok', complete: true } },
   {
     name: '100 Continue, then 200',
     path: '/continue',

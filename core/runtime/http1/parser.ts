@@ -7,7 +7,9 @@
  * Incremental and allocation-light: body slices are views of the bytes fed in; only a line split
  * across reads is copied.
  */
+import { ChunkedDecoder } from './chunked.ts'
 import { protocolError } from './errors.ts'
+import { CTL, latin1, LineBuffer, TOKEN } from './lines.ts'
 
 export interface Http1Limits {
   /** Bytes of one response head (status line + headers), and of a trailer section. */
@@ -40,44 +42,9 @@ const enum Mode {
   Close,
 }
 
-const enum Chunk {
-  Size,
-  Data,
-  DataCr,
-  DataLf,
-  Trailer,
-  Done,
-}
-
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-/** Control characters other than HTAB (CR, LF and NUL among them) may not appear in a field value or reason. */
-const CTL = /[\x00-\x08\x0a-\x1f\x7f]/
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: (.*))?$/
 const CL_VALUE = /^\d{1,15}$/
 
-/** latin1: header bytes are octets, and Headers takes them back as such. */
-function latin1(b: Uint8Array, from: number, to: number): string {
-  let s = ''
-  for (let i = from; i < to; i += 8192) s += String.fromCharCode.apply(null, b.subarray(i, Math.min(to, i + 8192)) as unknown as number[])
-  return s
-}
-
-/** Bytes of one line split across reads, up to a cap. */
-class LineBuffer {
-  bytes = new Uint8Array(256)
-  length = 0
-  append(src: Uint8Array, from: number, to: number, cap: number, tooLong: string): void {
-    const n = to - from
-    if (this.length + n > cap) throw protocolError(tooLong)
-    if (this.length + n > this.bytes.length) {
-      const grown = new Uint8Array(Math.min(cap, Math.max(this.length + n, this.bytes.length * 2)))
-      grown.set(this.bytes.subarray(0, this.length))
-      this.bytes = grown
-    }
-    this.bytes.set(src.subarray(from, to), this.length)
-    this.length += n
-  }
-}
 
 export class ResponseParser {
   head: ResponseHead | undefined
@@ -92,7 +59,7 @@ export class ResponseParser {
 
   #mode = Mode.None
   #left = 0
-  #chunk = Chunk.Size
+  #chunked: ChunkedDecoder | undefined
   #line = new LineBuffer()
   #headLines = 0
   #headBytes = 0
@@ -230,6 +197,7 @@ export class ResponseParser {
       if (chunked > 1 || (chunked === 1 && codings.at(-1) !== 'chunked')) throw protocolError(`Transfer-Encoding ${codings.join(', ')}`)
       // §6.3 (4): a response whose final coding is not chunked is delimited by the connection's end.
       this.#mode = chunked ? Mode.Chunked : Mode.Close
+      if (chunked) this.#chunked = new ChunkedDecoder(this.limits)
     } else if (length !== undefined) {
       this.#mode = Mode.Length
       this.#left = Number(length)
@@ -256,8 +224,11 @@ export class ResponseParser {
         if (this.#left === 0) this.#complete(chunk.length - n)
         return this.done
       }
-      case Mode.Chunked:
-        return this.#chunked(chunk, out)
+      case Mode.Chunked: {
+        const extra = this.#chunked!.feed(chunk, out)
+        if (extra >= 0) this.#complete(extra)
+        return this.done
+      }
       default:
         this.#complete(chunk.length)
         return true
@@ -273,103 +244,6 @@ export class ResponseParser {
   #complete(extra: number): void {
     this.done = true
     this.extra += extra
-  }
-
-  #chunked(b: Uint8Array, out: Uint8Array[]): boolean {
-    let p = 0
-    const n = b.length
-    while (p < n) {
-      switch (this.#chunk) {
-        case Chunk.Data: {
-          const take = Math.min(this.#left, n - p)
-          out.push(b.subarray(p, p + take))
-          p += take
-          this.#left -= take
-          if (this.#left === 0) this.#chunk = Chunk.DataCr
-          break
-        }
-        case Chunk.DataCr:
-          if (b[p++] !== 13) throw protocolError('chunk data not followed by CRLF')
-          this.#chunk = Chunk.DataLf
-          break
-        case Chunk.DataLf:
-          if (b[p++] !== 10) throw protocolError('chunk data not followed by CRLF')
-          this.#chunk = Chunk.Size
-          break
-        case Chunk.Size:
-        case Chunk.Trailer: {
-          const lf = b.indexOf(10, p)
-          const cap = this.#chunk === Chunk.Size ? this.limits.maxChunkLine : this.limits.maxHeadBytes
-          if (lf < 0) {
-            this.#line.append(b, p, n, cap, `chunk line over ${cap} bytes`)
-            return false
-          }
-          let line: Uint8Array, from: number, to: number
-          if (this.#line.length) {
-            this.#line.append(b, p, lf + 1, cap + 2, `chunk line over ${cap} bytes`)
-            line = this.#line.bytes
-            from = 0
-            to = this.#line.length - 1
-            this.#line.length = 0
-          } else {
-            if (lf - p > cap) throw protocolError(`chunk line over ${cap} bytes`)
-            line = b
-            from = p
-            to = lf
-          }
-          p = lf + 1
-          if (to === from || line[to - 1] !== 13) throw protocolError('chunk line not ended by CRLF')
-          if (this.#chunk === Chunk.Size) this.#size(line, from, to - 1)
-          else if (this.#trailer(line, from, to - 1)) {
-            this.#complete(n - p)
-            return true
-          }
-          break
-        }
-      }
-    }
-    return false
-  }
-
-  /** chunk-size [ BWS ; chunk-ext ] — 1 to 12 hex digits (no sign, no spaces before). */
-  #size(b: Uint8Array, from: number, to: number): void {
-    let size = 0
-    let i = from
-    for (; i < to; i++) {
-      const c = b[i]!
-      const v = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1
-      if (v < 0) break
-      size = size * 16 + v
-    }
-    if (i === from) throw protocolError('chunk size is not a hex number')
-    if (i - from > 12) throw protocolError('chunk size too large')
-    while (i < to && (b[i] === 32 || b[i] === 9)) i++
-    if (i < to) {
-      if (b[i] !== 59) throw protocolError('garbage after the chunk size')
-      for (; i < to; i++) if ((b[i]! < 32 && b[i] !== 9) || b[i] === 127) throw protocolError('control character in a chunk extension')
-    }
-    if (size === 0) {
-      this.#chunk = Chunk.Trailer
-      this.#headLines = 0
-      this.#headBytes = 0
-    } else {
-      this.#left = size
-      this.#chunk = Chunk.Data
-    }
-  }
-
-  /** One trailer line (validated like a header, then dropped): true on the empty line that ends the message. */
-  #trailer(b: Uint8Array, from: number, to: number): boolean {
-    if (to === from) {
-      this.#chunk = Chunk.Done
-      return true
-    }
-    this.#headBytes += to - from + 2
-    if (++this.#headLines > this.limits.maxHeadLines || this.#headBytes > this.limits.maxHeadBytes) throw protocolError('trailer section too large')
-    const line = latin1(b, from, to)
-    const c = line.indexOf(':')
-    if (c <= 0 || !TOKEN.test(line.slice(0, c)) || CTL.test(line.slice(c + 1))) throw protocolError('bad trailer line')
-    return false
   }
 }
 
