@@ -34,8 +34,6 @@ interface Entry<T> {
   methods?: ReadonlySet<string>
   headers?: readonly (readonly [string, string | true])[]
   order: number
-  /** Position in the bucket's precedence order (patterns only). */
-  rank: number
   payload: T
 }
 
@@ -62,7 +60,6 @@ export class RouteTable<T> {
         methods: rule.methods?.length ? new Set(rule.methods.map((m) => m.toUpperCase())) : undefined,
         headers: rule.headers ? Object.entries(rule.headers).map(([k, v]) => [k.toLowerCase(), v] as const) : undefined,
         order,
-        rank: 0,
         payload: rule.payload,
       }
       if (!rule.hosts?.length) add(this.anyHost, entry)
@@ -116,11 +113,7 @@ const byPrecedence = (a: Entry<unknown>, b: Entry<unknown>) =>
 function sortBucket<T>(b: Bucket<T>): void {
   b.patterns.sort(byPrecedence)
   for (const list of b.exact.values()) list.sort(byPrecedence)
-  // Entries may sit in several buckets (a route with several hosts): a copy carries each bucket's rank.
-  b.patterns.forEach((e, rank) => {
-    const ranked = { ...e, rank }
-    b.index.add(e.path.kind === 'pattern' ? e.path.keys : [], ranked)
-  })
+  for (const e of b.patterns) b.index.add(e.path.kind === 'pattern' ? e.path.keys : [], e)
 }
 
 function matchBucket<T>(b: Bucket<T>, req: RouteRequest): RouteMatch<T> | undefined {
@@ -128,10 +121,12 @@ function matchBucket<T>(b: Bucket<T>, req: RouteRequest): RouteMatch<T> | undefi
   if (exact) {
     for (const e of exact) if (conditionsHold(e, req)) return { payload: e.payload, params: {} }
   }
-  return b.index.find(req.path, (e) => {
-    const params = matchPath(e.path, req.path)
-    return params && conditionsHold(e, req) ? { payload: e.payload, params } : undefined
-  })
+  return b.index.find(req.path, matchPattern<T>, req)
+}
+
+function matchPattern<T>(e: Entry<T>, req: RouteRequest): RouteMatch<T> | undefined {
+  const params = matchPath(e.path, req.path)
+  return params && conditionsHold(e, req) ? { payload: e.payload, params } : undefined
 }
 
 function conditionsHold(e: Entry<unknown>, req: RouteRequest): boolean {

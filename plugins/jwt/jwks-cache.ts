@@ -49,15 +49,19 @@ export class JwksCache {
    * of a stale set, as a verification would (tokens reused from the verified cache verify nothing).
    */
   version(): number {
+    this.#refreshIfStale()
+    return this.#version
+  }
+
+  /** A cached set older than cacheMaxAge is refetched in the background (at most once per cooldown). */
+  #refreshIfStale(): void {
     const now = Date.now()
     if (this.#local && now - this.#fetchedAt > this.opts.cacheMaxAge && now - this.#attemptedAt >= this.opts.cooldown) this.#refresh().catch(() => {})
-    return this.#version
   }
 
   async #current(): Promise<LocalSet> {
     if (this.#local) {
-      const now = Date.now()
-      if (now - this.#fetchedAt > this.opts.cacheMaxAge && now - this.#attemptedAt >= this.opts.cooldown) this.#refresh().catch(() => {})
+      this.#refreshIfStale()
       return this.#local
     }
     if (!this.#inflight && Date.now() - this.#attemptedAt < RETRY_WHEN_EMPTY_MS) {
