@@ -6,6 +6,7 @@
 import { loadConfig } from '../config/load.ts'
 import { isConfigError } from '../config/errors.ts'
 import { createGateway } from '../gateway/create-gateway.ts'
+import { openDoors } from '../routing/open-doors.ts'
 import { createLogger, type LogFormat } from '../log.ts'
 import type { Runtime } from '../runtime/types.ts'
 
@@ -35,6 +36,7 @@ export async function main(runtime: Runtime): Promise<void> {
   }
   if (command === 'check') {
     console.log(`gatehouse: ${file} is valid (${Object.keys(config.pools).length} pools, ${config.routes.length} routes)`)
+    for (const warning of openDoors(config.routes)) console.error(`gatehouse: warning: ${warning}`)
     return
   }
   const log = createLogger((opts.log ?? runtime.env('GATEHOUSE_LOG') ?? 'text') as LogFormat)

@@ -23,6 +23,7 @@ import { hstsHeader } from '../config/tls-schema.ts'
 import type { LimitsConfig } from '../config/limits-schema.ts'
 import type { ServeLimits } from '../runtime/types.ts'
 import { startCertificates } from '../../plugins/certificates/live.ts'
+import { openDoors } from '../routing/open-doors.ts'
 
 export interface GatewayOptions {
   runtime: Runtime
@@ -61,15 +62,32 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
     return plain(500, 'gatehouse: internal error\n')
   })
 
+  // Discovered routes that name a pool nobody defines are left out (with an error naming the field)
+  // until a source reports that pool; so the table is rebuilt when the set of known pools changes.
+  let knownPools = ''
+  let doors = new Set(openDoors(config.routes))
   const onSnapshot = (source: string, snapshot: DiscoverySnapshot) => {
     if (registry.apply(source, snapshot).length) return // rejected whole: the last good one stays
-    if (snapshot.routes !== undefined && discoveredRoutes.apply(source, snapshot.routes)) {
-      const routes = discoveredRoutes.effective()
-      table = compileRoutes(routes, registry)
-      activeRoutes = routes
-      log.info(`routes: ${routes.length} active after a change from ${source}`)
-    }
+    const routesChanged = snapshot.routes !== undefined && discoveredRoutes.apply(source, snapshot.routes)
+    const known = registry.all().filter((p) => registry.known(p.name)).map((p) => p.name).join(',')
+    if (!routesChanged && known === knownPools) return
+    knownPools = known
+    const routes = discoveredRoutes.effective().filter((r) => {
+      const from = discoveredRoutes.sourceOf(r)
+      if (from === 'config' || registry.known(r.pool)) return true
+      unknownPools.report(`discovery ${from}: route ${routeLabel(r)}: pool: no pool named "${r.pool}" (known: ${known || 'none'}); route left out until a source reports it`)
+      return false
+    })
+    unknownPools.settle()
+    const next = new Set(openDoors(routes, (i) => (i < config.routes.length ? `routes[${i}]` : `route ${routeLabel(routes[i]!)} from ${discoveredRoutes.sourceOf(routes[i]!)}`)))
+    for (const w of next) if (!doors.has(w)) log.warn(w)
+    doors = next
+    if (!routesChanged && routes.length === activeRoutes.length && routes.every((r, i) => r === activeRoutes[i])) return
+    table = compileRoutes(routes, registry)
+    activeRoutes = routes
+    log.info(`routes: ${routes.length} active after a change from ${source}`)
   }
+  const unknownPools = onceEach((line) => log.error(line))
 
   const discovery = new AbortController()
   let server: RunningServer | undefined
@@ -82,6 +100,7 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
     events,
     routes: () => activeRoutes,
     async start() {
+      for (const w of doors) log.warn(w)
       // Observers first: they see every snapshot and pool change, the first ones included.
       const checkers = new Map<string, (up: UpstreamRuntime) => Promise<boolean>>()
       const view = gatewayView(registry, events, { routes: () => activeRoutes, routeSource: (r) => discoveredRoutes.sourceOf(r), checkers })
@@ -109,6 +128,24 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
       discovery.abort()
       await Promise.all([server?.close(graceMs), redirectServer?.close(graceMs)])
       for (const pool of registry.all()) for (const up of pool.upstreams) runtime.transport.release(up)
+    },
+  }
+}
+
+const routeLabel = (r: RouteConfig) => JSON.stringify(r.name ?? `${r.host === undefined ? '' : [r.host].flat().join(',')}${r.path}`)
+
+/** Logs each line once while it keeps being reported; a line that stops and comes back is logged again. */
+function onceEach(log: (line: string) => void) {
+  let before = new Set<string>()
+  let now = new Set<string>()
+  return {
+    report(line: string) {
+      if (!before.has(line) && !now.has(line)) log(line)
+      now.add(line)
+    },
+    settle() {
+      before = now
+      now = new Set()
     },
   }
 }

@@ -1,7 +1,7 @@
 /**
- * The one Hono handler every request goes through: read the target, normalize the path,
- * match a route, run its middleware, proxy to its pool. 400 for a target that cannot be
- * normalized, 404 when no route matches.
+ * The one Hono handler every request goes through: refuse malformed requests (request-checks.ts),
+ * read the target, normalize the path, match a route, run its middleware, proxy to its pool.
+ * 400 for a target that cannot be normalized, 404 when no route matches.
  */
 import type { Context } from 'hono'
 import type { BalanceContext, GatewayEnv } from '../types.ts'
@@ -19,6 +19,7 @@ import { limitRequestBody, PAYLOAD_TOO_LARGE } from '../runtime/io/body-limit.ts
 import { proxy } from '../proxy/proxy.ts'
 import type { CompiledRoute } from './compile-routes.ts'
 import { cookieValue, parseTarget } from './request-target.ts'
+import { refuseMalformed, validHost } from './request-checks.ts'
 import type { GatewayEvents, RequestRecord } from './events.ts'
 
 export interface HandlerDeps {
@@ -61,9 +62,13 @@ function route({ registry, routes, trusted, runtime }: HandlerDeps) {
     handOver?: () => void,
     report?: (r: RequestRecord) => void,
   ): Promise<Response> => {
+    const refused = refuseMalformed(inbound)
+    if (refused) return refused
     const target = parseTarget(inbound.target)
     const path = target && normalizePath(target.path)
-    if (!target || path === undefined) return plain(400, 'gatehouse: bad request target\n')
+    if (!target || path === undefined || (target.authority !== undefined && !validHost(target.authority))) {
+      return plain(400, 'gatehouse: bad request target\n', { connection: 'close' })
+    }
 
     const addressed = target.authority ?? inbound.header('host') ?? ''
     const match = routes().match({ host: normalizeHost(addressed), method: inbound.method, path: matchingPath(path) ?? path, header: inbound.header })

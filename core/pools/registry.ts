@@ -15,6 +15,7 @@ import type { GatewayEvents } from '../gateway/events.ts'
 export class PoolRegistry {
   private readonly pools = new Map<string, Pool>()
   private readonly sources = new Map<string, Map<string, Upstream[]>>()
+  private readonly configured: ReadonlySet<string>
 
   constructor(
     settings: Record<string, PoolConfig>,
@@ -24,6 +25,7 @@ export class PoolRegistry {
     private readonly events?: GatewayEvents,
   ) {
     for (const [name, s] of Object.entries(settings)) this.pools.set(name, this.newPool(name, s))
+    this.configured = new Set(Object.keys(settings))
   }
 
   private newPool(name: string, settings: PoolConfig): Pool {
@@ -45,6 +47,13 @@ export class PoolRegistry {
     let pool = this.pools.get(name)
     if (!pool) this.pools.set(name, (pool = this.newPool(name, poolSchema.parse({}))))
     return pool
+  }
+
+  /** Whether the config defines this pool or a discovery source currently reports it. */
+  known(name: string): boolean {
+    if (this.configured.has(name)) return true
+    for (const pools of this.sources.values()) if (pools.has(name)) return true
+    return false
   }
 
   all(): Pool[] {

@@ -21,6 +21,7 @@
 import { z } from 'zod'
 import { parseOptions } from '../../core/config/errors.ts'
 import { setUpstreamHeader } from '../../core/proxy/upstream-headers.ts'
+import { accessGuard } from '../../core/routing/access-guard.ts'
 import type { GatewayMiddleware } from '../../core/types.ts'
 import { constantTimeEqual, fromHex, sha256 } from './digest.ts'
 
@@ -51,7 +52,7 @@ export function apiKey(options: ApiKeyOptions): GatewayMiddleware {
   const stored = Object.entries(o.keys).map(([hex, consumer]) => ({ digest: fromHex(hex.toLowerCase()), consumer }))
   const challenge = { 'www-authenticate': `ApiKey realm="gatehouse", header="${o.header}"` }
 
-  return async (c, next) => {
+  return accessGuard('api-key', async (c, next) => {
     const presented = c.req.header(o.header) || (o.query ? c.req.query(o.query) : undefined)
     if (!presented) return c.text('gatehouse: api-key: missing key\n', 401, challenge)
     const d = await sha256(presented)
@@ -62,5 +63,5 @@ export function apiKey(options: ApiKeyOptions): GatewayMiddleware {
     c.set('consumer', consumer)
     if (o.consumerHeader) setUpstreamHeader(c, o.consumerHeader, consumer)
     await next()
-  }
+  })
 }

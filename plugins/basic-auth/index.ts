@@ -26,6 +26,7 @@ import { HTTPException } from 'hono/http-exception'
 import { parseOptions } from '../../core/config/errors.ts'
 import { duration } from '../../core/config/duration.ts'
 import { setUpstreamHeader } from '../../core/proxy/upstream-headers.ts'
+import { accessGuard } from '../../core/routing/access-guard.ts'
 import type { GatewayMiddleware } from '../../core/types.ts'
 import { sha256, toHex } from '../api-key/digest.ts'
 import { hashPassword, hashProblem, parseHash, type ParsedHash } from './password.ts'
@@ -91,7 +92,7 @@ export function basicAuth(options: BasicAuthOptions): GatewayMiddleware {
   })
 
   const challenge = { 'www-authenticate': `Basic realm="${o.realm.replace(/["\\]/g, '\\$&')}"` }
-  return async (c, next) => {
+  return accessGuard('basic-auth', async (c, next) => {
     try {
       await check(c as never, next)
     } catch (err) {
@@ -99,5 +100,5 @@ export function basicAuth(options: BasicAuthOptions): GatewayMiddleware {
       if (err instanceof HTTPException && err.status === 401) return c.text('gatehouse: basic-auth: bad or missing credentials\n', 401, challenge)
       throw err
     }
-  }
+  })
 }

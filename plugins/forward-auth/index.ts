@@ -25,6 +25,7 @@ import { duration } from '../../core/config/duration.ts'
 import { setUpstreamHeader } from '../../core/proxy/upstream-headers.ts'
 import { normalizePath } from '../../core/routing/normalize-path.ts'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { accessGuard } from '../../core/routing/access-guard.ts'
 import type { GatewayContext, GatewayMiddleware } from '../../core/types.ts'
 import { readLimited } from './read-limited.ts'
 
@@ -49,7 +50,7 @@ export type ForwardAuthOptions = z.input<typeof schema>
 export function forwardAuth(options: ForwardAuthOptions): GatewayMiddleware {
   const o = parseOptions('forwardAuth', schema, options)
 
-  return async (c, next) => {
+  return accessGuard('forward-auth', async (c, next) => {
     const signal = AbortSignal.timeout(o.timeout)
     let res: Response
     try {
@@ -81,7 +82,7 @@ export function forwardAuth(options: ForwardAuthOptions): GatewayMiddleware {
       return c.text(`gatehouse: forward-auth: refused (${res.status})\n`, status, headers)
     }
     return c.body(body, status, headers)
-  }
+  })
 }
 
 /** What the auth service gets: the chosen original headers and the X-Forwarded-* facts. */

@@ -16,6 +16,7 @@ import { z } from 'zod'
 import ipaddr from 'ipaddr.js'
 import { parseOptions } from '../../core/config/errors.ts'
 import { trustChecker } from '../../core/proxy/client-address.ts'
+import { accessGuard } from '../../core/routing/access-guard.ts'
 import type { GatewayMiddleware } from '../../core/types.ts'
 
 // Four-part IPv4 only: ipaddr.js also takes legacy forms like "10.1" that nobody means in a config.
@@ -39,9 +40,9 @@ export function ipFilter(options: IpFilterOptions): GatewayMiddleware {
   const denied = trustChecker(o.deny)
   const allowed = o.allow && trustChecker(o.allow)
 
-  return async (c, next) => {
+  return accessGuard('ip-filter', async (c, next) => {
     const ip = c.get('clientIp')
     if (denied(ip) || (allowed && !allowed(ip))) return c.text('gatehouse: ip-filter: client address not allowed\n', 403)
     await next()
-  }
+  })
 }

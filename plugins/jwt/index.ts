@@ -28,6 +28,7 @@ import { parseOptions } from '../../core/config/errors.ts'
 import { duration } from '../../core/config/duration.ts'
 import { createLogger } from '../../core/log.ts'
 import { setUpstreamHeader } from '../../core/proxy/upstream-headers.ts'
+import { accessGuard } from '../../core/routing/access-guard.ts'
 import type { GatewayMiddleware, Logger } from '../../core/types.ts'
 import { claimRule, failedRule, headerValue } from './claims.ts'
 import { ALGORITHMS, algorithmMismatch, defaultAlgorithms, keyResolver, type KeySource } from './keys.ts'
@@ -112,7 +113,7 @@ export function jwt(options: JwtOptions): GatewayMiddleware {
   }
   const verified = new VerifiedTokens(o.verifiedCache, { clockToleranceMs: o.clockTolerance, maxTokenAgeMs: o.maxTokenAge })
 
-  return async (c, next) => {
+  return accessGuard('jwt', async (c, next) => {
     const token = bearerToken(c.req.header('authorization')) ?? (o.cookie ? getCookie(c, o.cookie) : undefined)
     if (!token) return challenge(c, 401, o.realm, undefined, 'missing bearer token')
     const version = keys.version()
@@ -132,7 +133,7 @@ export function jwt(options: JwtOptions): GatewayMiddleware {
       setUpstreamHeader(c, header, payload[claim] === undefined ? '' : headerValue(payload[claim]))
     }
     await next()
-  }
+  })
 }
 
 /** The token of `Authorization: Bearer <token>`; undefined for any other scheme. */

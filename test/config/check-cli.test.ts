@@ -156,6 +156,17 @@ test('check: the repo gateway.config.ts is valid (exit 0)', async () => {
   assert.equal(res.stderr, '')
 })
 
+test('check: a pool guarded on one route and open on another is valid, with a warning naming both routes', async () => {
+  const port = await freePort()
+  const file = writeConfig('open-door', cfg(port, [
+    `pools: { api: { ${UP} } },`,
+    `routes: [{ host: 'api.example.com', path: '/admin/*', pool: 'api', use: [jwt({ secret: 'a-secret-of-at-least-32-characters!!' })] }, { path: '/*', pool: 'api' }],`,
+  ].join('\n'), `import { jwt } from 'gatehouse/plugins/jwt'`))
+  const res = await gatehouse(['check', '--config', file])
+  assert.equal(res.code, 0, res.stderr)
+  assert.match(res.stderr, /^gatehouse: warning: routes\[1\] \(any host, path \/\*\) reaches pool "api" without auth, while routes\[0\] \(host api\.example\.com, path \/admin\/\*\) guards it with jwt/m)
+})
+
 /** Runs `start` and waits for it to exit; a gateway that keeps serving is killed and fails the test. */
 function startUntilExit(file: string, port: number): Promise<Result> {
   return new Promise((resolve, reject) => {

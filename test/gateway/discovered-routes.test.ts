@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { request } from 'node:http'
 import type { DiscoveryPlugin, DiscoverySnapshot } from '../../core/types.ts'
 import { echo, startUpstream, type Upstream } from '../support/http-upstream.ts'
-import { startGateway, type TestGateway } from '../support/gateway.ts'
+import { recordingLogger, startGateway, type TestGateway } from '../support/gateway.ts'
 
 /** A discovery source the test drives by hand (the real plugins have their own suites). */
 function handDriven(): DiscoveryPlugin & { push(s: DiscoverySnapshot): void } {
@@ -20,6 +20,7 @@ let a: Upstream
 let b: Upstream
 let gw: TestGateway
 const source = handDriven()
+const log = recordingLogger()
 
 before(async () => {
   a = await startUpstream(echo('a'))
@@ -28,7 +29,7 @@ before(async () => {
     discovery: [source],
     pools: { fixed: { upstreams: [a.url] } },
     routes: [{ host: 'config.test', pool: 'fixed' }, { host: 'app1.test', path: '/pinned', pool: 'fixed' }],
-  })
+  }, { log })
 })
 after(async () => {
   await gw.stop()
@@ -71,4 +72,17 @@ test('the health endpoint answers without routing', async () => {
   const res = await fetch(`${gw.url}/__gatehouse/health`, { headers: { host: 'nothing.test' } })
   assert.equal(res.status, 200)
   assert.equal(await res.text(), 'ok\n')
+})
+
+test('a discovered route naming a pool nobody reports is left out with an error naming the field, until the pool appears', async () => {
+  log.lines.splice(0)
+  source.push({ pools: {}, routes: [{ host: 'ghost.test', pool: 'ghost' }] })
+  assert.equal((await hit('ghost.test')).status, 404)
+  const errors = log.lines.filter((l) => l.startsWith('error:'))
+  assert.equal(errors.length, 1, log.lines.join('\n'))
+  assert.match(errors[0]!, /discovery hand@discovery\[0\]: route "ghost\.test\/\*": pool: no pool named "ghost"/)
+  source.push({ pools: {}, routes: [{ host: 'ghost.test', pool: 'ghost' }, { host: 'other.test', pool: 'fixed' }] })
+  assert.equal(log.lines.filter((l) => l.startsWith('error:')).length, 1, 'the same problem is logged once, not per snapshot')
+  source.push({ pools: { ghost: [b.url] }, routes: [{ host: 'ghost.test', pool: 'ghost' }] })
+  assert.deepEqual(await hit('ghost.test'), { status: 200, who: 'b' })
 })

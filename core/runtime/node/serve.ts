@@ -18,6 +18,10 @@ import { handleUpgrades } from './websocket.ts'
 import type { RunningServer, ServeOptions } from '../types.ts'
 
 const DEFAULT_TIMEOUT_MS = 30_000
+const CONNECT_BODY = 'gatehouse: CONNECT is not served here (not a forward proxy)\n'
+const CONNECT_REFUSED =
+  `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: text/plain; charset=utf-8\r\nallow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\n` +
+  `x-gatehouse-error: method-not-allowed\r\ncontent-length: ${CONNECT_BODY.length}\r\nconnection: close\r\n\r\n${CONNECT_BODY}`
 
 export async function nodeServe(
   fetch: (req: Request, env?: unknown) => Response | Promise<Response>,
@@ -46,6 +50,12 @@ export async function nodeServe(
   const unfollow = tls?.follow(server as unknown as TlsServer)
   const websockets = new Set<Socket>() // spliced WebSockets: the HTTP server no longer tracks them
   handleUpgrades(server, guarded, websockets)
+  // node:http hands CONNECT to a 'connect' listener, never to the app: answer it here as the core
+  // does on Bun and Deno (core/gateway/request-checks.ts), instead of closing without a word.
+  server.on('connect', (_req, socket: Socket) => {
+    socket.on('error', () => {})
+    socket.end(CONNECT_REFUSED)
+  })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(opts.port, opts.hostname, () => {
