@@ -54,16 +54,17 @@ for (const runtime of RUNTIMES.filter((r) => !process.env.E2E_ONLY || process.en
       assert.deepEqual(lastNames().sort(), ['host', 'x-one', ...FORWARDING].sort())
     })
 
-    test("the client's User-Agent, Accept and repeated headers arrive unchanged", async () => {
-      const head = 'GET /ua HTTP/1.1\r\nHost: app.test\r\nUser-Agent: probe/1.0\r\nAccept: text/x-own\r\nX-Rep: a\r\nX-Rep: b\r\nConnection: close\r\n\r\n'
-      const res = await rawRequest(gw.port, head)
+    test("the client's User-Agent, Accept, repeated headers and latin1 bytes arrive unchanged", async () => {
+      const head = 'GET /ua HTTP/1.1\r\nHost: app.test\r\nUser-Agent: probe/1.0\r\nAccept: text/x-own\r\nX-Rep: a\r\nX-Rep: b\r\nX-Latin: caf\xe9\r\nConnection: close\r\n\r\n'
+      const res = await rawRequest(gw.port, Buffer.from(head, 'latin1'))
       assert.equal(res.status, 200, res.raw)
       const seen = up.seen.at(-1)!
       assert.equal(seen.headers['user-agent'], 'probe/1.0')
       assert.equal(seen.headers.accept, 'text/x-own')
       // Node keeps the two lines; Bun and Deno hand the gateway one joined value (web/inbound.ts).
       assert.equal(seen.headers['x-rep'], 'a, b')
-      assert.deepEqual([...new Set(lastNames())].sort(), ['accept', 'host', 'user-agent', 'x-rep', ...FORWARDING].sort())
+      assert.equal(seen.headers['x-latin'], 'caf\u00e9', 'the byte 0xE9 must arrive as that one byte (Bun fetch sent UTF-8)')
+      assert.deepEqual([...new Set(lastNames())].sort(), ['accept', 'host', 'user-agent', 'x-latin', 'x-rep', ...FORWARDING].sort())
     })
 
     // Bun.serve passes DEL in a header value on to the app, and the gateway's client refuses to send
