@@ -41,12 +41,21 @@ export function dispatch(up: UpstreamRuntime, req: OutboundRequest, body: Dispat
         body,
         headersTimeout: req.timeouts.firstByte,
         bodyTimeout: req.timeouts.idle,
-      },
+        // undici would take the TLS name (SNI, certificate check) from the Host header, which is
+        // the client's host when it is preserved: the upstream's own name is the one to verify.
+        servername: serverName(up.url),
+      } as Dispatcher.DispatchOptions,
       handler,
     )
   } catch (err) {
     handler.onError!(err as Error) // invalid options are thrown synchronously
   }
+}
+
+/** The TLS server name of an https upstream: its hostname, none for an IP address (no SNI for those). */
+function serverName(url: URL): string | undefined {
+  if (url.protocol !== 'https:' || url.hostname.startsWith('[') || /^[\d.]+$/.test(url.hostname)) return undefined
+  return url.hostname
 }
 
 /** Closes an upstream's pool once it left (in-flight requests finish first). */

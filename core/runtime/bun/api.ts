@@ -38,16 +38,46 @@ export interface BunServeOptions {
   reusePort?: boolean
 }
 
-export interface BunSocketHandler {
-  open?(socket: { end(): void }): void
-  data?(): void
-  close?(): void
-  connectError?(socket: unknown, err: Error): void
+/** A socket from `Bun.connect`; `data` is what was passed to connect. */
+export interface BunSocket<T = unknown> {
+  readonly data: T
+  /** Bytes the kernel took (the rest is not kept: write it again on `drain`); -1 once closed. */
+  write(bytes: Uint8Array, byteOffset?: number, byteLength?: number): number
+  /** Sends FIN and closes the socket. */
+  end(): void
+  pause(): void
+  resume(): void
+  setNoDelay(on?: boolean): boolean
+  /** Seconds without activity before the `timeout` handler runs; 0 disables. */
+  timeout(seconds: number): void
+}
+
+/** Handlers shared by all sockets of one `connect` call (Bun's model: no closure per socket). */
+export interface BunSocketHandler<T = unknown> {
+  binaryType?: 'uint8array' | 'buffer' | 'arraybuffer'
+  open?(socket: BunSocket<T>): void
+  handshake?(socket: BunSocket<T>, success: boolean, authorizationError: Error | null): void
+  data?(socket: BunSocket<T>, bytes: Uint8Array): void
+  drain?(socket: BunSocket<T>): void
+  end?(socket: BunSocket<T>): void
+  close?(socket: BunSocket<T>, error?: Error): void
+  error?(socket: BunSocket<T>, error: Error): void
+  timeout?(socket: BunSocket<T>): void
+  connectError?(socket: BunSocket<T>, err: Error): void
+}
+
+export interface BunConnectOptions<T> {
+  hostname: string
+  port: number
+  /** `true`: TLS with the hostname as SNI, verified against the system's and NODE_EXTRA_CA_CERTS' roots. */
+  tls?: boolean
+  data?: T
+  socket: BunSocketHandler<T>
 }
 
 export interface BunApi {
   serve(opts: BunServeOptions): BunServer
-  connect(opts: { hostname: string; port: number; socket: BunSocketHandler }): Promise<{ end(): void }>
+  connect<T>(opts: BunConnectOptions<T>): Promise<BunSocket<T>>
   readonly argv: string[]
 }
 

@@ -6,11 +6,11 @@
  * sent, which Bun reports no other way than by the end of the body stream: a thin pass-through
  * (one extra read per chunk).
  */
-import { isBuffered } from './buffered.ts'
+import { isInMemory } from '../web/memory-body.ts'
 
 export function whenSent(res: Response, sent: () => void): Response {
   if (res.status === 101) return res
-  if (isBuffered(res) || !res.body) {
+  if (isInMemory(res) || !res.body) {
     sent()
     return res
   }

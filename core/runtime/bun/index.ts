@@ -1,4 +1,4 @@
-/** The Bun runtime: Bun.serve serving, fetch upstream client, process facts. */
+/** The Bun runtime: Bun.serve serving, the own HTTP/1.1 upstream client over Bun.connect, process facts. */
 import type { Runtime } from '../types.ts'
 import { processFacts } from '../io/process-facts.ts'
 import { bunHealthCheck } from './health-check.ts'
@@ -10,7 +10,7 @@ import { bunTransport } from './transport.ts'
 export const bunRuntime: Runtime = {
   name: 'bun',
   inbound: bunInbound,
-  transport: bunTransport(),
+  transport: bunTransport,
   healthCheck: bunHealthCheck,
   serve: bunServe,
   ...processFacts,

@@ -7,7 +7,9 @@
  */
 import type { Transport } from '../types.ts'
 import { deno } from './api.ts'
-import { http1Transport } from './http1-transport.ts'
+import { http1Transport } from '../http1/transport.ts'
+import { denoConnector } from './socket.ts'
+import { upgradeToUpstream } from './websocket.ts'
 import { undiciTransport } from './undici-transport.ts'
 
 function chosen(): string | undefined {
@@ -18,4 +20,4 @@ function chosen(): string | undefined {
   }
 }
 
-export const denoTransport: Transport = chosen() === 'undici' ? undiciTransport : http1Transport
+export const denoTransport: Transport = chosen() === 'undici' ? undiciTransport : http1Transport(denoConnector, upgradeToUpstream)

@@ -3,7 +3,8 @@
  * connect (opening a connection), first byte (from the request sent to the response head:
  * restarted by each request-body chunk sent, paused while the client is slow to send), idle
  * (between response-body reads, counted only while the caller waits for one) and whatever the
- * caller aborts with (total timeout, client gone). Failures are Http1Errors with the core's kinds.
+ * caller aborts with (total timeout, client gone). Failures are Http1Errors with the core's kinds;
+ * those the request caused (a header that cannot be sent, a client body that broke off) say so.
  *
  * Reuse: a connection goes back to the pool only when the response was read to its exact end
  * (no byte past it), the request body was sent in full, and neither side said Connection: close.
@@ -15,7 +16,7 @@
  * acted on them (RFC 9110 §9.2.2); the pool's pending idle read catches most closed sockets first.
  */
 import { arm, Deadline, disarm } from './deadlines.ts'
-import { Http1Error } from './errors.ts'
+import { Http1Error, requestError } from './errors.ts'
 import { ResponseParser, type ResponseHead } from './parser.ts'
 import { Conn, type Http1Socket, type Pool } from './pool.ts'
 import { encodeChunk, encodeHead, framing, LAST_CHUNK, type RequestFraming } from './serialize.ts'
@@ -69,12 +70,22 @@ export class Exchange {
 
   /** Sends the request; resolves with the final response head. Rejects with an Http1Error. */
   async start(): Promise<ResponseHead> {
-    let stream = this.req.hasBody ? this.req.body?.() : undefined
-    if (this.req.hasBody && !stream) throw this.#fail(new Http1Error('error', 'the request body was already sent to a failed upstream'))
+    const { method, path, headers, hasBody } = this.req
+    let frame: RequestFraming
+    let head: Uint8Array
+    try {
+      // Before any connection is taken: a request that cannot be sent costs the upstream nothing.
+      frame = framing(headers, hasBody)
+      head = encodeHead(method, path, headers, frame.chunked)
+    } catch (err) {
+      throw this.#fail(this.#asError(err))
+    }
+    let stream = hasBody ? this.req.body?.() : undefined
+    if (hasBody && !stream) throw this.#fail(new Http1Error('error', 'the request body was already sent to a failed upstream'))
     for (let attempt = 0; ; attempt++) {
       const reused = await this.#open()
       try {
-        return await this.#send(this.#conn!, stream)
+        return await this.#send(this.#conn!, head, frame, stream)
       } catch (err) {
         const e = this.#asError(err)
         this.#drop()
@@ -163,10 +174,8 @@ export class Exchange {
     }
   }
 
-  async #send(conn: Conn, stream: ReadableStream<Uint8Array> | undefined): Promise<ResponseHead> {
-    const { method, path, headers, hasBody, timeouts } = this.req
-    const frame = framing(headers, hasBody)
-    const head = encodeHead(method, path, headers, frame.chunked)
+  async #send(conn: Conn, head: Uint8Array, frame: RequestFraming, stream: ReadableStream<Uint8Array> | undefined): Promise<ResponseHead> {
+    const { timeouts } = this.req
     this.#phase = 'first-byte-timeout'
     let pending = conn.pending
     conn.pending = undefined
@@ -210,20 +219,20 @@ export class Exchange {
         try {
           chunk = await reader.read()
         } catch {
-          return this.abort('error', "the client's request body broke off")
+          return void this.#fail(requestError("the client's request body broke off"))
         }
         if (this.#failure || conn.dead) return
         if (chunk.done) break
         const value = chunk.value
         if (value.length === 0) continue // an empty chunk would read as the last one
         sent += value.length
-        if (frame.length !== undefined && sent > frame.length) return this.abort('error', 'request body longer than its Content-Length')
+        if (frame.length !== undefined && sent > frame.length) return void this.#fail(requestError('request body longer than its Content-Length'))
         firstByte()
         await conn.socket.write(frame.chunked ? encodeChunk(value) : value)
         firstByte()
       }
       if (frame.chunked) await conn.socket.write(LAST_CHUNK)
-      if (frame.length !== undefined && sent !== frame.length) return this.abort('error', 'request body shorter than its Content-Length')
+      if (frame.length !== undefined && sent !== frame.length) return void this.#fail(requestError('request body shorter than its Content-Length'))
       this.#bodySent = true
       firstByte()
     } catch {

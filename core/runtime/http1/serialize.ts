@@ -1,8 +1,9 @@
 /**
  * The request as bytes: the head exactly as the core prepared it (names, order, duplicates), with
- * the body framed by its Content-Length when the client gave one, else chunked.
+ * the body framed by its Content-Length when the client gave one, else chunked. What cannot be sent
+ * (a control character in a value, a name that is no token) is the request's fault (requestError).
  */
-import { Http1Error } from './errors.ts'
+import { requestError } from './errors.ts'
 
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const TOKEN = METHOD
@@ -28,12 +29,12 @@ export function framing(headers: readonly string[], hasBody: boolean): RequestFr
 }
 
 export function encodeHead(method: string, path: string, headers: readonly string[], chunked: boolean): Uint8Array {
-  if (!METHOD.test(method) || BAD_TARGET.test(path) || path === '') throw new Http1Error('error', 'invalid request line')
+  if (!METHOD.test(method) || BAD_TARGET.test(path) || path === '') throw requestError('invalid request line')
   let s = `${method} ${path} HTTP/1.1\r\n`
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!
     const value = headers[i + 1]!
-    if (!TOKEN.test(name) || BAD_VALUE.test(value)) throw new Http1Error('error', `invalid request header ${JSON.stringify(name.slice(0, 40))}`)
+    if (!TOKEN.test(name) || BAD_VALUE.test(value)) throw requestError(`invalid request header ${JSON.stringify(name.slice(0, 40))}`)
     s += `${name}: ${value}\r\n`
   }
   s += chunked ? 'transfer-encoding: chunked\r\n\r\n' : '\r\n'
@@ -45,7 +46,7 @@ function latin1Bytes(s: string): Uint8Array {
   const out = new Uint8Array(s.length)
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
-    if (c > 255) throw new Http1Error('error', 'a request header has a character outside latin1')
+    if (c > 255) throw requestError('a request header has a character outside latin1')
     out[i] = c
   }
   return out

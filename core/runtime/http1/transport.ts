@@ -1,0 +1,157 @@
+/**
+ * The forwarding path of Deno and Bun: the gateway's own HTTP/1.1 client (./client.ts) over the
+ * runtime's sockets (a Connector per upstream URL), one keep-alive pool per upstream, closed when
+ * the upstream leaves its pool. Raw bytes both ways with the parser's strict framing: the upstream
+ * gets exactly the headers the core prepared (no User-Agent or Accept of a client library), and
+ * the body as sent (no decompression).
+ *
+ * The response body reaches the server as a pull-based stream (back-pressure: the upstream is
+ * read only when the client takes more), except when the whole body came with the head and is
+ * small: then as bytes, which Deno.serve and Bun.serve send much faster than a stream.
+ *
+ * A failure the request caused (a header that cannot be sent, a client body that broke off) is
+ * not the upstream's: onDone gets no failure (outlier detection must not count it), the client 400.
+ */
+import type { Context } from 'hono'
+import type { UpstreamRuntime } from '../../pools/upstream-state.ts'
+import { filterResponseHeaders } from '../../proxy/hop-by-hop.ts'
+import { plain } from '../../proxy/failure.ts'
+import { Exchange } from './client.ts'
+import { Http1Error } from './errors.ts'
+import { Pool, type Connector } from './pool.ts'
+import { concat } from '../web/bytes.ts'
+import { markInMemory } from '../web/memory-body.ts'
+import type { OutboundRequest, SendResult, Transport, UpstreamFailure } from '../types.ts'
+import { requestBody } from '../web/request-body.ts'
+
+/** Bodies up to this size that arrived complete with the head are answered as bytes. */
+const MAX_BYTES_BODY = 64 * 1024
+
+/** The upstream's failure, or undefined when the request caused it. */
+const failureOf = (err: unknown): UpstreamFailure | undefined =>
+  err instanceof Http1Error
+    ? err.byRequest
+      ? undefined
+      : { kind: err.kind, message: err.message }
+    : { kind: 'error', message: (err as Error)?.message ?? String(err) }
+
+function pairs(flat: readonly string[]): [string, string][] {
+  const out: [string, string][] = []
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!])
+  return out
+}
+
+const badRequest = (message: string) => plain(400, `gatehouse: bad request: ${message}\n`, { 'x-gatehouse-error': 'bad-request' })
+
+export function http1Transport(connector: (url: URL) => Connector, upgrade: Transport['upgrade']): Transport {
+  return {
+    async send(c: Context, up: UpstreamRuntime, req: OutboundRequest): Promise<SendResult> {
+      const inbound = c.req.raw
+      const pool = (up.client ??= new Pool(connector(up.url))) as Pool
+      let status: number | undefined
+      let bytes = 0
+      let clientGone = false
+      let finished = false
+      const body = req.hasBody ? requestBody(inbound) : undefined
+      const ex = new Exchange(pool, {
+        method: req.method,
+        path: req.path,
+        headers: req.headers,
+        hasBody: req.hasBody,
+        body: body && (() => body.attempt()),
+        timeouts: req.timeouts,
+      })
+      const onClientGone = () => {
+        clientGone = true // a client that leaves is not the upstream's failure
+        ex.abort('error', 'client closed the connection')
+      }
+      inbound.signal.addEventListener('abort', onClientGone)
+      if (inbound.signal.aborted) onClientGone()
+      const total = req.timeouts.total ? setTimeout(() => ex.abort('total-timeout', 'total timeout'), req.timeouts.total) : undefined
+      const finish = (failure?: UpstreamFailure) => {
+        if (finished) return
+        finished = true
+        clearTimeout(total)
+        inbound.signal.removeEventListener('abort', onClientGone)
+        req.onDone(clientGone ? undefined : failure, failure ? undefined : status, bytes)
+      }
+
+      let head
+      try {
+        head = await ex.start()
+      } catch (err) {
+        const failure = failureOf(err)
+        finish(failure)
+        return failure ? { ok: false, failure } : { ok: true, response: badRequest((err as Error).message) }
+      }
+      status = head.status
+      if (req.retryStatus?.(status)) {
+        // Opt-in retryOn: nothing has reached the client yet, so another upstream may answer instead.
+        ex.cancel()
+        const failure: UpstreamFailure = { kind: 'status', message: `upstream answered ${status}` }
+        finish(failure)
+        return { ok: false, failure }
+      }
+      body?.commit()
+      const headers = filterResponseHeaders(head.headers)
+      req.onResponseHead?.(status, headers)
+      let init: ResponseInit
+      try {
+        init = { status, headers: new Headers(pairs(headers)) }
+      } catch (err) {
+        ex.cancel() // a plugin set a header Headers refuses
+        const failure: UpstreamFailure = { kind: 'error', message: (err as Error).message }
+        finish(failure)
+        return { ok: false, failure }
+      }
+      if (req.method === 'HEAD' || status === 204 || status === 205 || status === 304) {
+        if (!ex.complete) ex.cancel() // 205 with a body: not ours to send (fetch has no body for it)
+        finish()
+        return { ok: true, response: new Response(null, init) }
+      }
+      if (ex.complete) {
+        const parts = (await ex.read()) ?? []
+        const all = concat(parts)
+        if (all.length <= MAX_BYTES_BODY) {
+          bytes = all.length
+          finish()
+          return { ok: true, response: markInMemory(new Response(all as Uint8Array<ArrayBuffer>, init)) }
+        }
+        ex.buffered = parts
+      }
+      const stream = new ReadableStream<Uint8Array>({
+        async pull(ctrl) {
+          let parts: Uint8Array[] | null
+          try {
+            parts = await ex.read()
+          } catch (err) {
+            ctrl.error(err) // mid-body failure: the client must see a cut response, not a short one
+            return finish(failureOf(err))
+          }
+          if (!parts) {
+            ctrl.close()
+            return finish()
+          }
+          for (const p of parts) {
+            bytes += p.length
+            ctrl.enqueue(p)
+          }
+        },
+        cancel() {
+          clientGone = true
+          ex.abort('error', 'client closed the connection')
+          finish()
+        },
+      })
+      return { ok: true, response: new Response(stream, init) }
+    },
+
+    upgrade,
+
+    release(up: UpstreamRuntime): void {
+      const pool = up.client as Pool | undefined
+      up.client = undefined
+      pool?.close()
+    },
+  }
+}
