@@ -42,7 +42,7 @@ export async function proxy(c: Context, call: ProxyCall, transport: Transport, r
     if (!up) break
     tried.push(up)
     if (call.upstreamHost) call.headers[1] = up.url.host
-    up.inflight++
+    const client = up.begin()
     const sentAt = rec ? Date.now() : 0
     // The record is finished by whichever comes second: this try turning out to be the one that
     // answered, or its exchange ending (a small response can end before the await below resumes).
@@ -66,7 +66,7 @@ export async function proxy(c: Context, call: ProxyCall, transport: Transport, r
           ? (status: number, headers: string[]) => ((rec.upstreamMs = Date.now() - sentAt), call.onResponseHead?.(status, headers))
           : call.onResponseHead,
       onDone: (failure?: UpstreamFailure, status?: number, bytes?: number) => {
-        registry.done(up)
+        registry.done(up, client)
         pool.settings.outlier?.observe(up, { status, failure: failure?.kind === 'status' ? undefined : failure?.kind }, pool.healthView)
         if (rec && call.report) {
           ended = { failure, status, bytes }

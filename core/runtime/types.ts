@@ -52,6 +52,12 @@ export interface OutboundRequest {
   retryStatus?: (status: number) => boolean
 }
 
+/** Where a transport keeps its connection pool for one upstream origin (UpstreamRuntime, UpstreamClient). */
+export interface ClientHolder {
+  client: unknown
+  readonly url: URL
+}
+
 export type SendResult = { ok: true; response: Response } | { ok: false; failure: UpstreamFailure }
 
 export interface Transport {
@@ -66,8 +72,11 @@ export interface Transport {
    * the upgrade). Same failure contract as `send`; `onDone` fires when the socket pair closes.
    */
   upgrade(c: Context, upstream: UpstreamRuntime, req: OutboundRequest): Promise<SendResult>
-  /** Closes the connections of an upstream that left its pool. */
-  release(upstream: UpstreamRuntime): void
+  /**
+   * Closes a connection pool the core no longer uses: its upstream left, or moved to another
+   * address (`holder.client`, made by this transport through `upstream.client`; clear it).
+   */
+  release(holder: ClientHolder): void
 }
 
 export interface ServeOptions {

@@ -5,7 +5,7 @@
  */
 import { Pool, type Dispatcher } from 'undici'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
-import type { FailureKind, OutboundRequest, UpstreamFailure } from './types.ts'
+import type { ClientHolder, FailureKind, OutboundRequest, UpstreamFailure } from './types.ts'
 
 const KIND_BY_CODE: Record<string, FailureKind> = {
   ECONNREFUSED: 'refused',
@@ -49,8 +49,8 @@ export function dispatch(up: UpstreamRuntime, req: OutboundRequest, body: Dispat
   }
 }
 
-/** Closes an upstream's pool once it left (in-flight requests finish first). */
-export function releasePool(up: UpstreamRuntime): void {
+/** Closes a pool the core retired (in-flight requests finish first). */
+export function releasePool(up: ClientHolder): void {
   const pool = up.client as Pool | undefined
   up.client = undefined
   pool?.close().catch(() => pool.destroy())
