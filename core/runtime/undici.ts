@@ -20,6 +20,10 @@ const KIND_BY_CODE: Record<string, FailureKind> = {
   EPIPE: 'reset',
   UND_ERR_SOCKET: 'reset',
   UND_ERR_CLOSED: 'reset',
+  // undici refused the request itself (a header or body it will not send): the request's fault.
+  UND_ERR_INVALID_ARG: 'bad-request',
+  UND_ERR_NOT_SUPPORTED: 'bad-request',
+  UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: 'bad-request',
 }
 
 export function classify(err: unknown): UpstreamFailure {
