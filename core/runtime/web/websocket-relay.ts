@@ -4,8 +4,8 @@
  * runtime's client, with the forwarded headers and the client's subprotocols), and upgrades the
  * client once the upstream has accepted, with the subprotocol the upstream chose. Then messages
  * (text and binary) and close codes are relayed each way. Unlike Node's byte splice, extensions
- * are negotiated per side, and a refused handshake reaches the client as a 502, not as the
- * upstream's own answer (the runtime's WebSocket client does not expose it).
+ * are negotiated per side, and a refused handshake reaches the client as the upstream's status
+ * alone (the runtime's WebSocket client exposes no more of the upstream's answer).
  */
 import type { UpstreamRuntime } from '../../pools/upstream-state.ts'
 import type { OutboundRequest, UpstreamFailure } from '../types.ts'
