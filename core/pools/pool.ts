@@ -91,7 +91,7 @@ export class Pool {
         const created = (state = new UpstreamRuntime(up))
         state.onChange = () => {
           this.invalidate()
-          this.onHealth?.(created)
+          if (!created.draining) this.onHealth?.(created) // one that left is no longer told about
         }
         // A cold instance joining a serving pool ramps up; at startup every instance is equally cold.
         if (this.settings.slowStart > 0 && this.upstreams.length > 0) state.rampUp(this.settings.slowStart)
@@ -101,7 +101,7 @@ export class Pool {
     }
     for (const [id, state] of this.byId) {
       if (!byId.has(id)) {
-        state.draining = true
+        state.leave()
         changes.removed.push(state)
         changes.retired.push(state.retireClient())
       }

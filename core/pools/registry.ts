@@ -32,7 +32,7 @@ export class PoolRegistry {
     if (this.events) {
       const events = this.events
       pool.onHealth = (up) =>
-        events.emit('health', { pool: name, upstream: up.url.origin, id: up.id, available: up.available, healthy: up.healthy, ejectedUntil: up.ejectedUntil })
+        events.emit('health', { pool: name, upstream: up.url.origin, id: up.id, available: up.available, healthy: up.healthy, ejectedUntil: up.ejectedUntil, disabled: up.disabled })
     }
     return pool
   }

@@ -117,6 +117,12 @@ export class UpstreamRuntime implements UpstreamHealth {
 
   private ejectionTimer: ReturnType<typeof setTimeout> | undefined
 
+  /** It left every snapshot: it finishes in-flight work, takes none, and reports nothing more (an ejection's end included). */
+  leave(): void {
+    this.draining = true
+    clearTimeout(this.ejectionTimer)
+  }
+
   eject(until: number): void {
     this.ejectedUntil = until
     clearTimeout(this.ejectionTimer)
