@@ -6,6 +6,7 @@ import { createGateway, type Gateway } from '../../core/gateway/create-gateway.t
 import { createLogger, silentLogger } from '../../core/log.ts'
 import { nodeRuntime } from '../../core/runtime/node/index.ts'
 import type { GatewayConfigInput } from '../../core/config/schema.ts'
+import type { Logger } from '../../core/types.ts'
 import { freePort } from './ports.ts'
 import { spawnLogged, waitFor, type LoggedProcess } from './process.ts'
 
@@ -18,9 +19,9 @@ export interface TestGateway {
   stop(): Promise<void>
 }
 
-export async function startGateway(input: GatewayConfigInput, opts: { verbose?: boolean } = {}): Promise<TestGateway> {
+export async function startGateway(input: GatewayConfigInput, opts: { verbose?: boolean; log?: Logger } = {}): Promise<TestGateway> {
   const config = validateConfig({ ...input, listen: { host: '127.0.0.1', port: 0, ...input.listen } })
-  const log = opts.verbose || process.env.GATEHOUSE_TEST_LOGS === '1' ? createLogger('text', (l) => console.error(l)) : silentLogger
+  const log = opts.log ?? (opts.verbose || process.env.GATEHOUSE_TEST_LOGS === '1' ? createLogger('text', (l) => console.error(l)) : silentLogger)
   const gateway = createGateway(config, { runtime: nodeRuntime, log })
   const server = await gateway.start()
   return { url: `http://127.0.0.1:${server.port}`, port: server.port, gateway, stop: () => gateway.stop(1000) }
