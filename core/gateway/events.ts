@@ -48,6 +48,8 @@ export interface HealthChange {
   available: boolean
   healthy: boolean
   ejectedUntil: number
+  /** Switched off by an operator (admin API). */
+  disabled: boolean
 }
 
 export interface DiscoveryResult {

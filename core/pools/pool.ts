@@ -6,11 +6,14 @@
 import type { BalanceContext, PoolHealthView, Upstream } from '../types.ts'
 import type { PoolConfig } from '../config/schema.ts'
 import { UpstreamRuntime } from './upstream-state.ts'
+import type { UpstreamClient } from './upstream-client.ts'
 
 export interface PoolChanges {
   added: UpstreamRuntime[]
   removed: UpstreamRuntime[]
   updated: UpstreamRuntime[]
+  /** Clients of addresses upstreams no longer have (moved to a new address, or left). */
+  retired: UpstreamClient[]
 }
 
 export class Pool {
@@ -75,18 +78,20 @@ export class Pool {
 
   /** Swaps in a new snapshot; state of upstreams that stay (same id) is kept. */
   apply(next: readonly Upstream[]): PoolChanges {
-    const changes: PoolChanges = { added: [], removed: [], updated: [] }
+    const changes: PoolChanges = { added: [], removed: [], updated: [], retired: [] }
     const byId = new Map<string, UpstreamRuntime>()
     for (const up of next) {
       if (byId.has(up.id)) continue
       let state = this.byId.get(up.id)
       if (state) {
-        if (state.update(up)) changes.updated.push(state)
+        const { changed, retired } = state.update(up)
+        if (changed) changes.updated.push(state)
+        if (retired) changes.retired.push(retired)
       } else {
         const created = (state = new UpstreamRuntime(up))
         state.onChange = () => {
           this.invalidate()
-          this.onHealth?.(created)
+          if (!created.draining) this.onHealth?.(created) // one that left is no longer told about
         }
         // A cold instance joining a serving pool ramps up; at startup every instance is equally cold.
         if (this.settings.slowStart > 0 && this.upstreams.length > 0) state.rampUp(this.settings.slowStart)
@@ -96,8 +101,9 @@ export class Pool {
     }
     for (const [id, state] of this.byId) {
       if (!byId.has(id)) {
-        state.draining = true
+        state.leave()
         changes.removed.push(state)
+        changes.retired.push(state.retireClient())
       }
     }
     this.byId = byId

@@ -10,6 +10,7 @@ import { formatIssues } from '../config/errors.ts'
 import { toUpstream, upstreamListSchema } from '../pools/upstream-input.ts'
 import { Pool } from './pool.ts'
 import type { UpstreamRuntime } from './upstream-state.ts'
+import type { UpstreamClient } from './upstream-client.ts'
 import type { GatewayEvents } from '../gateway/events.ts'
 
 export class PoolRegistry {
@@ -20,8 +21,8 @@ export class PoolRegistry {
   constructor(
     settings: Record<string, PoolConfig>,
     private readonly log: Logger,
-    /** Called when an upstream left and has no request in flight: close its connections. */
-    private readonly release: (up: UpstreamRuntime) => void,
+    /** Called when a client is retired (its upstream left or moved) and has no request in flight: close its connections. */
+    private readonly release: (client: UpstreamClient) => void,
     private readonly events?: GatewayEvents,
   ) {
     for (const [name, s] of Object.entries(settings)) this.pools.set(name, this.newPool(name, s))
@@ -33,7 +34,7 @@ export class PoolRegistry {
     if (this.events) {
       const events = this.events
       pool.onHealth = (up) =>
-        events.emit('health', { pool: name, upstream: up.url.origin, id: up.id, available: up.available, healthy: up.healthy, ejectedUntil: up.ejectedUntil })
+        events.emit('health', { pool: name, upstream: up.url.origin, id: up.id, available: up.available, healthy: up.healthy, ejectedUntil: up.ejectedUntil, disabled: up.disabled })
     }
     return pool
   }
@@ -89,26 +90,25 @@ export class PoolRegistry {
     for (const name of before?.keys() ?? []) this.rebuild(name, source)
   }
 
-  /** Counts a finished request; releases an upstream that left once its last request ends. */
-  done(up: UpstreamRuntime): void {
+  /** Counts a finished request (`client` from `up.begin()`); closes a retired client once its last request ends. */
+  done(up: UpstreamRuntime, client: UpstreamClient): void {
     up.inflight--
-    if (up.draining && up.inflight === 0) this.release(up)
+    client.inflight--
+    if (client.retired && client.inflight === 0) this.release(client)
   }
 
   private rebuild(name: string, source: string): void {
     const merged: Upstream[] = []
     for (const pools of this.sources.values()) merged.push(...(pools.get(name) ?? []))
     const pool = this.ensure(name)
-    const { added, removed, updated } = pool.apply(merged)
+    const { added, removed, updated, retired } = pool.apply(merged)
     const report = (change: 'added' | 'updated' | 'removed', up: UpstreamRuntime, sign: string, extra = '') => {
       this.log.info(`pool ${name}: ${sign}upstream ${up.url.origin} (${source}, id ${up.id}${extra})`)
       this.events?.emit('pool', { pool: name, change, upstream: up.url.origin, id: up.id, source })
     }
     for (const up of added) report('added', up, '+')
     for (const up of updated) report('updated', up, '~')
-    for (const up of removed) {
-      report('removed', up, '-', `, ${up.inflight} in flight`)
-      if (up.inflight === 0) this.release(up)
-    }
+    for (const up of removed) report('removed', up, '-', `, ${up.inflight} in flight`)
+    for (const client of retired) if (client.inflight === 0) this.release(client)
   }
 }

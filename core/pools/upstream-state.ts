@@ -4,10 +4,11 @@
  * re-listed keeps its in-flight count and health history.
  */
 import type { Upstream, UpstreamHealth } from '../types.ts'
+import { UpstreamClient } from './upstream-client.ts'
 
 export class UpstreamRuntime implements UpstreamHealth {
   id: string
-  url: URL
+  private address: URL
   labels: Readonly<Record<string, string>>
   /** The configured weight; `weight` is lower while a slow start ramps up. */
   baseWeight: number
@@ -22,16 +23,51 @@ export class UpstreamRuntime implements UpstreamHealth {
   draining = false
   /** Switched off by an operator (admin API). */
   disabled = false
-  /** Per-runtime connection pool (undici Pool on Node), created lazily by the transport. */
-  client: unknown = undefined
+  /** The client for the current address; older ones are retired (upstream-client.ts). */
+  private current: UpstreamClient
   /** Called whenever availability may have changed, so the pool recomputes its candidate list. */
   onChange: () => void = () => {}
 
   constructor(up: Upstream) {
     this.id = up.id
-    this.url = up.url
+    this.address = up.url
+    this.current = new UpstreamClient(up.url)
     this.baseWeight = up.weight
     this.labels = up.labels
+  }
+
+  /** Where requests go; changed only by `update()`, which retires the client of the old address. */
+  get url(): URL {
+    return this.address
+  }
+
+  /**
+   * The runtime's connection pool for the current address (`up.client ??= new Pool(up.url)`), or
+   * undefined when none was made yet. Never a client made for another origin: read it in the same
+   * turn as `url`, at the start of a send.
+   */
+  get client(): unknown {
+    return this.current.origin === this.address.origin ? this.current.client : undefined
+  }
+
+  set client(client: unknown) {
+    if (this.current.origin !== this.address.origin) this.current = new UpstreamClient(this.address)
+    this.current.client = client
+  }
+
+  /** Counts one request on this upstream and on the client of its current address; hand the result to `PoolRegistry.done`. */
+  begin(): UpstreamClient {
+    this.inflight++
+    this.current.inflight++
+    return this.current
+  }
+
+  /** Stops new requests using the current client (the upstream left its pool); returns it. */
+  retireClient(): UpstreamClient {
+    const old = this.current
+    old.retired = true
+    this.current = new UpstreamClient(this.address)
+    return old
   }
 
   /** The weight balancers use: from 10 % up to the configured weight over a slow start. */
@@ -54,13 +90,17 @@ export class UpstreamRuntime implements UpstreamHealth {
     return this.healthy && !this.draining && !this.disabled && this.ejectedUntil <= Date.now()
   }
 
-  /** Takes the descriptive fields of a newer snapshot; state stays. */
-  update(up: Upstream): boolean {
-    const changed = up.url.href !== this.url.href || up.weight !== this.baseWeight || !sameLabels(up.labels, this.labels)
-    this.url = up.url
+  /**
+   * Takes the descriptive fields of a newer snapshot; state stays. A new origin retires the
+   * client of the old one (returned, to be closed after its last request).
+   */
+  update(up: Upstream): { changed: boolean; retired?: UpstreamClient } {
+    const changed = up.url.href !== this.address.href || up.weight !== this.baseWeight || !sameLabels(up.labels, this.labels)
+    const moved = up.url.origin !== this.address.origin
+    this.address = up.url
     this.baseWeight = up.weight
     this.labels = up.labels
-    return changed
+    return { changed, retired: moved ? this.retireClient() : undefined }
   }
 
   setHealthy(healthy: boolean): void {
@@ -76,6 +116,12 @@ export class UpstreamRuntime implements UpstreamHealth {
   }
 
   private ejectionTimer: ReturnType<typeof setTimeout> | undefined
+
+  /** It left every snapshot: it finishes in-flight work, takes none, and reports nothing more (an ejection's end included). */
+  leave(): void {
+    this.draining = true
+    clearTimeout(this.ejectionTimer)
+  }
 
   eject(until: number): void {
     this.ejectedUntil = until

@@ -1,10 +1,13 @@
 /**
  * What the client gets when no upstream could answer: 502 for refused/reset/broken connections,
- * 504 for timeouts, 503 when the pool has nothing available; a short plain body naming the pool.
+ * 504 for timeouts, 503 when the pool has nothing available, 400 for a request the runtime's
+ * client refused to send, 499 (logged only) for a client that left; a short plain body naming the pool.
  */
 import type { FailureKind, UpstreamFailure } from '../runtime/types.ts'
 
-const STATUS: Record<FailureKind, 502 | 504> = {
+const STATUS: Record<FailureKind, number> = {
+  'bad-request': 400,
+  'client-closed': 499,
   refused: 502,
   status: 502,
   reset: 502,
@@ -16,6 +19,8 @@ const STATUS: Record<FailureKind, 502 | 504> = {
 }
 
 const WHAT: Record<FailureKind, string> = {
+  'bad-request': 'the request cannot be sent upstream as it is',
+  'client-closed': 'the client closed the connection',
   refused: 'connection refused',
   status: 'every upstream tried answered with a status listed in retryOn',
   reset: 'connection reset before a response',
@@ -27,8 +32,14 @@ const WHAT: Record<FailureKind, string> = {
 }
 
 export function failureResponse(pool: string, failure: UpstreamFailure, tries: number): Response {
-  const body = `gatehouse: pool "${pool}": ${WHAT[failure.kind]} (${tries} ${tries === 1 ? 'try' : 'tries'})\n`
-  return plain(STATUS[failure.kind], body, { 'x-gatehouse-error': failure.kind })
+  const what = failure.status ? `the upstream answered ${failure.status}` : WHAT[failure.kind]
+  const body = `gatehouse: pool "${pool}": ${what} (${tries} ${tries === 1 ? 'try' : 'tries'})\n`
+  return plain(failure.status ?? STATUS[failure.kind], body, { 'x-gatehouse-error': failure.kind })
+}
+
+/** Failures that are the client's doing: never retried, never held against the upstream. */
+export function isClientFault(failure: UpstreamFailure): boolean {
+  return failure.kind === 'bad-request' || failure.kind === 'client-closed'
 }
 
 export function unavailableResponse(pool: string): Response {

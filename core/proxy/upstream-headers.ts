@@ -10,8 +10,14 @@ import type { Context } from 'hono'
 import type { GatewayEnv } from '../types.ts'
 import type { HeaderRules } from './request-headers.ts'
 
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
+
 export function setUpstreamHeader(c: Context<GatewayEnv>, name: string, value: string): void {
-  if (/[\r\n\0]/.test(value)) throw new Error(`header ${name}: CR, LF and NUL are not allowed in a value`)
+  // What every runtime's client refuses (undici, Bun's fetch, the HTTP/1.1 client) must fail here,
+  // in the middleware that set it, not later as if the upstream had failed.
+  if (!TOKEN.test(name)) throw new Error(`header name ${JSON.stringify(name)}: not an HTTP token`)
+  if (!FIELD_VALUE.test(value)) throw new Error(`header ${name}: a value may hold only tab, visible ASCII, spaces and latin1 (no CR, LF, NUL or other control characters; percent-encode the rest)`)
   const headers = c.get('upstreamHeaders') ?? {}
   headers[name.toLowerCase()] = value
   c.set('upstreamHeaders', headers)

@@ -22,13 +22,34 @@ export interface Inbound {
   readonly hasBody: boolean
   /** True for a WebSocket upgrade request (`Upgrade: websocket`) the runtime can hand over. */
   readonly websocket: boolean
+  /**
+   * True once the client went away or its request body broke off (cut short, bad framing): a
+   * failed exchange is then the client's doing, whatever error the upstream side saw. Read after
+   * a failure, not on the request path.
+   */
+  clientGone(): boolean
 }
 
-export type FailureKind = 'refused' | 'connect-timeout' | 'reset' | 'first-byte-timeout' | 'idle-timeout' | 'total-timeout' | 'status' | 'error'
+/** Why an exchange failed. The upstream's doing: all but the last two. */
+export type FailureKind =
+  | 'refused'
+  | 'connect-timeout'
+  | 'reset'
+  | 'first-byte-timeout'
+  | 'idle-timeout'
+  | 'total-timeout'
+  | 'status'
+  | 'error'
+  /** The request itself was refused before it reached the upstream (a value the runtime's client rejects): 400. */
+  | 'bad-request'
+  /** The client went away, or its body broke off, before an answer: 499 (nginx's convention). */
+  | 'client-closed'
 
 export interface UpstreamFailure {
   kind: FailureKind
   message: string
+  /** The status the upstream answered, when it answered but its answer could not be passed through (a refused WebSocket handshake on Bun and Deno). */
+  status?: number
 }
 
 /** One request to one upstream, fully prepared by the core. */
@@ -52,6 +73,12 @@ export interface OutboundRequest {
   retryStatus?: (status: number) => boolean
 }
 
+/** Where a transport keeps its connection pool for one upstream origin (UpstreamRuntime, UpstreamClient). */
+export interface ClientHolder {
+  client: unknown
+  readonly url: URL
+}
+
 export type SendResult = { ok: true; response: Response } | { ok: false; failure: UpstreamFailure }
 
 export interface Transport {
@@ -66,8 +93,11 @@ export interface Transport {
    * the upgrade). Same failure contract as `send`; `onDone` fires when the socket pair closes.
    */
   upgrade(c: Context, upstream: UpstreamRuntime, req: OutboundRequest): Promise<SendResult>
-  /** Closes the connections of an upstream that left its pool. */
-  release(upstream: UpstreamRuntime): void
+  /**
+   * Closes a connection pool the core no longer uses: its upstream left, or moved to another
+   * address (`holder.client`, made by this transport through `upstream.client`; clear it).
+   */
+  release(holder: ClientHolder): void
 }
 
 export interface ServeOptions {

@@ -5,7 +5,7 @@
  */
 import { Pool, type Dispatcher } from 'undici'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
-import type { FailureKind, OutboundRequest, UpstreamFailure } from './types.ts'
+import type { ClientHolder, FailureKind, OutboundRequest, UpstreamFailure } from './types.ts'
 
 const KIND_BY_CODE: Record<string, FailureKind> = {
   ECONNREFUSED: 'refused',
@@ -20,6 +20,10 @@ const KIND_BY_CODE: Record<string, FailureKind> = {
   EPIPE: 'reset',
   UND_ERR_SOCKET: 'reset',
   UND_ERR_CLOSED: 'reset',
+  // undici refused the request itself (a header or body it will not send): the request's fault.
+  UND_ERR_INVALID_ARG: 'bad-request',
+  UND_ERR_NOT_SUPPORTED: 'bad-request',
+  UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: 'bad-request',
 }
 
 export function classify(err: unknown): UpstreamFailure {
@@ -58,8 +62,8 @@ function serverName(url: URL): string | undefined {
   return url.hostname
 }
 
-/** Closes an upstream's pool once it left (in-flight requests finish first). */
-export function releasePool(up: UpstreamRuntime): void {
+/** Closes a pool the core retired (in-flight requests finish first). */
+export function releasePool(up: ClientHolder): void {
   const pool = up.client as Pool | undefined
   up.client = undefined
   pool?.close().catch(() => pool.destroy())

@@ -14,8 +14,8 @@ export interface HealthFlip {
   pool: string
   upstream: string
   available: boolean
-  /** Why it became unavailable: `unhealthy`, `ejected`, or `disabled` (operator or drain). */
-  reason?: 'unhealthy' | 'ejected' | 'disabled'
+  /** Why it became unavailable: `unhealthy`, `ejected`, `disabled` (by an operator), or `draining` (it is leaving the pool). */
+  reason?: 'unhealthy' | 'ejected' | 'disabled' | 'draining'
   /** `pool web: upstream http://10.0.0.5:8000 unavailable (failing health checks)`. */
   text: string
 }
@@ -30,11 +30,12 @@ export function healthFlips(view: GatewayView, signal: AbortSignal): (e: HealthC
     available.set(key, e.available)
     const head = `pool ${e.pool}: upstream ${e.upstream}`
     if (e.available) return { pool: e.pool, upstream: e.upstream, available: true, text: `${head} available again` }
-    const reason = !e.healthy ? 'unhealthy' : e.ejectedUntil > Date.now() ? 'ejected' : 'disabled'
+    const reason = !e.healthy ? 'unhealthy' : e.ejectedUntil > Date.now() ? 'ejected' : e.disabled ? 'disabled' : 'draining'
     const why =
       reason === 'unhealthy' ? 'failing health checks'
       : reason === 'ejected' ? `ejected by passive health until ${new Date(e.ejectedUntil).toISOString()}`
-      : 'disabled by an operator'
+      : reason === 'disabled' ? 'disabled by an operator'
+      : 'leaving the pool'
     return { pool: e.pool, upstream: e.upstream, available: false, reason, text: `${head} unavailable (${why})` }
   }
 }

@@ -8,9 +8,9 @@
  *   with the same servers (`resolveTargets`, default on for http) because Consul's node names only
  *   resolve through Consul; with https the hostname is kept so TLS can verify it, and the HTTP
  *   client resolves it through the system resolver.
- * - Refresh: after each answer, its TTL clamped to [minTtl, maxTtl]. Node's SRV API returns no
- *   TTL, so SRV names (and failed lookups) are re-queried every `minTtl`. Changes therefore show
- *   within `minTtl` plus one query.
+ * - Refresh: after each answer, its smallest TTL (the SRV records' and their targets' addresses')
+ *   clamped to [minTtl, maxTtl]; failed lookups are retried every `minTtl`. Changes therefore
+ *   show within the TTL (at least `minTtl`, at most `maxTtl`) plus one query.
  * - Failures (refused, timeout, server down) keep the last answer for `grace`, then the pool is
  *   emitted empty and an error logged. NXDOMAIN/NODATA, or an SRV target ".", is a real answer:
  *   the pool is empty at once.
@@ -43,7 +43,7 @@ const optionsSchema = z
       .describe('DNS servers to ask. Default: the system resolvers.'),
     pool: z.string().min(1).optional().describe('Pool to fill. Default: the pool this source is attached to.'),
     resolveTargets: z.boolean().optional().describe('Resolve SRV target hostnames with `servers`. Default true for http, false for https.'),
-    minTtl: duration().default(1_000).describe('Shortest refresh; also the SRV and retry interval. Default 1s.'),
+    minTtl: duration().default(1_000).describe('Shortest refresh, whatever the TTL; also the retry interval after a failed lookup. Default 1s.'),
     maxTtl: duration().default(60_000).describe('Longest refresh, whatever the TTL. Default 60s.'),
     grace: duration().default(300_000).describe('How long the last answer outlives a failing resolver. Default 5m.'),
     timeout: duration().default(2_000).describe('Per query try (two tries). Default 2s.'),

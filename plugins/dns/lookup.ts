@@ -2,7 +2,7 @@
  * One lookup: the records of a name turned into upstreams. The DNS client is injected, so this is
  * the translation half (Traefik's "I/O apart from translation") and the loop in index.ts the I/O.
  */
-import type { DnsClient } from '../../core/runtime/io/dns.ts'
+import type { AddressRecord, DnsClient } from '../../core/runtime/io/dns.ts'
 import { isIpAddress, lowestPriorityGroup, mergeByUrl, srvWeight, upstreamUrl, type UpstreamEntry } from './records.ts'
 
 export interface LookupSpec {
@@ -17,7 +17,7 @@ export interface LookupSpec {
 
 export interface Answer {
   upstreams: UpstreamEntry[]
-  /** Smallest TTL in the answer, in seconds; undefined when unknown (SRV: Node's API has none). */
+  /** Smallest TTL in the answer (SRV records and their targets' addresses), in seconds; undefined when unknown. */
   ttl?: number
   /** SRV targets that have no A/AAAA records (skipped). */
   unresolved: string[]
@@ -31,21 +31,29 @@ export async function lookup(client: DnsClient, spec: LookupSpec): Promise<Answe
     return { upstreams: mergeByUrl(upstreams), ttl, unresolved: [] }
   }
   const unresolved: string[] = []
-  const group = lowestPriorityGroup(await client.srv(spec.name))
+  const records = await client.srv(spec.name)
+  const ttls: (number | undefined)[] = records.map((r) => r.ttl)
+  const group = lowestPriorityGroup(records)
   const perRecord = await Promise.all(
     group.map(async (r) => {
       const labels = { priority: String(r.priority), target: r.name }
-      const hosts = spec.resolveTargets && !isIpAddress(r.name) ? await addressesOf(client, r.name) : [r.name]
+      let hosts = [r.name]
+      if (spec.resolveTargets && !isIpAddress(r.name)) {
+        const addresses = await addressesOf(client, r.name)
+        hosts = addresses.map((a) => a.address)
+        ttls.push(...addresses.map((a) => a.ttl))
+      }
       if (!hosts.length) unresolved.push(r.name)
       return hosts.map((h) => ({ url: upstreamUrl(spec.scheme, h, r.port), weight: srvWeight(r.weight), labels }))
     }),
   )
-  return { upstreams: mergeByUrl(perRecord.flat()), unresolved: [...new Set(unresolved)].sort() }
+  // Unknown when any record came without one (the TCP fallback): then the caller refreshes at its minimum.
+  const ttl = ttls.length && ttls.every((t) => t !== undefined) ? Math.min(...(ttls as number[])) : undefined
+  return { upstreams: mergeByUrl(perRecord.flat()), ttl, unresolved: [...new Set(unresolved)].sort() }
 }
 
 /** A records, else AAAA records. A failing query fails the whole lookup (the last answer stays). */
-async function addressesOf(client: DnsClient, host: string): Promise<string[]> {
+async function addressesOf(client: DnsClient, host: string): Promise<AddressRecord[]> {
   const v4 = await client.addresses(host, 4)
-  const records = v4.length ? v4 : await client.addresses(host, 6)
-  return records.map((r) => r.address)
+  return v4.length ? v4 : await client.addresses(host, 6)
 }

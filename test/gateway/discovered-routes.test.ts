@@ -5,6 +5,7 @@ import { request } from 'node:http'
 import type { DiscoveryPlugin, DiscoverySnapshot } from '../../core/types.ts'
 import { echo, startUpstream, type Upstream } from '../support/http-upstream.ts'
 import { recordingLogger, startGateway, type TestGateway } from '../support/gateway.ts'
+import { silentLogger } from '../../core/log.ts'
 
 /** A discovery source the test drives by hand (the real plugins have their own suites). */
 function handDriven(): DiscoveryPlugin & { push(s: DiscoverySnapshot): void } {
@@ -85,4 +86,23 @@ test('a discovered route naming a pool nobody reports is left out with an error 
   assert.equal(log.lines.filter((l) => l.startsWith('error:')).length, 1, 'the same problem is logged once, not per snapshot')
   source.push({ pools: { ghost: [b.url] }, routes: [{ host: 'ghost.test', pool: 'ghost' }] })
   assert.deepEqual(await hit('ghost.test'), { status: 200, who: 'b' })
+})
+
+test('a skipped or ignored discovered route is logged once when it becomes so, not on every later change', async () => {
+  const { DiscoveredRoutes } = await import('../../core/gateway/discovered-routes.ts')
+  const warnings: string[] = []
+  const log = { ...silentLogger, warn: (msg: string) => void warnings.push(msg) }
+  const routes = new DiscoveredRoutes([{ host: 'config.test', path: '/*', pool: 'fixed' } as never], log)
+  const bad = { host: 'x.test', pool: 42 }
+  const taken = { host: 'config.test', pool: 'p' }
+  for (let i = 0; i < 4; i++) {
+    routes.apply('src', [bad, taken, { host: `other${i}.test`, pool: 'p' }]) // a change every time
+    routes.effective()
+  }
+  assert.deepEqual(warnings, ['discovery src: route 0 skipped', 'discovery src: route config.test/* ignored, the config (or an earlier source) defines it'])
+  routes.apply('src', [])
+  routes.effective()
+  routes.apply('src', [bad, taken])
+  routes.effective()
+  assert.equal(warnings.length, 4, 'back after leaving: a new change, logged again')
 })

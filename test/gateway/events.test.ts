@@ -82,6 +82,6 @@ test('pool changes and health flips are reported', async () => {
   assert.deepEqual(pools.slice(-2).map((p) => (p as { change: string }).change), ['removed', 'added'])
   const upstream = gw.gateway.registry.get('web')!.upstreams[0]!
   upstream.setHealthy(false)
-  assert.deepEqual(health.at(-1), { pool: 'web', upstream: up.url, id: up.url, available: false, healthy: false, ejectedUntil: 0 })
+  assert.deepEqual(health.at(-1), { pool: 'web', upstream: up.url, id: up.url, available: false, healthy: false, ejectedUntil: 0, disabled: false })
   upstream.setHealthy(true)
 })

@@ -143,6 +143,25 @@ test('event lines: availability flips with their reason; pool changes and reject
   assert.match(e.at(-1).problems[0], /pools\.web\[0\]/)
 })
 
+test('an ejected upstream that left the pool is not logged later as disabled by an operator', async () => {
+  const { gw, lines } = await gatewayLogging({ events: ['health'] })
+  const reg = gw.gateway.registry
+  reg.apply('moving', { pools: { web: ['http://127.0.0.1:2'] } })
+  const gone = reg.get('web')!.upstreams.find((u) => u.url.port === '2')!
+  lines.splice(0)
+  gone.eject(Date.now() + 100)
+  reg.apply('moving', { pools: { web: [] } })
+  await new Promise((r) => setTimeout(r, 250)) // past the ejection's end
+  const gone2 = reg.get('web')!.upstreams[0]!
+  gone2.setDisabled(true) // an operator's switch is still told as such
+  const msgs = lines.map((l) => JSON.parse(l)).filter((e) => e.type === 'health').map((e) => e.msg.replace(/\d{4}-\S+Z/, 'T').replace(/:\d+/g, ':P'))
+  assert.deepEqual(msgs, [
+    'pool web: upstream http://127.0.0.1:P unavailable (ejected by passive health until T)',
+    'pool web: upstream http://127.0.0.1:P unavailable (disabled by an operator)',
+  ])
+  gone2.setDisabled(false)
+})
+
 test('default sink: stdout, the lines of one event-loop turn in one write', async () => {
   const calls: string[] = []
   const write = batchLines((text) => calls.push(text))

@@ -123,6 +123,34 @@ describe('dns discovery', () => {
   })
 })
 
+describe('dns discovery: refresh by TTL', () => {
+  it('re-queries when the answer expires (SRV and target TTLs, A TTLs), clamped to [minTtl, maxTtl]', async (t) => {
+    // SRV and its target live 2 s (--local-ttl); an A name 1 s; a third name 0 s, clamped up to minTtl.
+    const d = await startDnsmasq({
+      localTtl: 2,
+      srv: [srv(8001)],
+      a: [{ name: 'h8001.web.test', ip: '127.0.0.1' }, { name: 'one.test', ip: '127.0.0.5', ttl: 1 }, { name: 'zero.test', ip: '127.0.0.6', ttl: 0 }],
+    })
+    t.after(() => d.stop())
+    const servers = [`127.0.0.1:${d.port}`]
+    const o = { servers, minTtl: '300ms', maxTtl: '10s' }
+    const runs = [
+      await runPlugin(dns({ name: NAME, ...o }), 'web'),
+      await runPlugin(dns({ name: 'one.test', type: 'A', port: 80, ...o }), 'web'),
+      await runPlugin(dns({ name: 'zero.test', type: 'A', port: 80, ...o }), 'web'),
+    ]
+    t.after(() => runs.forEach((r) => r.abort()))
+    await sleep(2500)
+    const counts = { srv: d.queries('SRV', NAME), target: d.queries('A', 'h8001.web.test'), one: d.queries('A', 'one.test'), zero: d.queries('A', 'zero.test') }
+    console.log(`# queries in 2.5 s: ${JSON.stringify(counts)}`)
+    assert.equal(counts.srv, 2, 'SRV (TTL 2 s): at start and once expired')
+    assert.equal(counts.target, 2, 'its target with it')
+    assert.ok(counts.one >= 2 && counts.one <= 3, `A with TTL 1 s: ${counts.one} queries`)
+    assert.ok(counts.zero >= 6 && counts.zero <= 10, `A with TTL 0: every minTtl (300ms), ${counts.zero} queries`)
+    assert.deepEqual(runs[0]!.current('web'), ['http://127.0.0.1:8001'], 'the SRV answer read from the wire')
+  })
+})
+
 describe('dns discovery end to end', () => {
   it('a gateway follows SRV records: a dropped upstream gets no traffic, an added one does, no restart', async (t) => {
     const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((n) => startUpstream(echo(n))))

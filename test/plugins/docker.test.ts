@@ -9,6 +9,7 @@ import { connect, createServer, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { docker } from '../../plugins/docker/index.ts'
+import { createLogger } from '../../core/log.ts'
 import { startDockerd, type Dockerd } from '../support/dockerd.ts'
 import { startGateway, type TestGateway } from '../support/gateway.ts'
 import { freePort } from '../support/ports.ts'
@@ -222,6 +223,39 @@ describe('docker discovery: routes from labels at the top level', () => {
     await until('503 while stopping', 1000, async () => ((await hit(gw.url, 'app1.test')).status === 503 ? true : undefined))
     await stopping
     await until('404 once gone', 1000, async () => ((await hit(gw.url, 'app1.test')).status === 404 ? true : undefined))
+  })
+})
+
+describe('docker discovery: a route the config already defines', () => {
+  it('is logged as ignored once per change, not again on every later snapshot', async (t) => {
+    const lines: string[] = []
+    const gw = await startGateway(
+      { pools: { cfg: { upstreams: ['http://127.0.0.1:9'] } }, routes: [{ host: 'taken.test', pool: 'cfg' }], discovery: [docker({ socketPath: d.socketPath, label: 'test.case=ignored' })] },
+      { log: createLogger('text', (l) => void lines.push(l)) },
+    )
+    t.after(async () => {
+      await gw.stop()
+      await d.docker(['rm', '-f', 'dup', 'other1', 'other2'])
+    })
+    const ignored = () => lines.filter((l) => /route taken\.test\/\* ignored/.test(l)).length
+    const routesChanged = () => lines.filter((l) => l.includes('routes:') && l.includes('active after a change')).length
+    const label = { 'test.case': 'ignored' }
+    await runIdle('dup', { ...label, 'gatehouse.host': 'taken.test', 'gatehouse.pool': 'dup', 'gatehouse.port': '80' })
+    await until('the ignored route logged', 3000, async () => (ignored() === 1 ? true : undefined)).catch((e) => assert.fail(`${e.message}\n${lines.join('\n')}`))
+    // Other containers come and go: each change rebuilds the routes; the ignored one stays unmentioned.
+    for (const name of ['other1', 'other2']) {
+      const before = routesChanged()
+      await runIdle(name, { ...label, 'gatehouse.host': `${name}.test`, 'gatehouse.pool': name, 'gatehouse.port': '80' })
+      await until(`${name}'s route`, 3000, async () => (routesChanged() > before ? true : undefined))
+    }
+    await sh(['rm', '-f', 'other1'])
+    await until('other1 gone', 3000, async () => (gw.gateway.routes().some((r) => r.host === 'other1.test') ? undefined : true))
+    assert.equal(ignored(), 1, lines.join('\n'))
+    // Gone and back: a new change, logged again.
+    await sh(['rm', '-f', 'dup'])
+    await until('dup gone', 3000, async () => (gw.gateway.registry.get('dup')?.upstreams.length === 0 ? true : undefined))
+    await runIdle('dup', { ...label, 'gatehouse.host': 'taken.test', 'gatehouse.pool': 'dup', 'gatehouse.port': '80' })
+    await until('logged again', 3000, async () => (ignored() === 2 ? true : undefined))
   })
 })
 

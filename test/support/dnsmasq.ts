@@ -8,7 +8,10 @@ import { requireBinary, spawnLogged, waitFor, which, type LoggedProcess } from '
 export interface DnsRecords {
   /** name like _http._tcp.svc.test; priority defaults to 0, weight to 100 */
   srv?: Array<{ name: string; target: string; port: number; priority?: number; weight?: number }>
-  a?: Array<{ name: string; ip: string }>
+  /** `ttl` in seconds; default `localTtl`. */
+  a?: Array<{ name: string; ip: string; ttl?: number }>
+  /** TTL of every record without its own, SRV records included (dnsmasq's --local-ttl); default 0. */
+  localTtl?: number
 }
 
 export interface Dnsmasq {
@@ -17,6 +20,8 @@ export interface Dnsmasq {
   stop(): Promise<void>
   /** Stops (if running) and starts again on the same port with new records. */
   restart(records: DnsRecords): Promise<void>
+  /** Queries received so far for `name` of `type` (from dnsmasq's query log). */
+  queries(type: 'SRV' | 'A' | 'AAAA', name: string): number
 }
 
 export function hasDnsmasq(): boolean {
@@ -28,7 +33,8 @@ function recordFlags(records: DnsRecords): string[] {
     ...(records.srv ?? []).map(
       (r) => `--srv-host=${r.name},${r.target},${r.port},${r.priority ?? 0},${r.weight ?? 100}`,
     ),
-    ...(records.a ?? []).map((r) => `--host-record=${r.name},${r.ip}`),
+    ...(records.a ?? []).map((r) => `--host-record=${r.name},${r.ip}${r.ttl === undefined ? '' : `,${r.ttl}`}`),
+    ...(records.localTtl === undefined ? [] : [`--local-ttl=${records.localTtl}`]),
   ]
 }
 
@@ -45,9 +51,12 @@ export async function startDnsmasq(records: DnsRecords = {}): Promise<Dnsmasq> {
     '--listen-address=127.0.0.1',
     '--bind-interfaces',
     '--log-facility=-', // stderr, captured for error messages (not syslog)
+    '--log-queries', // one line per query, counted by queries()
   ]
 
   let proc: LoggedProcess | undefined
+  let earlier = '' // query log lines of processes stopped by restart()
+  const log = () => earlier + (proc?.tail(1_000_000) ?? '')
   const start = async (recs: DnsRecords) => {
     const p = spawnLogged(bin, [...baseArgs, ...recordFlags(recs)], { name: 'dnsmasq' })
     proc = p
@@ -65,6 +74,8 @@ export async function startDnsmasq(records: DnsRecords = {}): Promise<Dnsmasq> {
   }
   const stop = async () => {
     await proc?.stop(5000)
+    if (proc) earlier += proc.tail(1_000_000) + '\n'
+    proc = undefined
   }
 
   await start(records)
@@ -75,5 +86,6 @@ export async function startDnsmasq(records: DnsRecords = {}): Promise<Dnsmasq> {
       await stop()
       await start(recs)
     },
+    queries: (type, name) => log().split('\n').filter((l) => l.includes(`query[${type}] ${name} from`)).length,
   }
 }

@@ -21,7 +21,7 @@ export interface TestGateway {
 
 export async function startGateway(input: GatewayConfigInput, opts: { verbose?: boolean; log?: Logger } = {}): Promise<TestGateway> {
   const config = validateConfig({ ...input, listen: { host: '127.0.0.1', port: 0, ...input.listen } })
-  const log = opts.log ?? (opts.verbose || process.env.GATEHOUSE_TEST_LOGS === "1" ? createLogger("text", (l) => console.error(l)) : silentLogger)
+  const log = opts.log ?? (opts.verbose || process.env.GATEHOUSE_TEST_LOGS === '1' ? createLogger('text', (l) => console.error(l)) : silentLogger)
   const gateway = createGateway(config, { runtime: nodeRuntime, log })
   const server = await gateway.start()
   return { url: `http://127.0.0.1:${server.port}`, port: server.port, gateway, stop: () => gateway.stop(1000) }

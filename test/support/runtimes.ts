@@ -25,7 +25,11 @@ export function denoRunFlags(): string[] {
   const tasks = (JSON.parse(readFileSync(join(ROOT, 'deno.json'), 'utf8')) as { tasks: Record<string, string> }).tasks
   const words = tasks.start!.split(/\s+/)
   const flags = words.slice(words.indexOf('run') + 1)
-  return flags.slice(0, flags.findIndex((w) => !w.startsWith('--')))
+  // A worktree's node_modules may be a symlink out of the repo: packages that read their own files
+  // at load (etcd3's .proto files) need its real path readable too, as `.` covers a normal install.
+  const modules = realpathSync(join(ROOT, 'node_modules'))
+  const extra = modules.startsWith(ROOT + '/') ? '' : `,${modules}`
+  return flags.slice(0, flags.findIndex((w) => !w.startsWith('--'))).map((f) => (f === '--allow-read=.' ? f + extra : f))
 }
 
 /** How each runtime starts the CLI: Node through bin/gatehouse.js (esbuild), Bun and Deno from the TypeScript sources. */

@@ -22,7 +22,8 @@ export async function upgradeToUpstream(c: Context, up: UpstreamRuntime, req: Ou
     upgraded = deno.upgradeWebSocket(c.req.raw, protocol ? { protocol } : {})
   } catch (err) {
     upstream.close()
-    const failure = { kind: 'error' as const, message: String((err as Error)?.message ?? err) }
+    // Deno refuses the client's own handshake (a bad key or version): the request's fault.
+    const failure = { kind: 'bad-request' as const, message: String((err as Error)?.message ?? err) }
     req.onDone(failure)
     return { ok: false, failure }
   }

@@ -15,24 +15,21 @@
 import type { Context } from 'hono'
 import type { UpstreamRuntime } from '../../pools/upstream-state.ts'
 import { filterResponseHeaders } from '../../proxy/hop-by-hop.ts'
-import { plain } from '../../proxy/failure.ts'
 import { Exchange } from './client.ts'
 import { Http1Error } from './errors.ts'
 import { Pool, type Connector } from './pool.ts'
 import { concat } from '../web/bytes.ts'
 import { markInMemory } from '../web/memory-body.ts'
-import type { OutboundRequest, SendResult, Transport, UpstreamFailure } from '../types.ts'
+import type { ClientHolder, OutboundRequest, SendResult, Transport, UpstreamFailure } from '../types.ts'
 import { requestBody } from '../web/request-body.ts'
 
 /** Bodies up to this size that arrived complete with the head are answered as bytes. */
 const MAX_BYTES_BODY = 64 * 1024
 
-/** The upstream's failure, or undefined when the request caused it. */
-const failureOf = (err: unknown): UpstreamFailure | undefined =>
+/** A failure the request caused (a header that cannot be sent, a body that broke off) is the client's: 'bad-request'. */
+const failureOf = (err: unknown): UpstreamFailure =>
   err instanceof Http1Error
-    ? err.byRequest
-      ? undefined
-      : { kind: err.kind, message: err.message }
+    ? { kind: err.byRequest ? 'bad-request' : err.kind, message: err.message }
     : { kind: 'error', message: (err as Error)?.message ?? String(err) }
 
 function pairs(flat: readonly string[]): [string, string][] {
@@ -41,7 +38,6 @@ function pairs(flat: readonly string[]): [string, string][] {
   return out
 }
 
-const badRequest = (message: string) => plain(400, `gatehouse: bad request: ${message}\n`, { 'x-gatehouse-error': 'bad-request' })
 
 export function http1Transport(connector: (url: URL) => Connector, upgrade: Transport['upgrade']): Transport {
   return {
@@ -82,7 +78,7 @@ export function http1Transport(connector: (url: URL) => Connector, upgrade: Tran
       } catch (err) {
         const failure = failureOf(err)
         finish(failure)
-        return failure ? { ok: false, failure } : { ok: true, response: badRequest((err as Error).message) }
+        return { ok: false, failure }
       }
       status = head.status
       if (req.retryStatus?.(status)) {
@@ -148,7 +144,7 @@ export function http1Transport(connector: (url: URL) => Connector, upgrade: Tran
 
     upgrade,
 
-    release(up: UpstreamRuntime): void {
+    release(up: ClientHolder): void {
       const pool = up.client as Pool | undefined
       up.client = undefined
       pool?.close()

@@ -20,5 +20,7 @@ export function nodeInbound(c: Context): Inbound {
     hasBody: h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0'),
     // Only requests that arrived through the server's 'upgrade' event carry the socket to hand over.
     websocket: (c.env as { upgrade?: unknown }).upgrade !== undefined,
+    // A body that ended before it was complete, or a connection closed before the answer was sent.
+    clientGone: () => (inc.destroyed && !inc.complete) || inc.socket?.destroyed === true,
   }
 }

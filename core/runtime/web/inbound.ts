@@ -5,6 +5,7 @@
  * request may repeat meaningfully).
  */
 import type { Inbound } from '../types.ts'
+import { bodyFailed } from './request-body.ts'
 
 /** `http://host/a/b?c` → `/a/b?c`, by slicing: `new URL()` would re-normalize what the client sent. */
 export function originForm(url: string): string {
@@ -37,5 +38,6 @@ export function webInbound(req: Request, remoteAddress: string, target: string, 
     secure,
     hasBody: h.has('transfer-encoding') || (length !== null && length !== '0'),
     websocket: req.method === 'GET' && h.get('upgrade')?.toLowerCase() === 'websocket',
+    clientGone: () => req.signal.aborted || bodyFailed(req),
   }
 }

@@ -41,6 +41,11 @@ export class RequestBody {
     this.#reader = stream.getReader()
   }
 
+  /** Reading the client's body failed (it broke off, or its framing was bad). */
+  get failed(): boolean {
+    return this.#failed !== undefined
+  }
+
   /** The response head arrived: no attempt will follow, stop keeping chunks. */
   commit(): void {
     this.#keeping = false
@@ -107,6 +112,11 @@ export class RequestBody {
 }
 
 const bodies = new WeakMap<Request, RequestBody>()
+
+/** Whether the request's body, as read so far for an upstream, broke off. */
+export function bodyFailed(req: Request): boolean {
+  return bodies.get(req)?.failed ?? false
+}
 
 /** The one RequestBody of an inbound request (created on first use). */
 export function requestBody(req: Request): RequestBody | undefined {

@@ -4,11 +4,12 @@
  * runtime's client, with the forwarded headers and the client's subprotocols), and upgrades the
  * client once the upstream has accepted, with the subprotocol the upstream chose. Then messages
  * (text and binary) and close codes are relayed each way. Unlike Node's byte splice, extensions
- * are negotiated per side, and a refused handshake reaches the client as a 502, not as the
- * upstream's own answer (the runtime's WebSocket client does not expose it).
+ * are negotiated per side, and a refused handshake reaches the client as the upstream's status
+ * alone (the runtime's WebSocket client exposes no more of the upstream's answer).
  */
 import type { UpstreamRuntime } from '../../pools/upstream-state.ts'
 import type { OutboundRequest, UpstreamFailure } from '../types.ts'
+import { answeredStatus, invalidHandshake } from './websocket-handshake.ts'
 
 /** Headers the WebSocket client writes itself; the rest of the forwarded request goes along. */
 const OWN = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'content-length'])
@@ -32,6 +33,8 @@ export function openUpstream(
   req: OutboundRequest,
   protocols: string[],
 ): Promise<{ ok: true; upstream: UpstreamSocket } | { ok: false; failure: UpstreamFailure }> {
+  const invalid = invalidHandshake(req.headers, protocols)
+  if (invalid) return Promise.resolve({ ok: false, failure: { kind: 'bad-request', message: invalid } })
   const url = new URL(req.path, up.url.origin)
   url.protocol = up.url.protocol === 'https:' ? 'wss:' : 'ws:'
   const headers: [string, string][] = []
@@ -41,7 +44,8 @@ export function openUpstream(
     try {
       socket = new (WebSocket as unknown as new (url: string, init: { headers: [string, string][]; protocols: string[] }) => WebSocket)(url.href, { headers, protocols })
     } catch (err) {
-      return resolve({ ok: false, failure: { kind: 'error', message: String((err as Error)?.message ?? err) } })
+      // The runtime's WebSocket client refused what the request carries: nothing reached the upstream.
+      return resolve({ ok: false, failure: { kind: 'bad-request', message: String((err as Error)?.message ?? err) } })
     }
     socket.binaryType = 'arraybuffer'
     const timer = setTimeout(() => {
@@ -52,10 +56,16 @@ export function openUpstream(
       clearTimeout(timer)
       resolve({ ok: true, upstream: { socket, protocol: socket.protocol } })
     }
-    // A failed handshake (refused, reset, a non-101 answer) gives no detail beyond an error event.
-    socket.onerror = socket.onclose = () => {
+    // A failed handshake gives no detail beyond the error event's message, which names the status
+    // of an upstream that answered (Bun: "Expected 101 status code: 400"; Deno: "Invalid status code: 400").
+    let answered: number | undefined
+    socket.onerror = socket.onclose = (e: Event) => {
+      answered ??= answeredStatus((e as ErrorEvent).message)
       clearTimeout(timer)
-      resolve({ ok: false, failure: { kind: 'reset', message: 'the upstream did not accept the WebSocket' } })
+      const failure: UpstreamFailure = answered
+        ? { kind: 'status', status: answered, message: `the upstream answered the WebSocket handshake with ${answered}` }
+        : { kind: 'reset', message: 'the upstream did not accept the WebSocket' }
+      resolve({ ok: false, failure })
     }
   })
 }
