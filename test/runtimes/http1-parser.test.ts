@@ -2,7 +2,8 @@
 // it accepts (head, body, reuse) and what it rejects, fed whole and split at every byte boundary.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ResponseParser, DEFAULT_LIMITS } from '../../core/runtime/http1/parser.ts'
+import { ResponseParser } from '../../core/runtime/http1/parser.ts'
+import { DEFAULT_LIMITS } from '../../core/runtime/http1/limits.ts'
 import { Http1Error } from '../../core/runtime/http1/errors.ts'
 import { encodeChunk, encodeHead, framing } from '../../core/runtime/http1/serialize.ts'
 

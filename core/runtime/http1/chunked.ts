@@ -5,7 +5,7 @@
  */
 import { protocolError } from './errors.ts'
 import { CTL, latin1, LineBuffer, TOKEN } from './lines.ts'
-import type { Http1Limits } from './parser.ts'
+import type { Http1Limits } from './limits.ts'
 
 const enum Chunk {
   Size,
