@@ -54,7 +54,7 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
 
   const app = new Hono<GatewayEnv>()
   if (config.healthPath) app.get(config.healthPath, (c) => c.text('ok\n'))
-  app.all('*', createRequestHandler({ runtime, registry, events, routes: () => table, trusted: trustChecker(config.trustedProxies) }))
+  app.all('*', createRequestHandler({ runtime, events, routes: () => table, trusted: trustChecker(config.trustedProxies) }))
   app.onError((err) => {
     // Duck-typed: middleware from a config bundle may carry its own copy of Hono.
     if (err instanceof HTTPException || typeof (err as HTTPException).getResponse === 'function') return (err as HTTPException).getResponse()

@@ -5,19 +5,20 @@
  */
 import type { Context } from 'hono'
 import type { BalanceContext, GatewayEnv } from '../types.ts'
-import type { PoolRegistry } from '../pools/registry.ts'
 import type { Inbound, Runtime } from '../runtime/types.ts'
 import type { RouteTable } from '../routing/route-table.ts'
 import { matchingPath, normalizePath } from '../routing/normalize-path.ts'
 import { normalizeHost } from '../routing/host-pattern.ts'
 import { clientAddress, type TrustCheck } from '../proxy/client-address.ts'
-import { applyResponseRules, buildRequestHeaders, mergePendingHeaders } from '../proxy/request-headers.ts'
+import { applyResponseRules, buildRequestHeaders } from '../proxy/request-headers.ts'
 import { forwardPath } from '../proxy/forward-path.ts'
 import { withUpstreamHeaders } from '../proxy/upstream-headers.ts'
 import { plain } from '../proxy/failure.ts'
-import { limitRequestBody, PAYLOAD_TOO_LARGE } from '../runtime/io/body-limit.ts'
+import { Exchange } from '../proxy/exchange.ts'
+import { PAYLOAD_TOO_LARGE } from '../runtime/io/body-limit.ts'
 import { proxy } from '../proxy/proxy.ts'
 import type { CompiledRoute } from './compile-routes.ts'
+import { aroundProxy } from './around-proxy.ts'
 import { cookieValue, parseTarget } from './request-target.ts'
 import { refuseMalformed, validHost } from './request-checks.ts'
 import type { GatewayEvents, RequestRecord } from './events.ts'
@@ -25,7 +26,6 @@ import type { GatewayEvents, RequestRecord } from './events.ts'
 export interface HandlerDeps {
   events: GatewayEvents
   runtime: Runtime
-  registry: PoolRegistry
   /** Current route table (swapped when discovered routes change). */
   routes: () => RouteTable<CompiledRoute>
   trusted: TrustCheck
@@ -36,32 +36,23 @@ export function createRequestHandler(deps: HandlerDeps) {
   const report = (r: RequestRecord) => events.emit('request', r)
   const handle = route(deps)
   return async (c: Context<GatewayEnv>): Promise<Response> => {
-    const inbound = runtime.inbound(c)
-    if (!events.has('request')) return handle(c, inbound)
-    const rec: RequestRecord = {
-      time: Date.now(), method: inbound.method, host: inbound.header('host') ?? '', path: inbound.target,
-      status: 0, durationMs: 0, tries: 0, retryReasons: [], clientIp: inbound.remoteAddress,
+    const ex = new Exchange(runtime.request(c), events.has('request') ? report : undefined)
+    let res: Response
+    try {
+      res = await handle(c, ex)
+    } catch (err) {
+      // Answered by app.onError: an HTTPException's status, else 500.
+      ex.respond((err as { status?: number })?.status ?? 500, ex.observed ? c.get('consumer') : undefined)
+      throw err
     }
-    let handedOver = false // the proxy reports once the exchange has really ended
-    const res = await handle(c, inbound, rec, () => (handedOver = true), report)
-    if (!handedOver) {
-      rec.status = res.status
-      rec.durationMs = Date.now() - rec.time
-      rec.consumer = c.get('consumer')
-      report(rec)
-    }
+    ex.respond(res.status, ex.observed ? c.get('consumer') : undefined)
     return res
   }
 }
 
-function route({ registry, routes, trusted, runtime }: HandlerDeps) {
-  return async (
-    c: Context<GatewayEnv>,
-    inbound: Inbound,
-    rec?: RequestRecord,
-    handOver?: () => void,
-    report?: (r: RequestRecord) => void,
-  ): Promise<Response> => {
+function route({ routes, trusted, runtime }: HandlerDeps) {
+  return async (c: Context<GatewayEnv>, ex: Exchange): Promise<Response> => {
+    const { inbound } = ex.request
     const refused = refuseMalformed(inbound)
     if (refused) return refused
     const target = parseTarget(inbound.target)
@@ -74,22 +65,21 @@ function route({ registry, routes, trusted, runtime }: HandlerDeps) {
     const match = routes().match({ host: normalizeHost(addressed), method: inbound.method, path: matchingPath(path) ?? path, header: inbound.header })
     if (!match) return plain(404, 'gatehouse: no route for this host and path\n')
     const route = match.payload
-    if (rec) {
-      rec.path = path
-      rec.route = route.name
-      rec.pool = route.pool.name
-    }
 
     const peer = inbound.remoteAddress
     const isTrusted = trusted(peer)
     const clientIp = isTrusted ? clientAddress(peer, inbound.header('x-forwarded-for'), trusted) : peer
+    ex.routed(path, route.name, route.pool.name, clientIp)
     c.set('clientIp', clientIp)
-    if (rec) rec.clientIp = clientIp
     c.set('pool', route.pool.name)
     c.set('params', match.params)
+    let overLimit: Promise<Response> | undefined
     if (route.maxBodySize !== undefined && inbound.hasBody) {
-      const tooLarge = bodyOverLimit(c, inbound, route.maxBodySize)
-      if (tooLarge) return tooLarge
+      // A declared length over the limit: 413 before any upstream is contacted (`Connection: close`,
+      // so the body is not read). A body of unknown length is counted by the runtime as it arrives.
+      const length = declaredLength(inbound)
+      if (length === undefined) overLimit = ex.limitBody(route.maxBodySize)
+      else if (Number(length) > route.maxBodySize) return plain(413, PAYLOAD_TOO_LARGE, { connection: 'close', 'x-gatehouse-error': 'body-too-large' })
     }
 
     const balance: BalanceContext = {
@@ -97,10 +87,8 @@ function route({ registry, routes, trusted, runtime }: HandlerDeps) {
       header: (name) => inbound.header(name.toLowerCase()),
       cookie: (name) => cookieValue(inbound.header('cookie'), name),
     }
-    // Headers middleware set for the response before next() (c.header(), as cors, security-headers
-    // and rate-limit do): merged into the upstream's head, like Hono merges them into a Response.
-    let pending: Headers | undefined
-    let headSent = false
+    const rules = route.responseRules
+    if (rules) ex.onResponseHead((_status, headers) => applyResponseRules(headers, rules))
     const send = () => {
       const headers = buildRequestHeaders(
         inbound.rawHeaders,
@@ -115,54 +103,17 @@ function route({ registry, routes, trusted, runtime }: HandlerDeps) {
         withUpstreamHeaders(route.requestRules, c.get('upstreamHeaders')),
         inbound.websocket,
       )
-      const rules = route.responseRules
-      return proxy(
-        c,
-        {
-          inbound,
-          pool: route.pool,
-          path: forwardPath(path, target.query, route.pathRules),
-          headers,
-          upstreamHost: route.hostHeader === 'upstream',
-          balance,
-          onResponseHead: (rules || pending) && ((_status, h) => {
-            if (rules) applyResponseRules(h, rules)
-            if (pending) mergePendingHeaders(h, pending)
-            headSent = true
-          }),
-          record: rec && (handOver!(), (rec.consumer = c.get('consumer')), rec),
-          report,
-        },
-        runtime.transport,
-        registry,
-      )
+      const consumer = ex.observed ? c.get('consumer') : undefined
+      const call = { pool: route.pool, path: forwardPath(path, target.query, route.pathRules), headers, upstreamHost: route.hostHeader === 'upstream', balance, consumer }
+      return proxy(ex, call, runtime.transport)
     }
-    if (!route.chain) return send()
-    let proxied: Response | undefined
-    let assigned: Response | undefined
-    await route.chain(c, async () => {
-      pending = c.res.headers
-      proxied = await send()
-      c.res = proxied
-      assigned = c.res
-    })
-    // The upstream's head already has the pending headers: return the transport's own Response,
-    // not Hono's merged copy of it (on Node it is RESPONSE_ALREADY_SENT, which Node's Hono adapter
-    // must get back as is, or it writes a second head and cuts the body being streamed).
-    return headSent && c.res === assigned ? proxied! : c.res
+    const answer = route.chain ? aroundProxy(c, ex, route.chain, send) : send()
+    // A body over the limit as it arrives: the runtime's 413 wins if no response has started.
+    return overLimit ? Promise.race([answer, overLimit]) : answer
   }
 }
 
-/**
- * A route's `maxBodySize`: a declared Content-Length over it is answered 413 here, before any
- * upstream is contacted (with `Connection: close`, so the body is not read); a body of unknown
- * length is counted by the runtime as it arrives (core/runtime/io/body-limit.ts).
- */
-function bodyOverLimit(c: Context, inbound: Inbound, max: number): Response | undefined {
-  const length = inbound.header('content-length')
-  if (length !== undefined && inbound.header('transfer-encoding') === undefined) {
-    return Number(length) > max ? plain(413, PAYLOAD_TOO_LARGE, { connection: 'close', 'x-gatehouse-error': 'body-too-large' }) : undefined
-  }
-  limitRequestBody(c.req.raw, max)
-  return undefined
+/** The body's Content-Length, unless Transfer-Encoding makes its length unknown. */
+function declaredLength(inbound: Inbound): string | undefined {
+  return inbound.header('transfer-encoding') === undefined ? inbound.header('content-length') : undefined
 }

@@ -6,14 +6,14 @@
 import type { BalanceContext, PoolHealthView, Upstream } from '../types.ts'
 import type { PoolConfig } from '../config/schema.ts'
 import { UpstreamRuntime } from './upstream-state.ts'
-import type { UpstreamClient } from './upstream-client.ts'
+import type { UpstreamTarget } from '../runtime/types.ts'
 
 export interface PoolChanges {
   added: UpstreamRuntime[]
   removed: UpstreamRuntime[]
   updated: UpstreamRuntime[]
-  /** Clients of addresses upstreams no longer have (moved to a new address, or left). */
-  retired: UpstreamClient[]
+  /** Addresses upstreams no longer have (moved to a new one, or left): their transport clients are released. */
+  retired: UpstreamTarget[]
 }
 
 export class Pool {
@@ -84,9 +84,9 @@ export class Pool {
       if (byId.has(up.id)) continue
       let state = this.byId.get(up.id)
       if (state) {
-        const { changed, retired } = state.update(up)
+        const { changed, movedFrom } = state.update(up)
         if (changed) changes.updated.push(state)
-        if (retired) changes.retired.push(retired)
+        if (movedFrom) changes.retired.push(movedFrom)
       } else {
         const created = (state = new UpstreamRuntime(up))
         state.onChange = () => {
@@ -103,7 +103,7 @@ export class Pool {
       if (!byId.has(id)) {
         state.leave()
         changes.removed.push(state)
-        changes.retired.push(state.retireClient())
+        changes.retired.push({ id: state.id, url: state.url })
       }
     }
     this.byId = byId

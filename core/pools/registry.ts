@@ -10,7 +10,7 @@ import { formatIssues } from '../config/errors.ts'
 import { toUpstream, upstreamListSchema } from '../pools/upstream-input.ts'
 import { Pool } from './pool.ts'
 import type { UpstreamRuntime } from './upstream-state.ts'
-import type { UpstreamClient } from './upstream-client.ts'
+import type { UpstreamTarget } from '../runtime/types.ts'
 import type { GatewayEvents } from '../gateway/events.ts'
 
 export class PoolRegistry {
@@ -21,8 +21,8 @@ export class PoolRegistry {
   constructor(
     settings: Record<string, PoolConfig>,
     private readonly log: Logger,
-    /** Called when a client is retired (its upstream left or moved) and has no request in flight: close its connections. */
-    private readonly release: (client: UpstreamClient) => void,
+    /** Called for an address an upstream no longer has (it left or moved): the transport closes its client once idle. */
+    private readonly release: (address: UpstreamTarget) => void,
     private readonly events?: GatewayEvents,
   ) {
     for (const [name, s] of Object.entries(settings)) this.pools.set(name, this.newPool(name, s))
@@ -90,13 +90,6 @@ export class PoolRegistry {
     for (const name of before?.keys() ?? []) this.rebuild(name, source)
   }
 
-  /** Counts a finished request (`client` from `up.begin()`); closes a retired client once its last request ends. */
-  done(up: UpstreamRuntime, client: UpstreamClient): void {
-    up.inflight--
-    client.inflight--
-    if (client.retired && client.inflight === 0) this.release(client)
-  }
-
   private rebuild(name: string, source: string): void {
     const merged: Upstream[] = []
     for (const pools of this.sources.values()) merged.push(...(pools.get(name) ?? []))
@@ -109,6 +102,6 @@ export class PoolRegistry {
     for (const up of added) report('added', up, '+')
     for (const up of updated) report('updated', up, '~')
     for (const up of removed) report('removed', up, '-', `, ${up.inflight} in flight`)
-    for (const client of retired) if (client.inflight === 0) this.release(client)
+    for (const address of retired) this.release(address)
   }
 }

@@ -4,7 +4,6 @@
  * re-listed keeps its in-flight count and health history.
  */
 import type { Upstream, UpstreamHealth } from '../types.ts'
-import { UpstreamClient } from './upstream-client.ts'
 
 export class UpstreamRuntime implements UpstreamHealth {
   id: string
@@ -23,51 +22,19 @@ export class UpstreamRuntime implements UpstreamHealth {
   draining = false
   /** Switched off by an operator (admin API). */
   disabled = false
-  /** The client for the current address; older ones are retired (upstream-client.ts). */
-  private current: UpstreamClient
   /** Called whenever availability may have changed, so the pool recomputes its candidate list. */
   onChange: () => void = () => {}
 
   constructor(up: Upstream) {
     this.id = up.id
     this.address = up.url
-    this.current = new UpstreamClient(up.url)
     this.baseWeight = up.weight
     this.labels = up.labels
   }
 
-  /** Where requests go; changed only by `update()`, which retires the client of the old address. */
+  /** Where requests go; changed only by `update()`. */
   get url(): URL {
     return this.address
-  }
-
-  /**
-   * The runtime's connection pool for the current address (`up.client ??= new Pool(up.url)`), or
-   * undefined when none was made yet. Never a client made for another origin: read it in the same
-   * turn as `url`, at the start of a send.
-   */
-  get client(): unknown {
-    return this.current.origin === this.address.origin ? this.current.client : undefined
-  }
-
-  set client(client: unknown) {
-    if (this.current.origin !== this.address.origin) this.current = new UpstreamClient(this.address)
-    this.current.client = client
-  }
-
-  /** Counts one request on this upstream and on the client of its current address; hand the result to `PoolRegistry.done`. */
-  begin(): UpstreamClient {
-    this.inflight++
-    this.current.inflight++
-    return this.current
-  }
-
-  /** Stops new requests using the current client (the upstream left its pool); returns it. */
-  retireClient(): UpstreamClient {
-    const old = this.current
-    old.retired = true
-    this.current = new UpstreamClient(this.address)
-    return old
   }
 
   /** The weight balancers use: from 10 % up to the configured weight over a slow start. */
@@ -91,16 +58,16 @@ export class UpstreamRuntime implements UpstreamHealth {
   }
 
   /**
-   * Takes the descriptive fields of a newer snapshot; state stays. A new origin retires the
-   * client of the old one (returned, to be closed after its last request).
+   * Takes the descriptive fields of a newer snapshot; state stays. On a new origin, `movedFrom` is
+   * the old address (its transport client is to be closed after its last request).
    */
-  update(up: Upstream): { changed: boolean; retired?: UpstreamClient } {
+  update(up: Upstream): { changed: boolean; movedFrom?: { id: string; url: URL } } {
     const changed = up.url.href !== this.address.href || up.weight !== this.baseWeight || !sameLabels(up.labels, this.labels)
-    const moved = up.url.origin !== this.address.origin
+    const movedFrom = up.url.origin !== this.address.origin ? { id: this.id, url: this.address } : undefined
     this.address = up.url
     this.baseWeight = up.weight
     this.labels = up.labels
-    return { changed, retired: moved ? this.retireClient() : undefined }
+    return { changed, movedFrom }
   }
 
   setHealthy(healthy: boolean): void {

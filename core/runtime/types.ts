@@ -3,7 +3,6 @@
  * core/runtime/ talks to the runtime only through these interfaces.
  */
 import type { Context } from 'hono'
-import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 import type { HealthCheckRequest } from '../types.ts'
 
 /** The request as received, before any normalization. */
@@ -52,7 +51,30 @@ export interface UpstreamFailure {
   status?: number
 }
 
-/** One request to one upstream, fully prepared by the core. */
+/**
+ * What a transport gets of the client's request, without Hono's Context: the request as
+ * received, and whatever the runtime's own transport reads from it (made by the same runtime's
+ * `Runtime.request()`): the body source, the client-gone signal, on Node the raw response sink.
+ */
+export interface TransportRequest {
+  readonly inbound: Inbound
+  /**
+   * At most `maxBytes` of a body of undeclared length (chunked) may pass; the runtime counts them
+   * where they arrive. Past the limit the upload stops: the transport sees a client that went
+   * away, and the client gets 413 if no response has started (else its connection is closed).
+   * Returns that 413 when the runtime answers through the handler's result (Bun, Deno), for the
+   * caller to race against its own answer; undefined when the runtime writes it itself (Node).
+   */
+  limitBody(maxBytes: number): Promise<Response> | undefined
+}
+
+/** The upstream a transport sends to: its id (stable across snapshots) and its current address. */
+export interface UpstreamTarget {
+  readonly id: string
+  readonly url: URL
+}
+
+/** One try of a request on one upstream, fully prepared by the core (core/proxy/attempt.ts). */
 export interface OutboundRequest {
   method: string
   /** Origin-form path and query to send. */
@@ -62,42 +84,41 @@ export interface OutboundRequest {
   hasBody: boolean
   timeouts: { connect: number; firstByte: number; idle: number; total?: number }
   /** Edit the response head in place before it is sent to the client (response-side plugins). */
-  onResponseHead?: (status: number, headers: string[]) => void
+  onResponseHead?(status: number, headers: string[]): void
   /**
    * Called exactly once, when the exchange has fully ended: with the upstream's status when it
    * answered, with a failure when the upstream failed (a client that went away is neither), and
    * the response body bytes sent to the client when known.
    */
-  onDone: (failure?: UpstreamFailure, status?: number, bytes?: number) => void
+  onDone(failure?: UpstreamFailure, status?: number, bytes?: number): void
   /** Statuses to treat as a failure worth another upstream (opt-in `retryOn`), checked before the head is sent. */
   retryStatus?: (status: number) => boolean
 }
 
-/** Where a transport keeps its connection pool for one upstream origin (UpstreamRuntime, UpstreamClient). */
-export interface ClientHolder {
-  client: unknown
-  readonly url: URL
-}
-
 export type SendResult = { ok: true; response: Response } | { ok: false; failure: UpstreamFailure }
 
-export interface Transport {
+/**
+ * A runtime's upstream client. `R` is the runtime's own TransportRequest (its `Runtime.request()`
+ * makes them), so a transport reads its native handles typed, without casts.
+ */
+export interface Transport<R extends TransportRequest = TransportRequest> {
   /**
    * Sends the request (its body read from the runtime's request) and resolves once the response
    * head is on its way to the client. A failure before that resolves `ok: false` so the core can
    * retry; a failure after it is handled by the transport (the client connection is cut).
    */
-  send(c: Context, upstream: UpstreamRuntime, req: OutboundRequest): Promise<SendResult>
+  send(req: R, upstream: UpstreamTarget, out: OutboundRequest): Promise<SendResult>
   /**
    * Opens a WebSocket to the upstream and joins it to the client's (after the upstream accepted
    * the upgrade). Same failure contract as `send`; `onDone` fires when the socket pair closes.
    */
-  upgrade(c: Context, upstream: UpstreamRuntime, req: OutboundRequest): Promise<SendResult>
+  upgrade(req: R, upstream: UpstreamTarget, out: OutboundRequest): Promise<SendResult>
   /**
-   * Closes a connection pool the core no longer uses: its upstream left, or moved to another
-   * address (`holder.client`, made by this transport through `upstream.client`; clear it).
+   * The core sends no more to this upstream at this address (it left its pool, moved to another
+   * address, or the gateway stops): close the transport's client for it once the requests on it
+   * have ended. The next request to the upstream's new address gets a new client.
    */
-  release(holder: ClientHolder): void
+  release(upstream: UpstreamTarget): void
 }
 
 export interface ServeOptions {
@@ -149,7 +170,8 @@ export interface RunningServer {
 
 export interface Runtime {
   readonly name: 'node' | 'bun' | 'deno'
-  inbound(c: Context): Inbound
+  /** The request a route handler received, as the core and this runtime's transport see it. */
+  request(c: Context): TransportRequest
   readonly transport: Transport
   /** The HTTP client active health checks use. */
   readonly healthCheck: HealthCheckRequest

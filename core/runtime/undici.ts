@@ -1,11 +1,11 @@
 /**
  * The undici client as both the Node and the Deno transport use it (Deno's own fetch always
- * decompresses bodies): one keep-alive Pool per upstream, the dispatch call, and undici's error
- * codes read as the core's failure kinds.
+ * decompresses bodies): one keep-alive Pool per upstream address, the dispatch call, and undici's
+ * error codes read as the core's failure kinds.
  */
 import { Pool, type Dispatcher } from 'undici'
-import type { UpstreamRuntime } from '../pools/upstream-state.ts'
-import type { ClientHolder, FailureKind, OutboundRequest, UpstreamFailure } from './types.ts'
+import { UpstreamClients } from './upstream-clients.ts'
+import type { FailureKind, OutboundRequest, UpstreamFailure, UpstreamTarget } from './types.ts'
 
 const KIND_BY_CODE: Record<string, FailureKind> = {
   ECONNREFUSED: 'refused',
@@ -32,9 +32,16 @@ export function classify(err: unknown): UpstreamFailure {
   return { kind, message: e?.message ?? String(err) }
 }
 
-/** Sends one request to one upstream through its (lazily created) keep-alive pool. */
-export function dispatch(up: UpstreamRuntime, req: OutboundRequest, body: Dispatcher.DispatchOptions['body'], handler: Dispatcher.DispatchHandler): void {
-  const pool = (up.client ??= new Pool(up.url.origin, { connectTimeout: req.timeouts.connect, keepAliveTimeout: 30_000, pipelining: 1 })) as Pool
+/** A transport's undici Pools, one per upstream address, made with the first request's connect timeout. */
+export function undiciPools(): UpstreamClients<Pool, OutboundRequest> {
+  return new UpstreamClients(
+    (url, req) => new Pool(url.origin, { connectTimeout: req.timeouts.connect, keepAliveTimeout: 30_000, pipelining: 1 }),
+    (pool) => void pool.close().catch(() => pool.destroy()), // in-flight requests finish first
+  )
+}
+
+/** Sends one request to one upstream through its keep-alive pool. */
+export function dispatch(pool: Pool, up: UpstreamTarget, req: OutboundRequest, body: Dispatcher.DispatchOptions['body'], handler: Dispatcher.DispatchHandler): void {
   try {
     pool.dispatch(
       {
@@ -60,13 +67,6 @@ export function dispatch(up: UpstreamRuntime, req: OutboundRequest, body: Dispat
 function serverName(url: URL): string | undefined {
   if (url.protocol !== 'https:' || url.hostname.startsWith('[') || /^[\d.]+$/.test(url.hostname)) return undefined
   return url.hostname
-}
-
-/** Closes a pool the core retired (in-flight requests finish first). */
-export function releasePool(up: ClientHolder): void {
-  const pool = up.client as Pool | undefined
-  up.client = undefined
-  pool?.close().catch(() => pool.destroy())
 }
 
 /** Raw header buffers as latin1 strings (header bytes are octets, not UTF-8). */

@@ -1,59 +1,71 @@
 /**
- * Clients belong to one origin: an upstream that moves (same id, new address) or leaves retires
- * its client, which is closed once the requests on it have ended, and a transport asking for the
- * upstream's client never gets one made for another origin.
+ * Clients belong to one upstream id + origin: an upstream that moves (same id, new address) or
+ * leaves has its address released by the registry; the transport's client for it is closed once
+ * the requests on it have ended, and the next request gets a client for the new origin. The
+ * registry and the clients map (core/runtime/upstream-clients.ts) as the transports wire them.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { PoolRegistry } from '../../core/pools/registry.ts'
 import { silentLogger } from '../../core/log.ts'
-import type { ClientHolder } from '../../core/runtime/types.ts'
+import { UpstreamClients } from '../../core/runtime/upstream-clients.ts'
 
 function setup() {
-  const released: unknown[] = []
-  const registry = new PoolRegistry({}, silentLogger, (h: ClientHolder) => void released.push(h.client))
+  const made: string[] = []
+  const closed: string[] = []
+  const clients = new UpstreamClients<string>(
+    (url) => (made.push(`pool for ${url.port}`), `pool for ${url.port}`),
+    (client) => void closed.push(client),
+  )
+  const registry = new PoolRegistry({}, silentLogger, (address) => clients.release(address))
   const put = (url: string | null) => registry.apply('test', { pools: { app: url ? [{ id: 'app1', url }] : [] } })
-  return { registry, released, put, up: () => registry.get('app')!.upstreams[0]! }
+  return { clients, made, closed, put, up: () => registry.get('app')!.upstreams[0]! }
 }
 
 test('a new address retires the old client after its last request; the next request makes a new one', () => {
-  const { registry, released, put, up } = setup()
+  const { clients, made, closed, put, up } = setup()
   put('http://127.0.0.1:7001')
   const a = up()
-  a.client ??= 'pool for 7001'
-  const first = a.begin()
-  const second = a.begin()
+  const first = clients.acquire(a)
+  const second = clients.acquire(a)
+  assert.equal(first.client, 'pool for 7001')
+  assert.equal(second.client, first.client, 'one client per address, shared by its requests')
 
   put('http://127.0.0.1:7002')
   assert.equal(up(), a, 'same id: the same upstream state (health, load) stays')
-  assert.equal(a.client, undefined, 'no client made for 7001 is handed out for 7002')
-  assert.deepEqual(released, [], 'requests still run on the old client')
-  a.client ??= 'pool for 7002'
-  const third = a.begin()
+  assert.deepEqual(closed, [], 'requests still run on the old client')
+  const third = clients.acquire(a)
+  assert.equal(third.client, 'pool for 7002', 'no client made for 7001 is handed out for 7002')
 
-  registry.done(a, first)
-  assert.deepEqual(released, [])
-  registry.done(a, second)
-  assert.deepEqual(released, ['pool for 7001'], 'closed once its last request ended')
-  registry.done(a, third)
-  assert.equal(a.inflight, 0)
-  assert.equal(a.client, 'pool for 7002', 'the new client stays in use')
+  first.done()
+  assert.deepEqual(closed, [])
+  second.done()
+  assert.deepEqual(closed, ['pool for 7001'], 'closed once its last request ended')
+  third.done()
+  assert.equal(clients.acquire(a).client, 'pool for 7002', 'the new client stays in use')
 
-  put('http://127.0.0.1:7002/') // same origin: nothing retired
-  assert.equal(a.client, 'pool for 7002')
-  put('http://127.0.0.1:7003') // idle client: closed at once
-  assert.deepEqual(released, ['pool for 7001', 'pool for 7002'])
+  put('http://127.0.0.1:7002/') // same origin: nothing released
+  assert.deepEqual(closed, ['pool for 7001'])
+  assert.deepEqual(made, ['pool for 7001', 'pool for 7002'])
+})
+
+test('an idle client of an address that changed is closed at once', () => {
+  const { clients, closed, put, up } = setup()
+  put('http://127.0.0.1:7001')
+  clients.acquire(up()).done()
+  put('http://127.0.0.1:7003')
+  assert.deepEqual(closed, ['pool for 7001'])
+  assert.equal(clients.size, 0)
 })
 
 test('an upstream that leaves closes its client after its last request', () => {
-  const { registry, released, put, up } = setup()
+  const { clients, closed, put, up } = setup()
   put('http://127.0.0.1:7001')
   const a = up()
-  a.client = 'pool'
-  const lease = a.begin()
+  const lease = clients.acquire(a)
   put(null)
   assert.equal(a.available, false)
-  assert.deepEqual(released, [])
-  registry.done(a, lease)
-  assert.deepEqual(released, ['pool'])
+  assert.deepEqual(closed, [])
+  lease.done()
+  assert.deepEqual(closed, ['pool for 7001'])
 })

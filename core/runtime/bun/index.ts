@@ -3,13 +3,13 @@ import type { Runtime } from '../types.ts'
 import { processFacts } from '../io/process-facts.ts'
 import { bunHealthCheck } from './health-check.ts'
 import { importModule } from './import-module.ts'
-import { bunInbound } from './inbound.ts'
+import { bunRequest } from './request.ts'
 import { bunServe } from './serve.ts'
 import { bunTransport } from './transport.ts'
 
 export const bunRuntime: Runtime = {
   name: 'bun',
-  inbound: bunInbound,
+  request: bunRequest,
   transport: bunTransport,
   healthCheck: bunHealthCheck,
   serve: bunServe,

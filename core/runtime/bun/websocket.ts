@@ -3,19 +3,17 @@
  * middleware such as auth applies); the transport opens the upstream WebSocket, then upgrades
  * the client with `server.upgrade()` and relays messages (../web/websocket-relay.ts).
  */
-import type { Context } from 'hono'
-import type { UpstreamRuntime } from '../../pools/upstream-state.ts'
-import type { OutboundRequest, SendResult } from '../types.ts'
+import type { OutboundRequest, SendResult, UpstreamTarget } from '../types.ts'
 import { openUpstream, relay, type Message } from '../web/websocket-relay.ts'
-import type { BunServer, BunServerWebSocket, BunWebSocketHandler } from './api.ts'
+import type { BunServerWebSocket, BunWebSocketHandler } from './api.ts'
+import type { BunRequest } from './request.ts'
 
 interface SocketData {
   relay: ReturnType<typeof relay>
 }
 
-export async function upgradeToUpstream(c: Context, up: UpstreamRuntime, req: OutboundRequest): Promise<SendResult> {
-  const server = c.env as BunServer
-  const protocols = (c.req.header('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean)
+export async function upgradeToUpstream({ request, inbound, env: server }: BunRequest, up: UpstreamTarget, req: OutboundRequest): Promise<SendResult> {
+  const protocols = (inbound.header('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean)
   const opened = await openUpstream(up, req, protocols)
   if (!opened.ok) {
     req.onDone(opened.failure)
@@ -24,7 +22,7 @@ export async function upgradeToUpstream(c: Context, up: UpstreamRuntime, req: Ou
   const { socket, protocol } = opened.upstream
   const data: SocketData = { relay: relay(socket, () => req.onDone(undefined, 101)) }
   const headers = protocol ? { 'Sec-WebSocket-Protocol': protocol } : undefined
-  if (!server.upgrade(c.req.raw, { data, headers })) {
+  if (!server.upgrade(request, { data, headers })) {
     socket.close()
     const failure = { kind: 'error' as const, message: 'the client connection could not be upgraded' }
     req.onDone(failure)

@@ -3,13 +3,13 @@ import type { Runtime } from '../types.ts'
 import { nodeHealthCheck } from '../node/health-check.ts'
 import { deno } from './api.ts'
 import { importModule } from './import-module.ts'
-import { denoInbound } from './inbound.ts'
+import { denoRequest } from './request.ts'
 import { denoServe } from './serve.ts'
 import { denoTransport } from './transport.ts'
 
 export const denoRuntime: Runtime = {
   name: 'deno',
-  inbound: denoInbound,
+  request: denoRequest,
   transport: denoTransport,
   // The same undici probe as Node's (fetch on Deno ignores a Host header and decompresses bodies).
   healthCheck: nodeHealthCheck,

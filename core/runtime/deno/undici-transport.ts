@@ -12,12 +12,11 @@
  * Throughput is about the same as fetch's (~16k vs ~19k req/s on the bench machine).
  */
 import type { Dispatcher } from 'undici'
-import type { Context } from 'hono'
-import type { UpstreamRuntime } from '../../pools/upstream-state.ts'
 import { filterResponseHeaders } from '../../proxy/hop-by-hop.ts'
-import { classify, dispatch, headerPairs, releasePool } from '../undici.ts'
-import type { OutboundRequest, SendResult, Transport, UpstreamFailure } from '../types.ts'
+import { classify, dispatch, headerPairs, undiciPools } from '../undici.ts'
+import type { OutboundRequest, SendResult, Transport, UpstreamFailure, UpstreamTarget } from '../types.ts'
 import { requestBody } from '../web/request-body.ts'
+import type { WebRequest } from '../web/request.ts'
 import { upgradeToUpstream } from './websocket.ts'
 
 async function* chunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -33,9 +32,11 @@ async function* chunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8
   }
 }
 
-export const undiciTransport: Transport = {
-  send(c: Context, up: UpstreamRuntime, req: OutboundRequest): Promise<SendResult> {
-    const inbound = c.req.raw
+const pools = undiciPools()
+
+export const undiciTransport: Transport<WebRequest> = {
+  send({ request: inbound }: WebRequest, up: UpstreamTarget, req: OutboundRequest): Promise<SendResult> {
+    const lease = pools.acquire(up, req)
     return new Promise<SendResult>((resolve) => {
       let status: number | undefined
       let bytes = 0
@@ -58,6 +59,7 @@ export const undiciTransport: Transport = {
         finished = true
         clearTimeout(total)
         inbound.signal.removeEventListener('abort', onClientGone)
+        lease.done()
         req.onDone(clientGone ? undefined : failure, failure ? undefined : status, bytes)
       }
       const settle = (result: SendResult) => {
@@ -138,12 +140,12 @@ export const undiciTransport: Transport = {
         },
       }
 
-      dispatch(up, req, attempt ? (chunks(attempt) as unknown as Dispatcher.DispatchOptions['body']) : null, handler)
+      dispatch(lease.client, up, req, attempt ? (chunks(attempt) as unknown as Dispatcher.DispatchOptions['body']) : null, handler)
     })
   },
 
   upgrade: upgradeToUpstream,
 
-  release: releasePool,
+  release: (up) => pools.release(up),
 }
 

@@ -3,14 +3,13 @@
  * middleware such as auth applies); the transport opens the upstream WebSocket, then answers the
  * client with `Deno.upgradeWebSocket()` and relays messages (../web/websocket-relay.ts).
  */
-import type { Context } from 'hono'
-import type { UpstreamRuntime } from '../../pools/upstream-state.ts'
-import type { OutboundRequest, SendResult } from '../types.ts'
+import type { OutboundRequest, SendResult, UpstreamTarget } from '../types.ts'
+import type { WebRequest } from '../web/request.ts'
 import { openUpstream, relay, type Message } from '../web/websocket-relay.ts'
 import { deno } from './api.ts'
 
-export async function upgradeToUpstream(c: Context, up: UpstreamRuntime, req: OutboundRequest): Promise<SendResult> {
-  const protocols = (c.req.header('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean)
+export async function upgradeToUpstream({ request, inbound }: WebRequest, up: UpstreamTarget, req: OutboundRequest): Promise<SendResult> {
+  const protocols = (inbound.header('sec-websocket-protocol') ?? '').split(',').map((p) => p.trim()).filter(Boolean)
   const opened = await openUpstream(up, req, protocols)
   if (!opened.ok) {
     req.onDone(opened.failure)
@@ -19,7 +18,7 @@ export async function upgradeToUpstream(c: Context, up: UpstreamRuntime, req: Ou
   const { socket: upstream, protocol } = opened.upstream
   let upgraded: { socket: WebSocket; response: Response }
   try {
-    upgraded = deno.upgradeWebSocket(c.req.raw, protocol ? { protocol } : {})
+    upgraded = deno.upgradeWebSocket(request, protocol ? { protocol } : {})
   } catch (err) {
     upstream.close()
     // Deno refuses the client's own handshake (a bad key or version): the request's fault.

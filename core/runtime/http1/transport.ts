@@ -1,7 +1,8 @@
 /**
  * The forwarding path of Deno and Bun: the gateway's own HTTP/1.1 client (./client.ts) over the
- * runtime's sockets (a Connector per upstream URL), one keep-alive pool per upstream, closed when
- * the upstream leaves its pool. Raw bytes both ways with the parser's strict framing: the upstream
+ * runtime's sockets (a Connector per upstream URL), one keep-alive pool per upstream address,
+ * closed once released (the upstream left its pool or moved) and idle. Raw bytes both ways with
+ * the parser's strict framing: the upstream
  * gets exactly the headers the core prepared (no User-Agent or Accept of a client library), and
  * the body as sent (no decompression).
  *
@@ -12,16 +13,16 @@
  * A failure the request caused (a header that cannot be sent, a client body that broke off) is
  * not the upstream's: onDone gets no failure (outlier detection must not count it), the client 400.
  */
-import type { Context } from 'hono'
-import type { UpstreamRuntime } from '../../pools/upstream-state.ts'
 import { filterResponseHeaders } from '../../proxy/hop-by-hop.ts'
 import { Exchange } from './client.ts'
 import { Http1Error } from './errors.ts'
 import { Pool, type Connector } from './pool.ts'
 import { concat } from '../web/bytes.ts'
 import { markInMemory } from '../web/memory-body.ts'
-import type { ClientHolder, OutboundRequest, SendResult, Transport, UpstreamFailure } from '../types.ts'
+import type { OutboundRequest, SendResult, Transport, UpstreamFailure, UpstreamTarget } from '../types.ts'
 import { requestBody } from '../web/request-body.ts'
+import type { WebRequest } from '../web/request.ts'
+import { UpstreamClients } from '../upstream-clients.ts'
 
 /** Bodies up to this size that arrived complete with the head are answered as bytes. */
 const MAX_BYTES_BODY = 64 * 1024
@@ -39,11 +40,12 @@ function pairs(flat: readonly string[]): [string, string][] {
 }
 
 
-export function http1Transport(connector: (url: URL) => Connector, upgrade: Transport['upgrade']): Transport {
+export function http1Transport<R extends WebRequest>(connector: (url: URL) => Connector, upgrade: Transport<R>['upgrade']): Transport<R> {
+  const pools = new UpstreamClients<Pool>((url) => new Pool(connector(url)), (pool) => pool.close())
   return {
-    async send(c: Context, up: UpstreamRuntime, req: OutboundRequest): Promise<SendResult> {
-      const inbound = c.req.raw
-      const pool = (up.client ??= new Pool(connector(up.url))) as Pool
+    async send({ request: inbound }: R, up: UpstreamTarget, req: OutboundRequest): Promise<SendResult> {
+      const lease = pools.acquire(up)
+      const pool = lease.client
       let status: number | undefined
       let bytes = 0
       let clientGone = false
@@ -69,6 +71,7 @@ export function http1Transport(connector: (url: URL) => Connector, upgrade: Tran
         finished = true
         clearTimeout(total)
         inbound.signal.removeEventListener('abort', onClientGone)
+        lease.done()
         req.onDone(clientGone ? undefined : failure, failure ? undefined : status, bytes)
       }
 
@@ -144,10 +147,6 @@ export function http1Transport(connector: (url: URL) => Connector, upgrade: Tran
 
     upgrade,
 
-    release(up: ClientHolder): void {
-      const pool = up.client as Pool | undefined
-      up.client = undefined
-      pool?.close()
-    },
+    release: (up) => pools.release(up),
   }
 }

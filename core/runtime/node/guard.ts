@@ -1,19 +1,15 @@
 /**
  * What Node's HTTP server does not do by itself, checked before the app sees a request:
- * too many header lines → 431 (node:http would silently drop the extra ones), HSTS on HTTPS
- * responses, and the body limit of a chunked upload (core/runtime/io/body-limit.ts).
+ * too many header lines → 431 (node:http would silently drop the extra ones), and HSTS on HTTPS
+ * responses. (The body limit of a chunked upload is set once the route is known: body-limit.ts.)
  *
  * HSTS goes in with `res.setHeader()` before the app runs: the fast path's `writeHead(status,
  * rawHeaders)` merges it, so proxied responses, the gateway's own answers and HEAD responses
  * all carry it, and an upstream's own Strict-Transport-Security wins.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { onBodyLimit, PAYLOAD_TOO_LARGE } from '../io/body-limit.ts'
 
 type Fetch = (req: Request, env?: unknown) => Response | Promise<Response>
-
-/** After a 413 the client still sending is given this long to read it before the connection is closed. */
-const LINGER_MS = 1_000
 
 export function guardNodeRequests(fetch: Fetch, opts: { maxHeaderCount?: number; hsts?: string }): Fetch {
   const maxRaw = opts.maxHeaderCount === undefined ? Infinity : 2 * opts.maxHeaderCount
@@ -23,41 +19,6 @@ export function guardNodeRequests(fetch: Fetch, opts: { maxHeaderCount?: number;
       return new Response('gatehouse: too many request header fields\n', { status: 431, headers: { 'content-type': 'text/plain; charset=utf-8', connection: 'close' } })
     }
     if (opts.hsts && outgoing) outgoing.setHeader('strict-transport-security', opts.hsts)
-    if (outgoing && incoming.headers['transfer-encoding'] !== undefined) onBodyLimit(req, (max) => limitBody(incoming, outgoing, max))
     return fetch(req, env)
   }
-}
-
-/**
- * Counts the body as node:http's parser hands it over (`push`), so nothing changes on the path
- * the transport reads. Bytes already buffered count too. Past `max`: no more bytes reach the
- * request stream; a 413 is written if no response has started (then the connection closes once
- * the client has read it, or after LINGER_MS), else the connection is closed at once. Either
- * way the transport sees a client that went away and aborts the upstream's request.
- */
-function limitBody(incoming: IncomingMessage, outgoing: ServerResponse, max: number): void {
-  let seen = incoming.readableLength
-  let over = false
-  const push = incoming.push
-  const exceeded = () => {
-    over = true
-    const socket = incoming.socket
-    if (outgoing.headersSent || socket.destroyed) return void socket.destroy()
-    const body = Buffer.from(PAYLOAD_TOO_LARGE)
-    socket.end(`HTTP/1.1 413 Payload Too Large\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${PAYLOAD_TOO_LARGE}`)
-    const linger = setTimeout(() => socket.destroy(), LINGER_MS)
-    socket.once('end', () => socket.destroy())
-    socket.once('close', () => clearTimeout(linger))
-  }
-  incoming.push = function (chunk: unknown, encoding?: BufferEncoding) {
-    if (chunk === null) return over ? false : push.call(this, chunk, encoding)
-    if (over) return true
-    seen += (chunk as Buffer).length
-    if (seen > max) {
-      exceeded()
-      return true
-    }
-    return push.call(this, chunk, encoding)
-  }
-  if (seen > max) exceeded()
 }

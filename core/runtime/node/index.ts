@@ -3,13 +3,13 @@ import type { Runtime } from '../types.ts'
 import { processFacts } from '../io/process-facts.ts'
 import { nodeHealthCheck } from './health-check.ts'
 import { importModule } from './import-module.ts'
-import { nodeInbound } from './inbound.ts'
+import { nodeRequest } from './request.ts'
 import { nodeServe } from './serve.ts'
 import { nodeTransport } from './transport.ts'
 
 export const nodeRuntime: Runtime = {
   name: 'node',
-  inbound: nodeInbound,
+  request: nodeRequest,
   transport: nodeTransport,
   healthCheck: nodeHealthCheck,
   serve: nodeServe,

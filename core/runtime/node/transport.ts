@@ -1,22 +1,23 @@
 /**
- * Node's fast path (DESIGN.md §5): undici `Pool.dispatch()` per upstream, response head and
- * body written straight into the raw ServerResponse with write() back-pressure, and
+ * Node's fast path (DESIGN.md §5): undici `Pool.dispatch()` per upstream address, response head
+ * and body written straight into the raw ServerResponse with write() back-pressure, and
  * RESPONSE_ALREADY_SENT returned to Hono. No Web Response around the upstream body (that halves
  * throughput), no fetch (that divides it by five). Bodies stream both ways; nothing is buffered.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Dispatcher } from 'undici'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
-import type { Context } from 'hono'
-import type { UpstreamRuntime } from '../../pools/upstream-state.ts'
 import { filterResponseHeaders } from '../../proxy/hop-by-hop.ts'
-import { classify, dispatch, headerPairs, headerStrings, releasePool } from '../undici.ts'
+import { classify, dispatch, headerPairs, headerStrings, undiciPools } from '../undici.ts'
+import type { NodeRequest } from './request.ts'
 import { upgradeToUpstream } from './websocket.ts'
-import type { OutboundRequest, SendResult, Transport, UpstreamFailure } from '../types.ts'
+import type { OutboundRequest, SendResult, Transport, UpstreamFailure, UpstreamTarget } from '../types.ts'
 
-export const nodeTransport: Transport = {
-  send(c: Context, up: UpstreamRuntime, req: OutboundRequest): Promise<SendResult> {
-    const { incoming, outgoing } = c.env as { incoming: IncomingMessage; outgoing: ServerResponse }
+const pools = undiciPools()
+
+export const nodeTransport: Transport<NodeRequest> = {
+  send({ incoming, outgoing: sink }: NodeRequest, up: UpstreamTarget, req: OutboundRequest): Promise<SendResult> {
+    const outgoing = sink! // only upgrade requests have none, and they go to upgrade()
+    const lease = pools.acquire(up, req)
     return new Promise<SendResult>((resolve) => {
       let status: number | undefined
       let bytes = 0
@@ -35,6 +36,7 @@ export const nodeTransport: Transport = {
         finished = true
         clearTimeout(totalTimer)
         outgoing.off('close', onClientClose)
+        lease.done()
         req.onDone(clientGone ? undefined : failure, failure ? undefined : status, bytes)
       }
       const settle = (result: SendResult) => {
@@ -108,13 +110,13 @@ export const nodeTransport: Transport = {
 
       // undici leaves the client's stream untouched when the connection fails, so a refused
       // connection can be retried on another upstream with the same, still unread, body.
-      dispatch(up, req, req.hasBody ? incoming : null, handler)
+      dispatch(lease.client, up, req, req.hasBody ? incoming : null, handler)
     })
   },
 
   upgrade: upgradeToUpstream,
 
-  release: releasePool,
+  release: (up) => pools.release(up),
 }
 
 

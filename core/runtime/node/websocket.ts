@@ -8,9 +8,8 @@
 import { connect as tcpConnect, type Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http'
-import type { Context } from 'hono'
-import type { UpstreamRuntime } from '../../pools/upstream-state.ts'
-import type { OutboundRequest, SendResult, UpstreamFailure } from '../types.ts'
+import type { OutboundRequest, SendResult, UpstreamFailure, UpstreamTarget } from '../types.ts'
+import type { NodeRequest } from './request.ts'
 import { closeFrame, FrameBoundaries } from './websocket-frames.ts'
 import { classify } from '../undici.ts'
 
@@ -53,8 +52,8 @@ async function writeResponse(socket: Socket, res: Response): Promise<void> {
 }
 
 /** Transport.upgrade for Node. */
-export function upgradeToUpstream(c: Context, up: UpstreamRuntime, req: OutboundRequest): Promise<SendResult> {
-  const { upgrade } = c.env as UpgradeEnv
+export function upgradeToUpstream(request: NodeRequest, up: UpstreamTarget, req: OutboundRequest): Promise<SendResult> {
+  const upgrade = request.upgrade!
   const client = upgrade.socket
   return new Promise<SendResult>((resolve) => {
     const secure = up.url.protocol === 'https:'

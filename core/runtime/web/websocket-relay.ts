@@ -7,8 +7,7 @@
  * are negotiated per side, and a refused handshake reaches the client as the upstream's status
  * alone (the runtime's WebSocket client exposes no more of the upstream's answer).
  */
-import type { UpstreamRuntime } from '../../pools/upstream-state.ts'
-import type { OutboundRequest, UpstreamFailure } from '../types.ts'
+import type { OutboundRequest, UpstreamFailure, UpstreamTarget } from '../types.ts'
 import { answeredStatus, invalidHandshake } from './websocket-handshake.ts'
 
 /** Headers the WebSocket client writes itself; the rest of the forwarded request goes along. */
@@ -29,7 +28,7 @@ export interface UpstreamSocket {
 
 /** Opens the upstream WebSocket; resolves once it accepted, or with the failure. */
 export function openUpstream(
-  up: UpstreamRuntime,
+  up: UpstreamTarget,
   req: OutboundRequest,
   protocols: string[],
 ): Promise<{ ok: true; upstream: UpstreamSocket } | { ok: false; failure: UpstreamFailure }> {

@@ -5,12 +5,16 @@
  * header. The query string is kept byte for byte.
  */
 import type { Context } from 'hono'
-import type { Inbound } from '../types.ts'
 import { originForm, webInbound } from '../web/inbound.ts'
+import { WebRequest } from '../web/request.ts'
 import type { BunServer } from './api.ts'
 
-export function bunInbound(c: Context): Inbound {
+/** Bun's server is Hono's `c.env` (Hono's own convention): it knows the peer and upgrades WebSockets. */
+export type BunRequest = WebRequest<BunServer>
+
+export function bunRequest(c: Context): BunRequest {
   const req = c.req.raw
-  const peer = (c.env as BunServer | undefined)?.requestIP(req)?.address ?? ''
-  return webInbound(req, peer, originForm(req.url), req.url.startsWith('https:'))
+  const server = c.env as BunServer
+  const peer = server?.requestIP(req)?.address ?? ''
+  return new WebRequest(req, webInbound(req, peer, originForm(req.url), req.url.startsWith('https:')), server)
 }

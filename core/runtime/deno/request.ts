@@ -5,17 +5,17 @@
  * absolute form is recognized and passed on, so routing matches its host as on Node.
  */
 import type { Context } from 'hono'
-import type { Inbound } from '../types.ts'
 import { authorityOf, originForm, webInbound } from '../web/inbound.ts'
+import { WebRequest } from '../web/request.ts'
 import type { DenoServeInfo } from './api.ts'
 
-export function denoInbound(c: Context): Inbound {
+export function denoRequest(c: Context): WebRequest<DenoServeInfo | undefined> {
   const req = c.req.raw
   const remote = (c.env as DenoServeInfo | undefined)?.remoteAddr
   const host = req.headers.get('host')
   const secure = req.url.startsWith('https:')
   const absolute = host !== null && authorityOf(req.url) !== withoutDefaultPort(host.toLowerCase(), secure)
-  return webInbound(req, remote?.hostname ?? '', absolute ? req.url : originForm(req.url), secure)
+  return new WebRequest(req, webInbound(req, remote?.hostname ?? '', absolute ? req.url : originForm(req.url), secure), c.env as DenoServeInfo | undefined)
 }
 
 function withoutDefaultPort(host: string, secure: boolean): string {

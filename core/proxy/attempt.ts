@@ -1,0 +1,66 @@
+/**
+ * One try of an exchange on one upstream: the request the transport sends (an OutboundRequest),
+ * and what happens when the transport reports its end. The upstream counts it as in flight from
+ * here until then (least-conn and p2c read that); passive health hears how it went, unless the
+ * client caused the failure.
+ */
+import type { ExchangeOutcome } from '../types.ts'
+import type { Pool } from '../pools/pool.ts'
+import type { UpstreamRuntime } from '../pools/upstream-state.ts'
+import type { OutboundRequest, UpstreamFailure } from '../runtime/types.ts'
+import type { Exchange } from './exchange.ts'
+import { isClientFault } from './failure.ts'
+
+export interface AttemptEnd {
+  failure?: UpstreamFailure
+  status?: number
+  bytes?: number
+}
+
+export class Attempt implements OutboundRequest {
+  readonly method: string
+  readonly hasBody: boolean
+  readonly timeouts: OutboundRequest['timeouts']
+  readonly retryStatus: ((status: number) => boolean) | undefined
+  /** When it was handed to the transport (only measured when the exchange is observed). */
+  readonly sentAt: number
+  /** Set once the transport reported the end. */
+  end: AttemptEnd | undefined
+
+  constructor(
+    private readonly exchange: Exchange,
+    readonly upstream: UpstreamRuntime,
+    private readonly pool: Pool,
+    readonly path: string,
+    readonly headers: string[],
+    /** Statuses that make another upstream worth a try (when one could still answer). */
+    retryOn: ReadonlySet<number> | undefined,
+  ) {
+    const inbound = exchange.request.inbound
+    this.method = inbound.method
+    this.hasBody = inbound.hasBody
+    this.timeouts = pool.settings.timeouts
+    this.retryStatus = retryOn && ((status) => retryOn.has(status))
+    this.sentAt = exchange.observed ? Date.now() : 0
+    upstream.inflight++
+  }
+
+  onResponseHead(status: number, headers: string[]): void {
+    this.exchange.responseHead(this, status, headers)
+  }
+
+  onDone(seen?: UpstreamFailure, status?: number, bytes?: number): void {
+    this.upstream.inflight--
+    const failure = seen && this.exchange.blame(seen)
+    // Passive health hears only what the upstream did: never a client's refusal or departure.
+    if (!failure || !isClientFault(failure)) this.pool.settings.outlier?.observe(this.upstream, outcome(failure, status), this.pool.healthView)
+    this.end = { failure, status, bytes }
+    this.exchange.attemptEnded(this)
+  }
+}
+
+/** What passive health hears: an answered status (also one that could not be passed through), or the failure. */
+function outcome(failure: UpstreamFailure | undefined, status: number | undefined): ExchangeOutcome {
+  if (failure?.status !== undefined) return { status: failure.status }
+  return { status, failure: failure?.kind === 'status' ? undefined : (failure?.kind as ExchangeOutcome['failure']) }
+}
