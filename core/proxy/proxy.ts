@@ -37,7 +37,7 @@ export async function proxy(c: Context, call: ProxyCall, transport: Transport, r
   const rec = call.record
   /** The failure as the core holds it: whatever the transport saw, a client that left is the client's doing. */
   const blame = (f: UpstreamFailure): UpstreamFailure =>
-    isClientFault(f) || !inbound.clientGone() ? f : { kind: 'client-closed', message: `the client left (${f.message})` }
+    f.kind === 'client-closed' || !inbound.clientGone() ? f : { kind: 'client-closed', message: `the client left (${f.message})` }
   while (tried.length < maxTries) {
     let up = pool.pick(call.balance, tried)
     // Nothing available at all: optionally wait briefly for an upstream (pool `queue`).
