@@ -17,16 +17,17 @@ import type { PluginOf } from './kinds.ts'
 /** A plugin object without what definePlugin adds. */
 export type PluginBody<K extends PluginKind> = Omit<PluginOf<K>, keyof PluginBase<K>>
 
-export function definePlugin<K extends PluginKind, S extends z.ZodType>(
+export function definePlugin<K extends PluginKind, S extends z.ZodType, B extends PluginBody<K>>(
   kind: K,
   name: string,
   schema: S,
   input: unknown,
-  build: (options: z.output<S>) => PluginBody<K>,
-): PluginOf<K> {
+  build: (options: z.output<S>) => B,
+): B & PluginBase<K> {
   const result = schema.safeParse(input ?? {})
-  if (!result.success) return invalidPlugin(kind, name, input, formatIssues(result.error.issues))
-  return { ...build(result.data), kind, name, options: input } as PluginOf<K>
+  if (!result.success) return invalidPlugin(kind, name, input, formatIssues(result.error.issues)) as unknown as B & PluginBase<K>
+  // Assigned, not spread: a plugin's getters (admin's `port`) keep working.
+  return Object.assign(build(result.data), { kind, name, options: input })
 }
 
 /** A plugin of `kind` that carries `problems` and refuses to run (a config holding it never starts). */

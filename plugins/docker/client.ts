@@ -106,7 +106,7 @@ export function dockerApi(opts: { socketPath?: string; timeoutMs: number; agent:
     close() {
       for (const s of streams) s.destroy()
       streams.clear()
-      agent.destroy()
+      ;(agent as { destroy?(): void }).destroy?.()
     },
   }
 }
