@@ -96,7 +96,7 @@ const cases: Case[] = [
     expect: [/^trustedProxies\[1\]: expected an IP address or CIDR/] },
   { name: 'port out of range', source: () => cfg(70000, `pools: { web: { ${UP} } },`), expect: [/^listen\.port: .*(<=\s*65535|big)/i] },
   { name: 'plugin factory with bad options', source: (p) => cfg(p, pool('balancer: hash({ on: 42 })'), `import { hash } from 'gatehouse/plugins/hash'`),
-    expect: [/^hash\(\): on: expected "client-ip"/] },
+    expect: [/^pools\.web\.balancer: hash\(\): on: expected "client-ip"/] },
   { name: 'no default export', source: (p) => cfg(p, `pools: { web: { ${UP} } },`).replace('export default defineConfig(', 'export const config = defineConfig('),
     expect: [/export default defineConfig/] },
   // The reason must point at the spot: file:line and the parser's message, not just "failed".

@@ -10,6 +10,7 @@ import { recordingLogger, startGateway, type TestGateway } from '../support/gate
 function handDriven(): DiscoveryPlugin & { push(s: DiscoverySnapshot): void } {
   let emit: ((s: DiscoverySnapshot) => void) | undefined
   return {
+    kind: 'discovery',
     name: 'hand',
     start: (ctx) => void ((emit = ctx.emit), emit({ pools: {}, routes: [] })),
     push: (s) => emit!(s),
