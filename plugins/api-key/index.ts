@@ -22,7 +22,6 @@ import { z } from 'zod'
 import { definePlugin } from '../../core/plugin/define.ts'
 import type { MiddlewarePlugin } from '../../core/plugin/contract.ts'
 import { setUpstreamHeader } from '../../core/proxy/upstream-headers.ts'
-import type { GatewayMiddleware } from '../../core/types.ts'
 import { constantTimeEqual, fromHex, sha256 } from './digest.ts'
 
 export { hashApiKey } from './digest.ts'

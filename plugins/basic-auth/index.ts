@@ -27,7 +27,6 @@ import { definePlugin } from '../../core/plugin/define.ts'
 import type { MiddlewarePlugin } from '../../core/plugin/contract.ts'
 import { duration } from '../../core/config/duration.ts'
 import { setUpstreamHeader } from '../../core/proxy/upstream-headers.ts'
-import type { GatewayMiddleware } from '../../core/types.ts'
 import { sha256, toHex } from '../api-key/digest.ts'
 import { hashPassword, hashProblem, parseHash, type ParsedHash } from './password.ts'
 

@@ -20,7 +20,7 @@ import { cors as honoCors } from 'hono/cors'
 import { definePlugin } from '../../core/plugin/define.ts'
 import type { MiddlewarePlugin } from '../../core/plugin/contract.ts'
 import { duration } from '../../core/config/duration.ts'
-import type { GatewayContext, GatewayMiddleware } from '../../core/types.ts'
+import type { GatewayContext } from '../../core/types.ts'
 
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'expected a header name' })
 const origin = z.string().regex(/^(\*|https?:\/\/[^/\s]+|null)$/, { error: 'expected "*" or an origin like "https://app.example.com" (no path)' })

@@ -26,7 +26,7 @@ import { duration } from '../../core/config/duration.ts'
 import { setUpstreamHeader } from '../../core/proxy/upstream-headers.ts'
 import { normalizePath } from '../../core/routing/normalize-path.ts'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import type { GatewayContext, GatewayMiddleware } from '../../core/types.ts'
+import type { GatewayContext } from '../../core/types.ts'
 import { readLimited } from './read-limited.ts'
 
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'expected a header name' }).transform((h) => h.toLowerCase())

@@ -17,7 +17,6 @@ import ipaddr from 'ipaddr.js'
 import { definePlugin } from '../../core/plugin/define.ts'
 import type { MiddlewarePlugin } from '../../core/plugin/contract.ts'
 import { trustChecker } from '../../core/proxy/client-address.ts'
-import type { GatewayMiddleware } from '../../core/types.ts'
 
 // Four-part IPv4 only: ipaddr.js also takes legacy forms like "10.1" that nobody means in a config.
 const isAddress = (a: string) => ipaddr.IPv4.isValidFourPartDecimal(a) || ipaddr.IPv6.isValid(a)

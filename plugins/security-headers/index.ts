@@ -22,7 +22,6 @@ import { Hono } from 'hono'
 import { secureHeaders } from 'hono/secure-headers'
 import { definePlugin } from '../../core/plugin/define.ts'
 import type { MiddlewarePlugin } from '../../core/plugin/contract.ts'
-import type { GatewayMiddleware } from '../../core/types.ts'
 
 const value = z.string().regex(/^[\x20-\x7e]*$/, { error: 'expected printable ASCII' })
 /** true: Hono's default value; false: not sent; a string: this value. */
