@@ -4,7 +4,7 @@
  */
 import type { Context } from 'hono'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
-import type { HealthCheckRequest } from '../types.ts'
+import type { PluginIO } from '../plugin/io.ts'
 
 /** The request as received, before any normalization. */
 export interface Inbound {
@@ -151,8 +151,8 @@ export interface Runtime {
   readonly name: 'node' | 'bun' | 'deno'
   inbound(c: Context): Inbound
   readonly transport: Transport
-  /** The HTTP client active health checks use. */
-  readonly healthCheck: HealthCheckRequest
+  /** The I/O plugins get as `ctx.io` (serve, health-check client, files, DNS, unix-socket HTTP …). */
+  readonly io: PluginIO
   serve(fetch: (req: Request, env?: unknown) => Response | Promise<Response>, opts: ServeOptions): Promise<RunningServer>
   readonly args: readonly string[]
   cwd(): string

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
 import { after, before, describe, it } from 'node:test'
+import { assertValidPlugin } from '../../core/plugin/define.ts'
 import { etcd } from '../../plugins/etcd/index.ts'
 import { startEtcd, type Etcd } from '../support/etcd.ts'
 import { startGateway, type TestGateway } from '../support/gateway.ts'
@@ -44,10 +45,10 @@ discoveryContract('etcd', async () => {
 
 describe('etcd discovery: options', () => {
   it('are validated at the factory call, naming the field', () => {
-    assert.throws(() => etcd({ endpoints: ['127.0.0.1:2379'] }), /etcd\(\): endpoints\[0\]: expected an etcd client URL/)
-    assert.throws(() => etcd({ prefix: '/app/servers' }), /etcd\(\): prefix: expected a key prefix ending in "\/"/)
-    assert.throws(() => etcd({ dialTimeout: 'soon' }), /etcd\(\): dialTimeout: expected a duration/)
-    assert.throws(() => etcd({ prefx: '/a/' } as never), /etcd\(\): prefx: unknown field/)
+    assert.throws(() => assertValidPlugin(etcd({ endpoints: ['127.0.0.1:2379'] })), /etcd\(\): endpoints\[0\]: expected an etcd client URL/)
+    assert.throws(() => assertValidPlugin(etcd({ prefix: '/app/servers' })), /etcd\(\): prefix: expected a key prefix ending in "\/"/)
+    assert.throws(() => assertValidPlugin(etcd({ dialTimeout: 'soon' })), /etcd\(\): dialTimeout: expected a duration/)
+    assert.throws(() => assertValidPlugin(etcd({ prefx: '/a/' } as never)), /etcd\(\): prefx: unknown field/)
     assert.equal(etcd().name, 'etcd')
   })
 })
