@@ -16,7 +16,8 @@ await build({
   // An entry that only exports: run.ts would start the gateway inside import() (top-level await),
   // so the bundle could not be deleted until exit, and a killed gateway would leave it behind.
   stdin: {
-    contents: "export { main } from './core/cli/main.ts'\nexport { currentRuntime } from './core/runtime/select.ts'\n",
+    contents:
+      "export { main } from './core/cli/main.ts'\nexport { currentRuntime } from './core/runtime/select.ts'\nexport { pluginCommands } from './bin/commands.ts'\n",
     resolveDir: root,
     loader: 'ts',
   },
@@ -37,4 +38,4 @@ try {
 } finally {
   rmSync(outfile, { force: true })
 }
-await cli.main(await cli.currentRuntime())
+await cli.main(await cli.currentRuntime(), cli.pluginCommands)

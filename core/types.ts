@@ -1,8 +1,10 @@
 /**
- * The plugin contracts (DESIGN.md §3). Every plugin is a factory that validates its options
- * with its own zod schema and returns one of these; `satisfies` is the interface guard.
+ * The plugin contracts (DESIGN.md §3). Every plugin is a factory that validates its options with
+ * its own zod schema (through `definePlugin`, core/plugin/define.ts) and returns one of these;
+ * each carries its kind, name and options (PluginBase, core/plugin/contract.ts).
  */
 import type { Context, MiddlewareHandler } from 'hono'
+import type { PluginBase, PluginContext } from './plugin/contract.ts'
 
 /** One address that can serve a pool. `id` is stable across snapshots (container id, etcd key, url). */
 export interface Upstream {
@@ -31,8 +33,7 @@ export interface BalanceContext {
 }
 
 /** Chooses an upstream for one request. Pure apart from its own state; randomness is injected. */
-export interface Balancer {
-  readonly name: string
+export interface Balancer extends PluginBase<'balancer'> {
   pick(candidates: readonly UpstreamState[], ctx: BalanceContext): UpstreamState | undefined
 }
 
@@ -52,21 +53,16 @@ export type UpstreamInput =
   | string
   | { url: string; id?: string; weight?: number; labels?: Record<string, string> }
 
-export interface DiscoveryContext {
+/** `signal` aborts when the gateway stops; the plugin must then stop its watches. */
+export interface DiscoveryContext extends PluginContext {
   /** Replace everything this source reported before with this snapshot. */
   emit(snapshot: DiscoverySnapshot): void
-  /** Aborted when the gateway stops; the plugin must then stop its watches. */
-  signal: AbortSignal
   /** The pool this source is attached to, when configured under `pools.<name>.discovery`. */
-  pool?: string
-  log: Logger
-  /** A listener of the plugin's own (the demo upstreams; a metrics endpoint), served by the runtime. */
-  serve(fetch: (req: Request) => Response | Promise<Response>, opts: { port: number; hostname: string }): Promise<{ port: number; close(): Promise<void> }>
+  readonly pool?: string
 }
 
 /** Keeps pools current. Emits whole snapshots until the signal aborts. */
-export interface DiscoveryPlugin {
-  readonly name: string
+export interface DiscoveryPlugin extends PluginBase<'discovery'> {
   start(ctx: DiscoveryContext): Promise<void> | void
 }
 
@@ -95,11 +91,15 @@ export type HealthCheckRequest = (
   opts: { method: string; headers: Record<string, string>; timeoutMs: number; maxBodyBytes: number },
 ) => Promise<{ status: number; body: string }>
 
+/** Probes with `ctx.io.healthCheck`. */
+export interface HealthContext extends PluginContext {
+  readonly pool: PoolHealthView
+}
+
 /** Active checks: probes the pool's upstreams off the request path until the signal aborts. */
-export interface HealthPlugin {
-  readonly name: string
+export interface HealthPlugin extends PluginBase<'health'> {
   /** May return a way to probe one upstream at once (the admin API's "check now"): resolves to the verdict. */
-  start(ctx: { pool: PoolHealthView; signal: AbortSignal; log: Logger; check: HealthCheckRequest }): void | { checkNow(upstream: UpstreamHealth): Promise<boolean> }
+  start(ctx: HealthContext): void | { checkNow(upstream: UpstreamHealth): Promise<boolean> }
 }
 
 /** How one proxied exchange ended, for passive health. */
@@ -111,8 +111,7 @@ export interface ExchangeOutcome {
 }
 
 /** Passive health: watches real traffic and ejects upstreams that fail it. */
-export interface OutlierPlugin {
-  readonly name: string
+export interface OutlierPlugin extends PluginBase<'outlier'> {
   observe(upstream: UpstreamHealth, outcome: ExchangeOutcome, pool: PoolHealthView): void
 }
 
@@ -153,15 +152,13 @@ export interface GatewayView {
   checkNow(pool: string, id: string): Promise<boolean | undefined>
 }
 
+export interface ObserverContext extends PluginContext {
+  readonly gateway: GatewayView
+}
+
 /** Observes (and steers) the gateway: metrics, access logs, admin API. Runs until the signal aborts. */
-export interface ObserverPlugin {
-  readonly name: string
-  start(ctx: {
-    gateway: GatewayView
-    log: Logger
-    signal: AbortSignal
-    serve: DiscoveryContext['serve']
-  }): void | Promise<void>
+export interface ObserverPlugin extends PluginBase<'observer'> {
+  start(ctx: ObserverContext): void | Promise<void>
 }
 
 export interface Logger {

@@ -9,20 +9,23 @@ import { createGateway } from '../gateway/create-gateway.ts'
 import { openDoors } from '../routing/open-doors.ts'
 import { createLogger, type LogFormat } from '../log.ts'
 import type { Runtime } from '../runtime/types.ts'
+import type { CliCommand } from './args.ts'
 
-const USAGE = `usage: gatehouse <start|check> [--config gateway.config.ts] [--log json|text]
-  start   validate the config and serve it
-  check   validate the config; exit 1 and name every bad field if it is wrong
-  register     keep one instance in etcd while it runs (gatehouse register --help)
-  registrator  keep this Docker host's labelled containers in etcd (gatehouse registrator --help)`
+const usage = (commands: Record<string, CliCommand>) =>
+  [
+    'usage: gatehouse <start|check> [--config gateway.config.ts] [--log json|text]',
+    '  start   validate the config and serve it',
+    '  check   validate the config; exit 1 and name every bad field if it is wrong',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`),
+  ].join('\n')
 
-export async function main(runtime: Runtime): Promise<void> {
+/** `commands`: more commands, from plugins (bin/commands.ts composes them; core knows none). */
+export async function main(runtime: Runtime, commands: Record<string, CliCommand> = {}): Promise<void> {
   const [command, ...rest] = runtime.args
-  if (command === 'register') return (await import('./register.ts')).register(runtime, rest)
-  if (command === 'registrator') return (await import('./registrator.ts')).registrator(runtime, rest)
+  if (command && Object.hasOwn(commands, command)) return (await commands[command]!.load())(runtime, rest)
   const opts = parseFlags(rest)
   if (!opts || (command !== 'start' && command !== 'check')) {
-    console.error(USAGE)
+    console.error(usage(commands))
     return runtime.exit(2)
   }
   const file = opts.config ?? 'gateway.config.ts'

@@ -1,5 +1,6 @@
 /** Turns zod issues into one line per bad field: `pools.web.timeouts.connect: expected a duration like "2s"`. */
 import type { z } from 'zod'
+import { editDistance } from './edit-distance.ts'
 
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = ''
@@ -41,26 +42,12 @@ function knownKeys(issue: z.core.$ZodIssueUnrecognizedKeys): string[] {
 }
 
 function suggest(key: string, known: readonly string[]): string {
-  const near = [...known, ...COMMON_FIELDS].find((k) => k !== key && distance(k.toLowerCase(), key.toLowerCase()) <= 2)
+  const near = [...known, ...COMMON_FIELDS].find((k) => k !== key && editDistance(k.toLowerCase(), key.toLowerCase()) <= 2)
   return near ? ` (did you mean "${near}"?)` : ''
 }
 
 /** Field names of the config schema, for suggestions on typos. */
 const COMMON_FIELDS = ['listen', 'pools', 'routes', 'discovery', 'trustedProxies', 'healthPath', 'shutdown', 'upstreams', 'balancer', 'retries', 'timeouts', 'connect', 'firstByte', 'idle', 'host', 'path', 'methods', 'headers', 'pool', 'stripPrefix', 'rewrite', 'hostHeader', 'requestHeaders', 'responseHeaders', 'use', 'port', 'weight', 'labels', 'grace']
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
-      prev = cur
-    }
-  }
-  return row[b.length]!
-}
 
 const depth = (issues: readonly z.core.$ZodIssue[]) => Math.max(0, ...issues.map((i) => i.path.length))
 

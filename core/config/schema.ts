@@ -4,9 +4,9 @@
  */
 import { z } from 'zod'
 import ipaddr from 'ipaddr.js'
-import { roundRobin } from '../../plugins/round-robin/index.ts'
+import { roundRobin } from '../pools/round-robin.ts'
 import { duration } from './duration.ts'
-import { balancerPlugin, discoveryPlugin, healthPlugin, observerPlugin, outlierPlugin, pluginList } from './plugin-guards.ts'
+import { pluginList, pluginOneOrList, pluginSlot } from '../plugin/slots.ts'
 import { routeSchema } from './route-schema.ts'
 import { limitsSchema } from './limits-schema.ts'
 import { tlsSchema } from './tls-schema.ts'
@@ -40,12 +40,11 @@ export const timeoutsSchema = z
 export const poolSchema = z
   .strictObject({
     upstreams: upstreamListSchema.optional().describe('Static upstreams (shorthand for discovery: staticUpstreams([...])).'),
-    discovery: z
-      .union([discoveryPlugin, pluginList(discoveryPlugin)])
+    discovery: pluginOneOrList('discovery')
       .optional()
-      .transform((d) => (d === undefined ? [] : Array.isArray(d) ? d : [d]))
+      .transform((d) => d ?? [])
       .describe('Where the pool\'s upstreams come from; several sources are merged.'),
-    balancer: balancerPlugin.default(() => roundRobin()).describe('How an upstream is chosen. Default roundRobin().'),
+    balancer: pluginSlot('balancer').default(() => roundRobin()).describe('How an upstream is chosen. Default roundRobin().'),
     retries: z.number().int({ error: 'expected a whole number from 0 to 10' }).min(0).max(10).default(2).describe('Further tries on another upstream after a connection failure. Default 2.'),
     retryOn: z
       .array(z.number().int().min(500).max(599))
@@ -59,8 +58,8 @@ export const poolSchema = z
       .prefault({})
       .describe('When no upstream is available: answer 503 at once (default) or wait briefly for one.'),
     slowStart: duration().default(0).describe('Ramp a new upstream\'s weight up over this time (weighted balancers). Default 0: off.'),
-    health: healthPlugin.optional().describe('Active checks, e.g. activeHealth({ path: "/", interval: "2s" }). Default none.'),
-    outlier: outlierPlugin.optional().describe('Passive health on real traffic, e.g. outlierDetection(). Default none.'),
+    health: pluginSlot('health').optional().describe('Active checks, e.g. activeHealth({ path: "/", interval: "2s" }). Default none.'),
+    outlier: pluginSlot('outlier').optional().describe('Passive health on real traffic, e.g. outlierDetection(). Default none.'),
     timeouts: timeoutsSchema,
   })
   .prefault({})
@@ -79,10 +78,10 @@ export const configSchema = z.strictObject({
     .prefault({}),
   limits: limitsSchema.describe('Header size and count (431), header read and idle timeouts, on every listener.'),
   trustedProxies: z.array(cidr).default([]).describe('Peers whose X-Forwarded-* headers are believed. Default none.'),
-  discovery: pluginList(discoveryPlugin)
+  discovery: pluginList('discovery')
     .default([])
     .describe('Sources that may add pools and routes of their own (Docker labels, etcd keys, a routes file).'),
-  observe: pluginList(observerPlugin)
+  observe: pluginList('observer')
     .default([])
     .describe('Observers: metrics, access logs, the admin API and dashboard.'),
   healthPath: z

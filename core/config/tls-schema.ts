@@ -11,17 +11,25 @@
  * } }
  */
 import { z } from 'zod'
-import type { CertificateSource } from '../../plugins/certificates/contract.ts'
-import { certificateFileSchema, watchedFiles } from '../../plugins/certificates/files.ts'
+import type { CertificateSource } from '../tls/certificate-source.ts'
+import { certificateFileSchema, watchedFiles } from '../tls/certificate-files.ts'
+import { slotProblems } from '../plugin/slots.ts'
 
 const SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 }
 const AGE = /^(\d+)\s*(s|m|h|d)$/
 const YEAR_S = 365 * 86_400
 
-const certificateSource = z.custom<CertificateSource>(
-  (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as CertificateSource).start === 'function' && typeof (v as CertificateSource).name === 'string',
-  { error: 'expected [{ cert, key }] (PEM file paths) or a certificate source, e.g. certificateFiles([...]) from "gatehouse/plugins/certificates"' },
-)
+const certificateList = z.array(certificateFileSchema).min(1, { error: 'expected at least one { cert, key }' })
+
+/** A list is the `[{ cert, key }]` shorthand (its files are read and checked); anything else must be a certificate source. */
+const certificates = z
+  .custom<CertificateSource | z.input<typeof certificateFileSchema>[]>(() => true)
+  .superRefine((v, ctx) => {
+    if (!Array.isArray(v)) return void slotProblems('certificates', v).forEach((i) => ctx.addIssue({ code: 'custom', path: i.path, message: i.message }))
+    const parsed = certificateList.safeParse(v)
+    if (!parsed.success) for (const i of parsed.error.issues) ctx.addIssue(i as never) // as they are: a typo'd field keeps its "did you mean"
+  })
+  .transform((c): CertificateSource => (Array.isArray(c) ? watchedFiles(c) : c))
 
 const maxAge = z
   .string({ error: 'expected an age like "180d" (s, m, h, d)' })
@@ -57,10 +65,7 @@ const redirectSchema = z.preprocess(
 )
 
 export const tlsSchema = z.strictObject({
-  certificates: z
-    .union([certificateSource, z.array(certificateFileSchema).min(1, { error: 'expected at least one { cert, key }' })])
-    .transform((c): CertificateSource => (Array.isArray(c) ? watchedFiles(c) : c))
-    .describe('[{ cert, key, hosts? }] PEM files (watched, reloaded on change), or a certificate source. The first is the default certificate.'),
+  certificates: certificates.describe('[{ cert, key, hosts? }] PEM files (watched, reloaded on change), or a certificate source. The first is the default certificate.'),
   redirectHttp: redirectSchema
     .optional()
     .describe('An extra plain-HTTP listener answering 308 to https:// (except healthPath and ACME HTTP-01 challenges). Default none.'),

@@ -7,6 +7,8 @@ import type { PoolRegistry } from '../pools/registry.ts'
 import type { HeaderRules } from '../proxy/request-headers.ts'
 import type { PathRules } from '../proxy/forward-path.ts'
 import { RouteTable } from '../routing/route-table.ts'
+import type { RouteMiddleware } from '../plugin/slots.ts'
+import type { GatewayMiddleware } from '../types.ts'
 
 export interface CompiledRoute {
   name: string
@@ -21,7 +23,8 @@ export interface CompiledRoute {
   maxBodySize?: number
 }
 
-export function compileRoutes(routes: readonly RouteConfig[], registry: PoolRegistry): RouteTable<CompiledRoute> {
+/** `middleware` turns a route's `use` entry into its handler (plugins are set up once, core/plugin/middleware.ts). */
+export function compileRoutes(routes: readonly RouteConfig[], registry: PoolRegistry, middleware: (m: RouteMiddleware) => GatewayMiddleware): RouteTable<CompiledRoute> {
   return new RouteTable(
     routes.map((r) => ({
       hosts: r.host === undefined ? undefined : Array.isArray(r.host) ? r.host : [r.host],
@@ -38,7 +41,7 @@ export function compileRoutes(routes: readonly RouteConfig[], registry: PoolRegi
         },
         requestRules: r.requestHeaders && toRules(r.requestHeaders),
         responseRules: r.responseHeaders && toRules(r.responseHeaders),
-        chain: r.use.length ? (every(...r.use) as MiddlewareHandler) : undefined,
+        chain: r.use.length ? (every(...r.use.map(middleware)) as MiddlewareHandler) : undefined,
         maxBodySize: r.maxBodySize,
       },
     })),

@@ -22,7 +22,10 @@ import { httpsRedirect } from './https-redirect.ts'
 import { hstsHeader } from '../config/tls-schema.ts'
 import type { LimitsConfig } from '../config/limits-schema.ts'
 import type { ServeLimits } from '../runtime/types.ts'
-import { startCertificates } from '../../plugins/certificates/live.ts'
+import { startCertificates } from '../tls/live-certificates.ts'
+import type { PluginContext } from '../plugin/contract.ts'
+import { pluginContext } from '../plugin/context.ts'
+import { middlewareSetup } from '../plugin/middleware.ts'
 import { openDoors } from '../routing/open-doors.ts'
 
 export interface GatewayOptions {
@@ -49,8 +52,12 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
   const events = new GatewayEvents()
   const registry = new PoolRegistry(config.pools, log, (up) => runtime.transport.release(up), events)
   const discoveredRoutes = new DiscoveredRoutes(config.routes, log)
+  const discovery = new AbortController()
+  // What every plugin is started with (each gets the log prefixed with its name).
+  const plugins: PluginContext = { log, signal: discovery.signal, io: runtime.io }
+  const middleware = middlewareSetup(plugins)
   // Swapped whole when discovered routes change; a request reads whichever table is current.
-  let table = compileRoutes(config.routes, registry)
+  let table = compileRoutes(config.routes, registry, middleware)
 
   const app = new Hono<GatewayEnv>()
   if (config.healthPath) app.get(config.healthPath, (c) => c.text('ok\n'))
@@ -83,13 +90,12 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
     for (const w of next) if (!doors.has(w)) log.warn(w)
     doors = next
     if (!routesChanged && routes.length === activeRoutes.length && routes.every((r, i) => r === activeRoutes[i])) return
-    table = compileRoutes(routes, registry)
+    table = compileRoutes(routes, registry, middleware)
     activeRoutes = routes
     log.info(`routes: ${routes.length} active after a change from ${source}`)
   }
   const unknownPools = onceEach((line) => log.error(line))
 
-  const discovery = new AbortController()
   let server: RunningServer | undefined
   let redirectServer: RunningServer | undefined
 
@@ -104,15 +110,15 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
       // Observers first: they see every snapshot and pool change, the first ones included.
       const checkers = new Map<string, (up: UpstreamRuntime) => Promise<boolean>>()
       const view = gatewayView(registry, events, { routes: () => activeRoutes, routeSource: (r) => discoveredRoutes.sourceOf(r), checkers })
-      for (const observer of config.observe) await observer.start({ gateway: view, log, signal: discovery.signal, serve: runtime.serve })
-      await startDiscovery(config, { log, signal: discovery.signal, serve: runtime.serve, onSnapshot, waitMs: discoveryWaitMs })
+      for (const observer of config.observe) await observer.start({ ...pluginContext(observer, plugins), gateway: view })
+      await startDiscovery(config, { ...plugins, onSnapshot, waitMs: discoveryWaitMs })
       for (const [name, pool] of Object.entries(config.pools)) {
-        const health = pool.health?.start({ pool: registry.ensure(name).healthView, signal: discovery.signal, log, check: runtime.healthCheck })
+        const health = pool.health?.start({ ...pluginContext(pool.health, plugins), pool: registry.ensure(name).healthView })
         if (health) checkers.set(name, (up) => health.checkNow(up))
       }
       const { host, tls } = config.listen
       const limits = serveLimits(config.limits)
-      const certificates = tls && (await startCertificates(tls.certificates, { log, signal: discovery.signal, hsts: tls.hsts && hstsHeader(tls.hsts) }))
+      const certificates = tls && (await startCertificates(tls.certificates, plugins, { hsts: tls.hsts && hstsHeader(tls.hsts) }))
       server = await runtime.serve(app.fetch, { port: config.listen.port, hostname: host, limits, tls: certificates })
       log.info(`gatehouse listening on ${tls ? 'https' : 'http'}://${host}:${server.port} (${runtime.name})`)
       if (certificates) log.info(`certificates from ${tls.certificates.name}: ${certificates.describe()}`)

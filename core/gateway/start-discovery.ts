@@ -4,13 +4,12 @@
  * first snapshot, but never longer than `waitMs`: a dead etcd must not keep the gateway down.
  */
 import type { GatewayConfig } from '../config/schema.ts'
-import type { DiscoveryContext, DiscoveryPlugin, DiscoverySnapshot, Logger } from '../types.ts'
-import { staticUpstreams } from '../../plugins/static/index.ts'
+import type { DiscoveryPlugin, DiscoverySnapshot } from '../types.ts'
+import type { PluginContext } from '../plugin/contract.ts'
+import { pluginContext } from '../plugin/context.ts'
+import { staticUpstreams } from '../pools/static-upstreams.ts'
 
-export interface DiscoveryDeps {
-  log: Logger
-  signal: AbortSignal
-  serve: DiscoveryContext['serve']
+export interface DiscoveryDeps extends PluginContext {
   onSnapshot(source: string, snapshot: DiscoverySnapshot): void
   waitMs: number
 }
@@ -26,10 +25,10 @@ export async function startDiscovery(config: GatewayConfig, deps: DiscoveryDeps)
 }
 
 async function startSource(plugin: DiscoveryPlugin, id: string, deps: DiscoveryDeps, pool?: string): Promise<void> {
-  const { log, signal, serve, onSnapshot, waitMs } = deps
+  const { log, onSnapshot, waitMs } = deps
   let timer: ReturnType<typeof setTimeout> | undefined
   const started = Promise.resolve()
-    .then(() => plugin.start({ emit: (s) => onSnapshot(id, s), signal, pool, log, serve }))
+    .then(() => plugin.start({ ...pluginContext(plugin, deps), emit: (s) => onSnapshot(id, s), pool }))
     .catch((err) => log.error(`discovery ${id} failed to start`, { error: String(err?.message ?? err) }))
   const waited = new Promise<void>((resolve) => {
     timer = setTimeout(() => {

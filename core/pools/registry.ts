@@ -17,6 +17,7 @@ export class PoolRegistry {
   private readonly pools = new Map<string, Pool>()
   private readonly sources = new Map<string, Map<string, Upstream[]>>()
   private readonly configured: ReadonlySet<string>
+  private readonly reported = new Set<string>()
 
   constructor(
     settings: Record<string, PoolConfig>,
@@ -50,11 +51,12 @@ export class PoolRegistry {
     return pool
   }
 
-  /** Whether the config defines this pool or a discovery source currently reports it. */
+  /**
+   * Whether the config defines this pool or a discovery source has reported it (even if it has
+   * since emptied: its routes then answer 503, not 404 — an emptied pool is still a pool).
+   */
   known(name: string): boolean {
-    if (this.configured.has(name)) return true
-    for (const pools of this.sources.values()) if (pools.has(name)) return true
-    return false
+    return this.configured.has(name) || this.reported.has(name)
   }
 
   all(): Pool[] {
@@ -78,6 +80,7 @@ export class PoolRegistry {
     this.events?.emit('discovery', { source, ok: true })
     const before = this.sources.get(source)
     this.sources.set(source, parsed)
+    for (const name of parsed.keys()) this.reported.add(name)
     const touched = new Set([...(before?.keys() ?? []), ...parsed.keys()])
     for (const name of touched) this.rebuild(name, source)
     return []

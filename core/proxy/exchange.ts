@@ -18,13 +18,13 @@ import type { RequestRecord } from '../gateway/events.ts'
 import type { Pool } from '../pools/pool.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 import type { TransportRequest, UpstreamFailure } from '../runtime/types.ts'
-import { Attempt } from './attempt.ts'
+import { Attempt, type AttemptOwner } from './attempt.ts'
 import { isClientFault } from './failure.ts'
 
 /** Edits a response head in place before it goes to the client. */
 export type HeadHook = (status: number, headers: string[]) => void
 
-export class Exchange {
+export class Exchange implements AttemptOwner {
   /** Filled in as the exchange goes; undefined when nobody observes requests. */
   readonly record: RequestRecord | undefined
   /** Upstreams tried so far, in order (a retry never goes to one of these). */
@@ -84,9 +84,9 @@ export class Exchange {
     return new Attempt(this, up, pool, path, headers, retryOn)
   }
 
-  /** The failure as the core holds it: whatever the transport saw, a client that left is the client's doing. */
+  /** The failure as the core holds it: whatever the transport saw (a refused body too), a client that left is the client's doing. */
   blame(f: UpstreamFailure): UpstreamFailure {
-    return isClientFault(f) || !this.request.inbound.clientGone() ? f : { kind: 'client-closed', message: `the client left (${f.message})` }
+    return f.kind === 'client-closed' || !this.request.inbound.clientGone() ? f : { kind: 'client-closed', message: `the client left (${f.message})` }
   }
 
   /** From a try (attempt.ts): a head is about to go to the client. */

@@ -11,16 +11,16 @@
  * so this may warn about a door that a method rule keeps shut; the warning says "may".
  */
 import type { RouteConfig } from '../config/route-schema.ts'
-import { guardName } from './access-guard.ts'
+import { guardOf } from '../plugin/middleware.ts'
 
 export function openDoors(routes: readonly RouteConfig[], label: (i: number) => string = (i) => `routes[${i}]`): string[] {
   const warnings: string[] = []
   routes.forEach((guarded, g) => {
-    const guards = guarded.use.map(guardName).filter(Boolean)
+    const guards = guarded.use.map(guardOf).filter(Boolean)
     if (!guards.length) return
     const gHosts = hostsOf(guarded)
     routes.forEach((open, o) => {
-      if (o === g || open.pool !== guarded.pool || open.use.some((m) => guardName(m))) return
+      if (o === g || open.pool !== guarded.pool || open.use.some((m) => guardOf(m))) return
       if (!pathsOverlap(guarded.path, open.path) || hostsCovered(hostsOf(open), gHosts)) return
       warnings.push(
         `${label(o)} (${describe(open)}) reaches pool "${open.pool}" without auth, while ${label(g)} (${describe(guarded)}) guards it with ${guards.join(', ')}: ` +

@@ -3,7 +3,7 @@
  * core/runtime/ talks to the runtime only through these interfaces.
  */
 import type { Context } from 'hono'
-import type { HealthCheckRequest } from '../types.ts'
+import type { PluginIO } from '../plugin/io.ts'
 
 /** The request as received, before any normalization. */
 export interface Inbound {
@@ -173,8 +173,8 @@ export interface Runtime {
   /** The request a route handler received, as the core and this runtime's transport see it. */
   request(c: Context): TransportRequest
   readonly transport: Transport
-  /** The HTTP client active health checks use. */
-  readonly healthCheck: HealthCheckRequest
+  /** The I/O plugins get as `ctx.io` (serve, health-check client, files, DNS, unix-socket HTTP …). */
+  readonly io: PluginIO
   serve(fetch: (req: Request, env?: unknown) => Response | Promise<Response>, opts: ServeOptions): Promise<RunningServer>
   readonly args: readonly string[]
   cwd(): string

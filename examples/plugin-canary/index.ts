@@ -16,7 +16,7 @@
  * ```
  */
 import { z } from 'zod'
-import { parseOptions } from 'gatehouse'
+import { definePlugin } from 'gatehouse'
 import type { Balancer, UpstreamState } from 'gatehouse'
 
 const schema = z.strictObject({
@@ -45,30 +45,31 @@ interface Tracks {
   canary: UpstreamState[]
 }
 
+/** Bad options never throw: the plugin carries them as `problems`, and `gatehouse check` lists them with the rest. */
 export function canary(options: CanaryOptions = {}): Balancer {
-  const opts = parseOptions('canary', schema, options)
-  const rand = opts.random ?? Math.random
-  // The core reuses a candidates array until the pool changes, so split it once per array.
-  const split = new WeakMap<readonly UpstreamState[], Tracks>()
-  let counter = 0
+  return definePlugin('balancer', 'canary', schema, options, (opts) => {
+    const rand = opts.random ?? Math.random
+    // The core reuses a candidates array until the pool changes, so split it once per array.
+    const split = new WeakMap<readonly UpstreamState[], Tracks>()
+    let counter = 0
 
-  return {
-    name: 'canary',
-    pick(candidates, ctx) {
-      if (candidates.length === 0) return undefined
-      let tracks = split.get(candidates)
-      if (!tracks) {
-        const on = (track: string) => candidates.filter((u) => u.labels[opts.label] === track)
-        split.set(candidates, (tracks = { stable: on(opts.stable), canary: on(opts.canary) }))
-      }
-      const sent = ctx.header(opts.header)
-      const optedIn = sent !== undefined && (opts.value === undefined || sent === opts.value)
-      const toCanary = optedIn || (opts.percent > 0 && rand() * 100 < opts.percent)
-      const chosen = toCanary ? tracks.canary : tracks.stable
-      const list = chosen.length ? chosen : candidates
-      const picked = list[counter % list.length]
-      counter = (counter + 1) >>> 0
-      return picked
-    },
-  } satisfies Balancer
+    return {
+      pick(candidates, ctx) {
+        if (candidates.length === 0) return undefined
+        let tracks = split.get(candidates)
+        if (!tracks) {
+          const on = (track: string) => candidates.filter((u) => u.labels[opts.label] === track)
+          split.set(candidates, (tracks = { stable: on(opts.stable), canary: on(opts.canary) }))
+        }
+        const sent = ctx.header(opts.header)
+        const optedIn = sent !== undefined && (opts.value === undefined || sent === opts.value)
+        const toCanary = optedIn || (opts.percent > 0 && rand() * 100 < opts.percent)
+        const chosen = toCanary ? tracks.canary : tracks.stable
+        const list = chosen.length ? chosen : candidates
+        const picked = list[counter % list.length]
+        counter = (counter + 1) >>> 0
+        return picked
+      },
+    }
+  })
 }

@@ -14,7 +14,7 @@
  * observe: [accessLog({ level: 'warn', events: ['health', 'pool', 'discovery'], write: (line) => sink.send(line) })]
  */
 import { z } from 'zod'
-import { parseOptions } from '../../core/config/errors.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
 import type { ObserverPlugin } from '../../core/types.ts'
 import { eventJson, eventText, LEVELS, requestJson, requestLevel, requestText, type Level } from './format.ts'
 import { healthFlips } from './health-flips.ts'
@@ -36,46 +36,46 @@ const optionsSchema = z.strictObject({
 export type AccessLogOptions = z.input<typeof optionsSchema>
 
 export function accessLog(options: AccessLogOptions = {}): ObserverPlugin {
-  const o = parseOptions('accessLog', optionsSchema, options)
-  const write = o.write ?? batchLines((text) => console.log(text))
-  const min = LEVELS[o.level]
-  const event = (level: Level, type: string, msg: string, fields: Record<string, unknown>) => {
-    if (LEVELS[level] < min) return
-    const now = Date.now()
-    write(o.format === 'json' ? eventJson(now, level, type, msg, fields) : eventText(now, level, msg))
-  }
-  return {
-    name: 'access-log',
-    start({ gateway, signal }) {
-      const off: (() => void)[] = []
-      off.push(
-        gateway.events.on('request', (r) => {
-          const level = requestLevel(r)
-          if (LEVELS[level] >= min) write(o.format === 'json' ? requestJson(r, level) : requestText(r, level))
-        }),
-      )
-      if (o.events.includes('health')) {
-        const flips = healthFlips(gateway, signal)
+  return definePlugin('observer', 'accessLog', optionsSchema, options, (o) => {
+    const write = o.write ?? batchLines((text) => console.log(text))
+    const min = LEVELS[o.level]
+    const event = (level: Level, type: string, msg: string, fields: Record<string, unknown>) => {
+      if (LEVELS[level] < min) return
+      const now = Date.now()
+      write(o.format === 'json' ? eventJson(now, level, type, msg, fields) : eventText(now, level, msg))
+    }
+    return {
+      start({ gateway, signal }) {
+        const off: (() => void)[] = []
         off.push(
-          gateway.events.on('health', (e) => {
-            const f = flips(e)
-            if (f) event(f.available ? 'info' : 'warn', 'health', f.text, { pool: f.pool, upstream: f.upstream, available: f.available, reason: f.reason })
+          gateway.events.on('request', (r) => {
+            const level = requestLevel(r)
+            if (LEVELS[level] >= min) write(o.format === 'json' ? requestJson(r, level) : requestText(r, level))
           }),
         )
-      }
-      if (o.events.includes('pool')) {
-        off.push(gateway.events.on('pool', (e) => event('info', 'pool', `pool ${e.pool}: ${e.change} upstream ${e.upstream} (${e.source})`, { ...e })))
-      }
-      if (o.events.includes('discovery')) {
-        off.push(
-          gateway.events.on('discovery', (e) => {
-            if (!e.ok) event('error', 'discovery', `discovery ${e.source}: snapshot rejected, keeping the last good one`, { source: e.source, problems: e.problems })
-          }),
-        )
-      }
-      signal.addEventListener('abort', () => off.forEach((f) => f()))
-    },
-  } satisfies ObserverPlugin
+        if (o.events.includes('health')) {
+          const flips = healthFlips(gateway, signal)
+          off.push(
+            gateway.events.on('health', (e) => {
+              const f = flips(e)
+              if (f) event(f.available ? 'info' : 'warn', 'health', f.text, { pool: f.pool, upstream: f.upstream, available: f.available, reason: f.reason })
+            }),
+          )
+        }
+        if (o.events.includes('pool')) {
+          off.push(gateway.events.on('pool', (e) => event('info', 'pool', `pool ${e.pool}: ${e.change} upstream ${e.upstream} (${e.source})`, { ...e })))
+        }
+        if (o.events.includes('discovery')) {
+          off.push(
+            gateway.events.on('discovery', (e) => {
+              if (!e.ok) event('error', 'discovery', `discovery ${e.source}: snapshot rejected, keeping the last good one`, { source: e.source, problems: e.problems })
+            }),
+          )
+        }
+        signal.addEventListener('abort', () => off.forEach((f) => f()))
+      },
+    }
+  })
 }
 
 export default accessLog

@@ -10,7 +10,7 @@
  *   health: activeHealth({ path: '/', interval: '2s', rise: 2, fall: 5, expect: { body: 'Hello' } }) } }
  */
 import { z } from 'zod'
-import { parseOptions } from '../../core/config/errors.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
 import { duration } from '../../core/config/duration.ts'
 import type { HealthCheckRequest, HealthPlugin, Logger, UpstreamHealth } from '../../core/types.ts'
 import { RiseFall } from './thresholds.ts'
@@ -41,61 +41,62 @@ const optionsSchema = z.strictObject({
 export type ActiveHealthOptions = z.input<typeof optionsSchema>
 
 export function activeHealth(options: ActiveHealthOptions = {}): HealthPlugin {
-  const o = parseOptions('activeHealth', optionsSchema, options)
-  const accepts = statusMatcher(o.expect.status)
-  const bodyRe = o.expect.bodyMatches ? new RegExp(o.expect.bodyMatches) : undefined
-  const random = o.random ?? Math.random
+  return definePlugin('health', 'activeHealth', optionsSchema, options, (o) => {
+    const accepts = statusMatcher(o.expect.status)
+    const bodyRe = o.expect.bodyMatches ? new RegExp(o.expect.bodyMatches) : undefined
+    const random = o.random ?? Math.random
 
-  const probe = async (up: UpstreamHealth, check: HealthCheckRequest): Promise<boolean> => {
-    try {
-      const headers: Record<string, string> = { 'user-agent': 'gatehouse-health', host: o.host ?? up.url.host, ...o.headers }
-      const res = await check(new URL(o.path, up.url), { method: o.method, headers, timeoutMs: o.timeout, maxBodyBytes: 65_536 })
-      return accepts(res.status) && (o.expect.body === undefined || res.body.includes(o.expect.body)) && (!bodyRe || bodyRe.test(res.body))
-    } catch {
-      return false
+    const probe = async (up: UpstreamHealth, check: HealthCheckRequest): Promise<boolean> => {
+      try {
+        const headers: Record<string, string> = { 'user-agent': 'gatehouse-health', host: o.host ?? up.url.host, ...o.headers }
+        const res = await check(new URL(o.path, up.url), { method: o.method, headers, timeoutMs: o.timeout, maxBodyBytes: 65_536 })
+        return accepts(res.status) && (o.expect.body === undefined || res.body.includes(o.expect.body)) && (!bodyRe || bodyRe.test(res.body))
+      } catch {
+        return false
+      }
     }
-  }
 
-  return {
-    name: 'active-health',
-    start({ pool, signal, log, check }) {
-      const watched = new Map<UpstreamHealth, { stop(): void; now(): Promise<boolean> }>()
-      const reconcile = () => {
-        const current = new Set(pool.upstreams())
-        for (const [up, w] of watched) if (!current.has(up)) (w.stop(), watched.delete(up))
-        for (const up of current) if (!watched.has(up)) watched.set(up, watch(up, pool.name, check, log))
-      }
-      const watch = (up: UpstreamHealth, poolName: string, check: HealthCheckRequest, log: Logger) => {
-        const state = new RiseFall(o.rise, o.fall, o.initial === 'available' ? up.healthy : false)
-        up.setHealthy(state.healthy)
-        let timer: ReturnType<typeof setTimeout> | undefined
-        let stopped = false
-        /** One probe, counted by rise/fall like any other; returns the verdict after it. */
-        const once = async () => {
-          const ok = await probe(up, check)
-          if (stopped) return up.healthy
-          const before = up.healthy
-          up.setHealthy(state.record(ok))
-          if (before !== up.healthy) log.info(`pool ${poolName}: upstream ${up.url.origin} is now ${up.healthy ? 'healthy' : 'unhealthy'} (active check ${o.method} ${o.path})`)
-          return up.healthy
+    return {
+      start({ pool, signal, log, io }) {
+        const check = io.healthCheck
+        const watched = new Map<UpstreamHealth, { stop(): void; now(): Promise<boolean> }>()
+        const reconcile = () => {
+          const current = new Set(pool.upstreams())
+          for (const [up, w] of watched) if (!current.has(up)) (w.stop(), watched.delete(up))
+          for (const up of current) if (!watched.has(up)) watched.set(up, watch(up, pool.name, check, log))
         }
-        const loop = async () => {
-          await once()
-          if (!stopped) timer = setTimeout(loop, o.interval * (1 + o.jitter * (2 * random() - 1)))
+        const watch = (up: UpstreamHealth, poolName: string, check: HealthCheckRequest, log: Logger) => {
+          const state = new RiseFall(o.rise, o.fall, o.initial === 'available' ? up.healthy : false)
+          up.setHealthy(state.healthy)
+          let timer: ReturnType<typeof setTimeout> | undefined
+          let stopped = false
+          /** One probe, counted by rise/fall like any other; returns the verdict after it. */
+          const once = async () => {
+            const ok = await probe(up, check)
+            if (stopped) return up.healthy
+            const before = up.healthy
+            up.setHealthy(state.record(ok))
+            if (before !== up.healthy) log.info(`pool ${poolName}: upstream ${up.url.origin} is now ${up.healthy ? 'healthy' : 'unhealthy'} (active check ${o.method} ${o.path})`)
+            return up.healthy
+          }
+          const loop = async () => {
+            await once()
+            if (!stopped) timer = setTimeout(loop, o.interval * (1 + o.jitter * (2 * random() - 1)))
+          }
+          // The first probe comes at once: a new upstream waiting for its rise should not wait an interval more.
+          void loop()
+          return { stop: () => ((stopped = true), clearTimeout(timer)), now: once }
         }
-        // The first probe comes at once: a new upstream waiting for its rise should not wait an interval more.
-        void loop()
-        return { stop: () => ((stopped = true), clearTimeout(timer)), now: once }
-      }
-      pool.onChange(reconcile)
-      reconcile()
-      signal.addEventListener('abort', () => {
-        for (const w of watched.values()) w.stop()
-        watched.clear()
-      })
-      return { checkNow: (up) => watched.get(up)?.now() ?? Promise.resolve(up.healthy) }
-    },
-  }
+        pool.onChange(reconcile)
+        reconcile()
+        signal.addEventListener('abort', () => {
+          for (const w of watched.values()) w.stop()
+          watched.clear()
+        })
+        return { checkNow: (up) => watched.get(up)?.now() ?? Promise.resolve(up.healthy) }
+      },
+    }
+  })
 }
 
 function statusMatcher(spec: string | number | (string | number)[]): (s: number) => boolean {

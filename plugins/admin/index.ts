@@ -18,7 +18,7 @@
  */
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { parseOptions } from '../../core/config/errors.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
 import { duration } from '../../core/config/duration.ts'
 import type { ObserverPlugin } from '../../core/types.ts'
 import { metrics as createMetrics, PROMETHEUS_CONTENT_TYPE, type Metrics } from '../metrics/index.ts'
@@ -60,71 +60,72 @@ export interface AdminPlugin extends ObserverPlugin {
 }
 
 export function admin(options: AdminOptions = {}): AdminPlugin {
-  const o = parseOptions('admin', optionsSchema, options)
-  let port: number | undefined
-  return {
-    name: 'admin',
-    get port() {
-      return port
-    },
-    async start(ctx) {
-      const { gateway, log, signal, serve } = ctx
-      const metrics = o.metrics === false ? undefined : (o.metrics ?? createMetrics())
-      await metrics?.start(ctx)
+  return definePlugin('observer', 'admin', optionsSchema, options, (o) => {
+    let port: number | undefined
+    return {
+      get port() {
+        return port
+      },
+      async start(ctx) {
+        const { gateway, log, signal } = ctx
+        const serve = ctx.io.serve
+        const metrics = o.metrics === false ? undefined : (o.metrics ?? createMetrics())
+        await metrics?.start(ctx)
 
-      const rates = new RequestRates()
-      const changes = new RecentChanges()
-      const streams = new Set<() => void>()
-      const wakeAll = () => streams.forEach((wake) => wake())
-      let soon: ReturnType<typeof setTimeout> | undefined
-      const wakeSoon = () => (soon ??= setTimeout(() => ((soon = undefined), wakeAll()), 50))
-      let stopping = false
-      const flips = healthFlips(gateway, signal)
-      const off = [
-        gateway.events.on('request', (r) => rates.record(r)),
-        gateway.events.on('pool', (e) => {
-          changes.add({ time: Date.now(), pool: e.pool, upstream: e.upstream, change: e.change, detail: e.source })
-          wakeSoon()
-        }),
-        gateway.events.on('health', (e) => {
-          const f = flips(e)
-          if (f) changes.add({ time: Date.now(), pool: f.pool, upstream: f.upstream, change: f.available ? 'available' : 'unavailable', detail: f.reason ?? '' })
-          wakeSoon()
-        }),
-      ]
+        const rates = new RequestRates()
+        const changes = new RecentChanges()
+        const streams = new Set<() => void>()
+        const wakeAll = () => streams.forEach((wake) => wake())
+        let soon: ReturnType<typeof setTimeout> | undefined
+        const wakeSoon = () => (soon ??= setTimeout(() => ((soon = undefined), wakeAll()), 50))
+        let stopping = false
+        const flips = healthFlips(gateway, signal)
+        const off = [
+          gateway.events.on('request', (r) => rates.record(r)),
+          gateway.events.on('pool', (e) => {
+            changes.add({ time: Date.now(), pool: e.pool, upstream: e.upstream, change: e.change, detail: e.source })
+            wakeSoon()
+          }),
+          gateway.events.on('health', (e) => {
+            const f = flips(e)
+            if (f) changes.add({ time: Date.now(), pool: f.pool, upstream: f.upstream, change: f.available ? 'available' : 'unavailable', detail: f.reason ?? '' })
+            wakeSoon()
+          }),
+        ]
 
-      const app = new Hono()
-      app.use('*', async (c, next) => {
-        await next()
-        c.header('cache-control', 'no-store')
-        c.header('x-content-type-options', 'nosniff')
-      })
-      app.use('*', adminAuth(o.token))
-      const subscribe = (wake: () => void) => (streams.add(wake), () => void streams.delete(wake))
-      app.route('/', adminApi({ view: gateway, rates, changes, intervalMs: o.interval, subscribe, stopping: () => stopping }))
-      if (metrics) app.get('/metrics', (c) => c.body(metrics.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }))
-      if (o.dashboard) {
-        app.get('/', (c) => c.redirect('/dashboard', 303))
-        app.get('/dashboard', (c) => {
-          c.header('content-security-policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-          return c.html(DASHBOARD_HTML)
+        const app = new Hono()
+        app.use('*', async (c, next) => {
+          await next()
+          c.header('cache-control', 'no-store')
+          c.header('x-content-type-options', 'nosniff')
         })
-      }
-      app.notFound((c) => c.json({ error: 'not found' }, 404))
+        app.use('*', adminAuth(o.token))
+        const subscribe = (wake: () => void) => (streams.add(wake), () => void streams.delete(wake))
+        app.route('/', adminApi({ view: gateway, rates, changes, intervalMs: o.interval, subscribe, stopping: () => stopping }))
+        if (metrics) app.get('/metrics', (c) => c.body(metrics.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }))
+        if (o.dashboard) {
+          app.get('/', (c) => c.redirect('/dashboard', 303))
+          app.get('/dashboard', (c) => {
+            c.header('content-security-policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+            return c.html(DASHBOARD_HTML)
+          })
+        }
+        app.notFound((c) => c.json({ error: 'not found' }, 404))
 
-      const server = await serve(app.fetch, { port: o.listen.port, hostname: o.listen.host })
-      port = server.port
-      const host = o.listen.host.includes(':') ? `[${o.listen.host}]` : o.listen.host
-      log.info(`admin listening on http://${host}:${port}${o.dashboard ? ` (dashboard: /dashboard)` : ''}${metrics ? ', metrics: /metrics' : ''}${o.token ? ', token required' : ''}`)
-      signal.addEventListener('abort', () => {
-        stopping = true
-        clearTimeout(soon)
-        off.forEach((f) => f())
-        wakeAll()
-        void server.close()
-      })
-    },
-  } satisfies AdminPlugin
+        const server = await serve(app.fetch, { port: o.listen.port, hostname: o.listen.host })
+        port = server.port
+        const host = o.listen.host.includes(':') ? `[${o.listen.host}]` : o.listen.host
+        log.info(`admin listening on http://${host}:${port}${o.dashboard ? ` (dashboard: /dashboard)` : ''}${metrics ? ', metrics: /metrics' : ''}${o.token ? ', token required' : ''}`)
+        signal.addEventListener('abort', () => {
+          stopping = true
+          clearTimeout(soon)
+          off.forEach((f) => f())
+          wakeAll()
+          void server.close()
+        })
+      },
+    }
+  })
 }
 
 export default admin

@@ -19,10 +19,9 @@
  * ```
  */
 import { z } from 'zod'
-import { parseOptions } from '../../core/config/errors.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
+import type { MiddlewarePlugin } from '../../core/plugin/contract.ts'
 import { setUpstreamHeader } from '../../core/proxy/upstream-headers.ts'
-import { accessGuard } from '../../core/routing/access-guard.ts'
-import type { GatewayMiddleware } from '../../core/types.ts'
 import { constantTimeEqual, fromHex, sha256 } from './digest.ts'
 
 export { hashApiKey } from './digest.ts'
@@ -47,21 +46,25 @@ const schema = z.strictObject({
 
 export type ApiKeyOptions = z.input<typeof schema>
 
-export function apiKey(options: ApiKeyOptions): GatewayMiddleware {
-  const o = parseOptions('apiKey', schema, options)
-  const stored = Object.entries(o.keys).map(([hex, consumer]) => ({ digest: fromHex(hex.toLowerCase()), consumer }))
-  const challenge = { 'www-authenticate': `ApiKey realm="gatehouse", header="${o.header}"` }
+export function apiKey(options: ApiKeyOptions): MiddlewarePlugin {
+  return definePlugin('middleware', 'apiKey', schema, options, (o) => ({
+    guards: 'api-key',
+    setup() {
+      const stored = Object.entries(o.keys).map(([hex, consumer]) => ({ digest: fromHex(hex.toLowerCase()), consumer }))
+      const challenge = { 'www-authenticate': `ApiKey realm="gatehouse", header="${o.header}"` }
 
-  return accessGuard('api-key', async (c, next) => {
-    const presented = c.req.header(o.header) || (o.query ? c.req.query(o.query) : undefined)
-    if (!presented) return c.text('gatehouse: api-key: missing key\n', 401, challenge)
-    const d = await sha256(presented)
-    let consumer: string | undefined
-    // Every stored digest is compared, so the time does not tell which (or whether one) matched early.
-    for (const s of stored) if (constantTimeEqual(d, s.digest)) consumer = s.consumer
-    if (consumer === undefined) return c.text('gatehouse: api-key: invalid key\n', 401, challenge)
-    c.set('consumer', consumer)
-    if (o.consumerHeader) setUpstreamHeader(c, o.consumerHeader, consumer)
-    await next()
-  })
+      return async (c, next) => {
+        const presented = c.req.header(o.header) || (o.query ? c.req.query(o.query) : undefined)
+        if (!presented) return c.text('gatehouse: api-key: missing key\n', 401, challenge)
+        const d = await sha256(presented)
+        let consumer: string | undefined
+        // Every stored digest is compared, so the time does not tell which (or whether one) matched early.
+        for (const s of stored) if (constantTimeEqual(d, s.digest)) consumer = s.consumer
+        if (consumer === undefined) return c.text('gatehouse: api-key: invalid key\n', 401, challenge)
+        c.set('consumer', consumer)
+        if (o.consumerHeader) setUpstreamHeader(c, o.consumerHeader, consumer)
+        await next()
+      }
+    },
+  }))
 }

@@ -23,11 +23,10 @@
 import { z } from 'zod'
 import { basicAuth as honoBasicAuth } from 'hono/basic-auth'
 import { HTTPException } from 'hono/http-exception'
-import { parseOptions } from '../../core/config/errors.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
+import type { MiddlewarePlugin } from '../../core/plugin/contract.ts'
 import { duration } from '../../core/config/duration.ts'
 import { setUpstreamHeader } from '../../core/proxy/upstream-headers.ts'
-import { accessGuard } from '../../core/routing/access-guard.ts'
-import type { GatewayMiddleware } from '../../core/types.ts'
 import { sha256, toHex } from '../api-key/digest.ts'
 import { hashPassword, hashProblem, parseHash, type ParsedHash } from './password.ts'
 
@@ -59,46 +58,50 @@ const schema = z.strictObject({
 
 export type BasicAuthOptions = z.input<typeof schema>
 
-export function basicAuth(options: BasicAuthOptions): GatewayMiddleware {
-  const o = parseOptions('basicAuth', schema, options)
-  const users = new Map<string, ParsedHash>(Object.entries(o.users).map(([name, hash]) => [name, parseHash(hash)]))
-  const slowest = Math.max(...[...users.values()].map((u) => u.iterations))
-  // Checked for unknown users so that the time does not tell which user names exist.
-  const dummy = hashPassword('dummy', { iterations: Math.max(slowest, 1000) }).then(parseHash)
-  const remembered = new Map<string, number>() // digest of user+password → expiry (ms); insertion order = age
+export function basicAuth(options: BasicAuthOptions): MiddlewarePlugin {
+  return definePlugin('middleware', 'basicAuth', schema, options, (o) => ({
+    guards: 'basic-auth',
+    setup() {
+      const users = new Map<string, ParsedHash>(Object.entries(o.users).map(([name, hash]) => [name, parseHash(hash)]))
+      const slowest = Math.max(...[...users.values()].map((u) => u.iterations))
+      // Checked for unknown users so that the time does not tell which user names exist.
+      const dummy = hashPassword('dummy', { iterations: Math.max(slowest, 1000) }).then(parseHash)
+      const remembered = new Map<string, number>() // digest of user+password → expiry (ms); insertion order = age
 
-  const verifyUser = async (username: string, password: string): Promise<boolean> => {
-    const key = o.cacheTtl > 0 ? toHex(await sha256(`${username}\0${password}`)) : ''
-    const until = remembered.get(key)
-    if (until !== undefined && until > Date.now()) return true
-    const user = users.get(username)
-    const ok = user ? await user.verify(password) : (await (await dummy).verify(password)) && false
-    if (ok && o.cacheTtl > 0 && o.cacheSize > 0) {
-      remembered.delete(key)
-      remembered.set(key, Date.now() + o.cacheTtl)
-      if (remembered.size > o.cacheSize) remembered.delete(remembered.keys().next().value!)
-    }
-    return ok
-  }
+      const verifyUser = async (username: string, password: string): Promise<boolean> => {
+        const key = o.cacheTtl > 0 ? toHex(await sha256(`${username}\0${password}`)) : ''
+        const until = remembered.get(key)
+        if (until !== undefined && until > Date.now()) return true
+        const user = users.get(username)
+        const ok = user ? await user.verify(password) : (await (await dummy).verify(password)) && false
+        if (ok && o.cacheTtl > 0 && o.cacheSize > 0) {
+          remembered.delete(key)
+          remembered.set(key, Date.now() + o.cacheTtl)
+          if (remembered.size > o.cacheSize) remembered.delete(remembered.keys().next().value!)
+        }
+        return ok
+      }
 
-  const check = honoBasicAuth({
-    realm: o.realm,
-    verifyUser: (username, password) => verifyUser(username, password),
-    invalidUserMessage: 'gatehouse: basic-auth: bad or missing credentials\n',
-    onAuthSuccess: (c, username) => {
-      c.set('consumer', username)
-      if (o.consumerHeader) setUpstreamHeader(c as never, o.consumerHeader, username)
+      const check = honoBasicAuth({
+        realm: o.realm,
+        verifyUser: (username, password) => verifyUser(username, password),
+        invalidUserMessage: 'gatehouse: basic-auth: bad or missing credentials\n',
+        onAuthSuccess: (c, username) => {
+          c.set('consumer', username)
+          if (o.consumerHeader) setUpstreamHeader(c as never, o.consumerHeader, username)
+        },
+      })
+
+      const challenge = { 'www-authenticate': `Basic realm="${o.realm.replace(/["\\]/g, '\\$&')}"` }
+      return async (c, next) => {
+        try {
+          await check(c as never, next)
+        } catch (err) {
+          // Hono throws its 401 as an HTTPException; answering with c.text() keeps headers earlier middleware set (CORS).
+          if (err instanceof HTTPException && err.status === 401) return c.text('gatehouse: basic-auth: bad or missing credentials\n', 401, challenge)
+          throw err
+        }
+      }
     },
-  })
-
-  const challenge = { 'www-authenticate': `Basic realm="${o.realm.replace(/["\\]/g, '\\$&')}"` }
-  return accessGuard('basic-auth', async (c, next) => {
-    try {
-      await check(c as never, next)
-    } catch (err) {
-      // Hono throws its 401 as an HTTPException; answering with c.text() keeps headers earlier middleware set (CORS).
-      if (err instanceof HTTPException && err.status === 401) return c.text('gatehouse: basic-auth: bad or missing credentials\n', 401, challenge)
-      throw err
-    }
-  })
+  }))
 }

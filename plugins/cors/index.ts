@@ -17,9 +17,10 @@
 import { z } from 'zod'
 import { Hono } from 'hono'
 import { cors as honoCors } from 'hono/cors'
-import { parseOptions } from '../../core/config/errors.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
+import type { MiddlewarePlugin } from '../../core/plugin/contract.ts'
 import { duration } from '../../core/config/duration.ts'
-import type { GatewayContext, GatewayMiddleware } from '../../core/types.ts'
+import type { GatewayContext } from '../../core/types.ts'
 
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'expected a header name' })
 const origin = z.string().regex(/^(\*|https?:\/\/[^/\s]+|null)$/, { error: 'expected "*" or an origin like "https://app.example.com" (no path)' })
@@ -44,31 +45,34 @@ export type CorsOptions = z.input<typeof schema>
 
 const ASKED = ['origin', 'access-control-request-method', 'access-control-request-headers']
 
-export function cors(options: CorsOptions = {}): GatewayMiddleware {
-  const o = parseOptions('cors', schema, options)
-  const fn = typeof o.origin === 'function' ? o.origin : undefined
-  // Hono's cors runs in a sub-app on a probe request holding only the CORS request headers; its
-  // answer's headers are copied. (Running it on the gateway's own context would make it write to
-  // the pending response, which on Node must stay untouched until the proxy has answered.)
-  const app = new Hono<{ Bindings: { c: GatewayContext } }>()
-    .use(honoCors({
-      origin: fn ? (asked, sub) => fn(asked, sub.env.c) : (o.origin as string | string[]),
-      allowMethods: o.allowMethods,
-      allowHeaders: o.allowHeaders,
-      exposeHeaders: o.exposeHeaders,
-      maxAge: o.maxAge === undefined ? undefined : Math.round(o.maxAge / 1000),
-      credentials: o.credentials,
-    }))
-    .all('*', (sub) => sub.body(null, 204))
+export function cors(options: CorsOptions = {}): MiddlewarePlugin {
+  return definePlugin('middleware', 'cors', schema, options, (o) => ({
+    setup() {
+      const fn = typeof o.origin === 'function' ? o.origin : undefined
+      // Hono's cors runs in a sub-app on a probe request holding only the CORS request headers; its
+      // answer's headers are copied. (Running it on the gateway's own context would make it write to
+      // the pending response, which on Node must stay untouched until the proxy has answered.)
+      const app = new Hono<{ Bindings: { c: GatewayContext } }>()
+        .use(honoCors({
+          origin: fn ? (asked, sub) => fn(asked, sub.env.c) : (o.origin as string | string[]),
+          allowMethods: o.allowMethods,
+          allowHeaders: o.allowHeaders,
+          exposeHeaders: o.exposeHeaders,
+          maxAge: o.maxAge === undefined ? undefined : Math.round(o.maxAge / 1000),
+          credentials: o.credentials,
+        }))
+        .all('*', (sub) => sub.body(null, 204))
 
-  return async (c, next) => {
-    const preflight = c.req.method === 'OPTIONS' && c.req.header('access-control-request-method') !== undefined
-    if (c.req.method === 'OPTIONS' && !preflight) return next()
-    const headers = new Headers()
-    for (const name of ASKED) if (c.req.header(name) !== undefined) headers.set(name, c.req.header(name)!)
-    const answer = await app.fetch(new Request('http://cors.invalid/', { method: preflight ? 'OPTIONS' : 'GET', headers }), { c })
-    if (preflight) return c.body(null, 204, Object.fromEntries(answer.headers))
-    answer.headers.forEach((value, name) => c.header(name, value, { append: name === 'vary' }))
-    await next()
-  }
+      return async (c, next) => {
+        const preflight = c.req.method === 'OPTIONS' && c.req.header('access-control-request-method') !== undefined
+        if (c.req.method === 'OPTIONS' && !preflight) return next()
+        const headers = new Headers()
+        for (const name of ASKED) if (c.req.header(name) !== undefined) headers.set(name, c.req.header(name)!)
+        const answer = await app.fetch(new Request('http://cors.invalid/', { method: preflight ? 'OPTIONS' : 'GET', headers }), { c })
+        if (preflight) return c.body(null, 204, Object.fromEntries(answer.headers))
+        answer.headers.forEach((value, name) => c.header(name, value, { append: name === 'vary' }))
+        await next()
+      }
+    },
+  }))
 }

@@ -5,7 +5,7 @@
  * Replace it with a real discovery plugin (static, file, docker, etcd, dns) for anything else.
  */
 import { z } from 'zod'
-import { parseOptions } from '../../core/config/errors.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
 import type { DiscoveryPlugin } from '../../core/types.ts'
 
 const optionsSchema = z.strictObject({
@@ -14,21 +14,21 @@ const optionsSchema = z.strictObject({
 })
 
 export function demoUpstreams(options: z.input<typeof optionsSchema> = {}): DiscoveryPlugin {
-  const { count, basePort } = parseOptions('demoUpstreams', optionsSchema, options)
-  return {
-    name: 'demo',
-    async start({ emit, pool, serve, signal, log }) {
-      const servers = await Promise.all(
-        Array.from({ length: count }, (_, i) =>
-          serve((req) => answer(i + 1, req), { port: basePort ? basePort + i : 0, hostname: '127.0.0.1' }),
-        ),
-      )
-      const urls = servers.map((s) => `http://127.0.0.1:${s.port}`)
-      log.warn(`DEMO: started ${count} demo upstreams inside the gateway (${urls.join(', ')}); replace demoUpstreams() for real use`)
-      emit({ pools: { [pool ?? 'demo']: urls } })
-      signal.addEventListener('abort', () => servers.forEach((s) => void s.close()), { once: true })
-    },
-  } satisfies DiscoveryPlugin
+  return definePlugin('discovery', 'demoUpstreams', optionsSchema, options, ({ count, basePort }) => {
+    return {
+      async start({ emit, pool, io, signal, log }) {
+        const servers = await Promise.all(
+          Array.from({ length: count }, (_, i) =>
+            io.serve((req) => answer(i + 1, req), { port: basePort ? basePort + i : 0, hostname: '127.0.0.1' }),
+          ),
+        )
+        const urls = servers.map((s) => `http://127.0.0.1:${s.port}`)
+        log.warn(`DEMO: started ${count} demo upstreams inside the gateway (${urls.join(', ')}); replace demoUpstreams() for real use`)
+        emit({ pools: { [pool ?? 'demo']: urls } })
+        signal.addEventListener('abort', () => servers.forEach((s) => void s.close()), { once: true })
+      },
+    }
+  })
 }
 
 function answer(n: number, req: Request): Response {

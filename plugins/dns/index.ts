@@ -22,11 +22,10 @@
  */
 import { z } from 'zod'
 import { duration } from '../../core/config/duration.ts'
-import { parseOptions } from '../../core/config/errors.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
 import type { DiscoveryPlugin } from '../../core/types.ts'
 import { lookup } from './lookup.ts'
 import { refreshDelay } from './records.ts'
-import { createDnsClient } from '../../core/runtime/io/dns.ts'
 
 const SERVER = /^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$/
 
@@ -58,64 +57,64 @@ const optionsSchema = z
 export type DnsOptions = z.input<typeof optionsSchema>
 
 export function dns(options: DnsOptions): DiscoveryPlugin {
-  const opts = parseOptions('dns', optionsSchema, options)
-  const spec = { ...opts, resolveTargets: opts.resolveTargets ?? opts.scheme === 'http' }
-  return {
-    name: 'dns',
-    async start({ emit, signal, pool, log }) {
-      const target = opts.pool ?? pool
-      if (!target) throw new Error('dns() must be used under pools.<name>.discovery, or be given { pool }')
-      if (signal.aborted) return
-      const client = createDnsClient(opts.servers, opts.timeout)
-      const label = `dns ${opts.type} ${opts.name}`
-      let timer: ReturnType<typeof setTimeout> | undefined
-      let emitted: string | undefined // last emitted list: unchanged answers are not re-emitted
-      let answered = false
-      let failingSince: number | undefined
-      let expired = false
-      let unresolved = ''
-
-      const publish = (upstreams: unknown[]) => {
-        const key = JSON.stringify(upstreams)
-        if (key !== emitted) (emitted = key), emit({ pools: { [target]: upstreams as never } })
-      }
-      const fail = (err: NodeJS.ErrnoException) => {
-        const why = err.code ?? err.message
-        if (!answered) {
-          if (failingSince === undefined) log.error(`${label}: lookup failed (${why}); no answer yet, retrying every ${opts.minTtl}ms`)
-        } else if (failingSince === undefined) {
-          log.warn(`${label}: lookup failed (${why}); keeping the last answer for up to ${opts.grace}ms`)
-        } else if (!expired && Date.now() - failingSince >= opts.grace) {
-          expired = true
-          log.error(`${label}: still failing (${why}) after the ${opts.grace}ms grace; the pool is now empty`)
-          publish([])
-        }
-        failingSince ??= Date.now()
-      }
-      const refresh = async () => {
-        timer = undefined
+  return definePlugin('discovery', 'dns', optionsSchema, options, (opts) => {
+    const spec = { ...opts, resolveTargets: opts.resolveTargets ?? opts.scheme === 'http' }
+    return {
+      async start({ emit, signal, pool, log, io }) {
+        const target = opts.pool ?? pool
+        if (!target) throw new Error('dns() must be used under pools.<name>.discovery, or be given { pool }')
         if (signal.aborted) return
-        let delay = opts.minTtl
-        try {
-          const answer = await lookup(client, spec)
-          if (signal.aborted) return
-          if (failingSince !== undefined && answered) log.info(`${label}: answering again`)
-          ;[answered, failingSince, expired] = [true, undefined, false]
-          if (answer.unresolved.join() !== unresolved && (unresolved = answer.unresolved.join()))
-            log.warn(`${label}: SRV targets without A/AAAA records, skipped: ${unresolved}`)
-          publish(answer.upstreams)
-          delay = refreshDelay(answer.ttl, opts.minTtl, opts.maxTtl)
-        } catch (err) {
-          if (signal.aborted) return
-          fail(err as NodeJS.ErrnoException)
-        }
-        timer = setTimeout(refresh, delay)
-      }
+        const client = io.dns({ servers: opts.servers, timeoutMs: opts.timeout })
+        const label = `dns ${opts.type} ${opts.name}`
+        let timer: ReturnType<typeof setTimeout> | undefined
+        let emitted: string | undefined // last emitted list: unchanged answers are not re-emitted
+        let answered = false
+        let failingSince: number | undefined
+        let expired = false
+        let unresolved = ''
 
-      signal.addEventListener('abort', () => (clearTimeout(timer), client.cancel()), { once: true })
-      await refresh() // the first answer is out before start() resolves
-    },
-  } satisfies DiscoveryPlugin
+        const publish = (upstreams: unknown[]) => {
+          const key = JSON.stringify(upstreams)
+          if (key !== emitted) (emitted = key), emit({ pools: { [target]: upstreams as never } })
+        }
+        const fail = (err: NodeJS.ErrnoException) => {
+          const why = err.code ?? err.message
+          if (!answered) {
+            if (failingSince === undefined) log.error(`${label}: lookup failed (${why}); no answer yet, retrying every ${opts.minTtl}ms`)
+          } else if (failingSince === undefined) {
+            log.warn(`${label}: lookup failed (${why}); keeping the last answer for up to ${opts.grace}ms`)
+          } else if (!expired && Date.now() - failingSince >= opts.grace) {
+            expired = true
+            log.error(`${label}: still failing (${why}) after the ${opts.grace}ms grace; the pool is now empty`)
+            publish([])
+          }
+          failingSince ??= Date.now()
+        }
+        const refresh = async () => {
+          timer = undefined
+          if (signal.aborted) return
+          let delay = opts.minTtl
+          try {
+            const answer = await lookup(client, spec)
+            if (signal.aborted) return
+            if (failingSince !== undefined && answered) log.info(`${label}: answering again`)
+            ;[answered, failingSince, expired] = [true, undefined, false]
+            if (answer.unresolved.join() !== unresolved && (unresolved = answer.unresolved.join()))
+              log.warn(`${label}: SRV targets without A/AAAA records, skipped: ${unresolved}`)
+            publish(answer.upstreams)
+            delay = refreshDelay(answer.ttl, opts.minTtl, opts.maxTtl)
+          } catch (err) {
+            if (signal.aborted) return
+            fail(err as NodeJS.ErrnoException)
+          }
+          timer = setTimeout(refresh, delay)
+        }
+
+        signal.addEventListener('abort', () => (clearTimeout(timer), client.cancel()), { once: true })
+        await refresh() // the first answer is out before start() resolves
+      },
+    }
+  })
 }
 
 export default dns

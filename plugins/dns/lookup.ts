@@ -2,7 +2,7 @@
  * One lookup: the records of a name turned into upstreams. The DNS client is injected, so this is
  * the translation half (Traefik's "I/O apart from translation") and the loop in index.ts the I/O.
  */
-import type { AddressRecord, DnsClient } from '../../core/runtime/io/dns.ts'
+import type { AddressRecord, DnsClient } from '../../core/plugin/io.ts'
 import { isIpAddress, lowestPriorityGroup, mergeByUrl, srvWeight, upstreamUrl, type UpstreamEntry } from './records.ts'
 
 export interface LookupSpec {

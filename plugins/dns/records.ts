@@ -1,7 +1,7 @@
 /**
  * Pure rules for turning DNS answers into upstreams; table-tested without a DNS server.
  */
-import type { SrvRecord } from '../../core/runtime/io/dns.ts'
+import type { SrvRecord } from '../../core/plugin/io.ts'
 
 export interface UpstreamEntry {
   url: string

@@ -4,7 +4,6 @@
  * (dockerode speaks HTTP over the unix socket with node:http, so this file is Node-API code; Bun
  * and Deno run it through their Node compatibility.)
  */
-import { keepAliveAgent } from '../../core/runtime/io/http-agent.ts'
 import Docker from 'dockerode'
 import { factsFromInspect, type ContainerFacts } from './facts.ts'
 
@@ -31,8 +30,9 @@ export interface DockerApi {
   close(): void
 }
 
-export function dockerApi(opts: { socketPath?: string; timeoutMs: number }): DockerApi {
-  const agent = keepAliveAgent(4)
+/** `agent`: a keep-alive node:http Agent (the runtime's `io.httpAgent()`), so calls reuse the socket's connections. */
+export function dockerApi(opts: { socketPath?: string; timeoutMs: number; agent: unknown }): DockerApi {
+  const { agent } = opts
   // Without socketPath, docker-modem reads DOCKER_HOST (unix://, tcp://, + DOCKER_TLS_VERIFY/DOCKER_CERT_PATH) or uses /var/run/docker.sock.
   const docker = new Docker({ ...(opts.socketPath ? { socketPath: opts.socketPath } : {}), agent } as Docker.DockerOptions)
   const streams = new Set<NodeJS.ReadableStream & { destroy(): void }>()
@@ -106,7 +106,7 @@ export function dockerApi(opts: { socketPath?: string; timeoutMs: number }): Doc
     close() {
       for (const s of streams) s.destroy()
       streams.clear()
-      agent.destroy()
+      ;(agent as { destroy?(): void }).destroy?.()
     },
   }
 }

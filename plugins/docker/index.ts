@@ -28,7 +28,7 @@
  */
 import { z } from 'zod'
 import { duration } from '../../core/config/duration.ts'
-import { parseOptions } from '../../core/config/errors.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
 import type { DiscoveryPlugin } from '../../core/types.ts'
 import { dockerApi } from './client.ts'
 import { POOL_NAME } from './labels.ts'
@@ -73,24 +73,24 @@ const optionsSchema = z.strictObject({
 export type DockerOptions = z.input<typeof optionsSchema>
 
 export function docker(options: DockerOptions = {}): DiscoveryPlugin {
-  const opts = parseOptions('docker', optionsSchema, options)
-  return {
-    name: 'docker',
-    async start({ emit, signal, pool, log }) {
-      if (signal.aborted) return
-      const api = dockerApi({ socketPath: opts.socketPath, timeoutMs: opts.timeout })
-      const settings = {
-        pool,
-        prefix: opts.prefix,
-        selection: selection({ label: opts.label, image: opts.image, prefix: opts.prefix }, pool),
-        containerPort: opts.containerPort,
-        network: opts.network,
-        hostIp: opts.hostAddress,
-      }
-      const where = opts.socketPath ?? process.env.DOCKER_HOST ?? '/var/run/docker.sock'
-      await watch(api, { translate: settings, resyncMs: opts.resync, reconnectMaxMs: opts.reconnect, where }, { emit, signal, log })
-    },
-  } satisfies DiscoveryPlugin
+  return definePlugin('discovery', 'docker', optionsSchema, options, (opts) => {
+    return {
+      async start({ emit, signal, pool, log, io }) {
+        if (signal.aborted) return
+        const api = dockerApi({ socketPath: opts.socketPath, timeoutMs: opts.timeout, agent: io.httpAgent({ maxFreeSockets: 4 }) })
+        const settings = {
+          pool,
+          prefix: opts.prefix,
+          selection: selection({ label: opts.label, image: opts.image, prefix: opts.prefix }, pool),
+          containerPort: opts.containerPort,
+          network: opts.network,
+          hostIp: opts.hostAddress,
+        }
+        const where = opts.socketPath ?? io.env('DOCKER_HOST') ?? '/var/run/docker.sock'
+        await watch(api, { translate: settings, resyncMs: opts.resync, reconnectMaxMs: opts.reconnect, where }, { emit, signal, log })
+      },
+    }
+  })
 }
 
 export default docker

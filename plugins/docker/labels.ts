@@ -20,6 +20,7 @@
 
 export { POOL_NAME } from '../../core/config/schema.ts'
 import { POOL_NAME } from '../../core/config/schema.ts'
+import { editDistance } from '../../core/config/edit-distance.ts'
 
 const KNOWN = ['enable', 'pool', 'port', 'weight', 'scheme', 'network', 'host', 'path', 'stripPrefix'] as const
 
@@ -87,20 +88,7 @@ export function readLabels(labels: Readonly<Record<string, string>>, prefix: str
 }
 
 function suggest(name: string, prefix: string): string {
-  const scored = KNOWN.map((k) => [k, distance(k.toLowerCase(), name.toLowerCase())] as const).sort((a, b) => a[1] - b[1])
+  const scored = KNOWN.map((k) => [k, editDistance(k.toLowerCase(), name.toLowerCase())] as const).sort((a, b) => a[1] - b[1])
   const [near, d] = scored[0]!
   return d <= 2 ? ` (did you mean ${prefix}.${near}?)` : ''
-}
-
-/** Edit distance counting a swap of two neighbours as one edit (`prot` is one from `port`). */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)))
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1)
-    }
-  }
-  return d[a.length]![b.length]!
 }

@@ -24,7 +24,7 @@
  */
 import { z } from 'zod'
 import { duration } from '../../core/config/duration.ts'
-import { parseOptions } from '../../core/config/errors.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
 import type { DiscoveryContext, DiscoveryPlugin } from '../../core/types.ts'
 import { backoffDelay, closeClient, createClient, errorText, sleep } from './client.ts'
 import { runSession, type SessionHooks } from './session.ts'
@@ -56,11 +56,11 @@ export interface EtcdTestHooks {
 }
 
 export function etcd(options: EtcdOptions = {}, hooks: EtcdTestHooks = {}): DiscoveryPlugin {
-  const opts = parseOptions('etcd', optionsSchema, options)
-  return {
-    name: 'etcd',
-    start: (ctx) => follow(ctx, opts, hooks),
-  } satisfies DiscoveryPlugin
+  return definePlugin('discovery', 'etcd', optionsSchema, options, (opts) => {
+    return {
+      start: (ctx) => follow(ctx, opts, hooks),
+    }
+  })
 }
 
 type Options = z.output<typeof optionsSchema>

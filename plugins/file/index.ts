@@ -22,9 +22,8 @@
  */
 import { z } from 'zod'
 import { duration } from '../../core/config/duration.ts'
-import { parseOptions } from '../../core/config/errors.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
 import type { DiscoveryPlugin } from '../../core/types.ts'
-import { fileVersion, locate, readText, watchDirectory } from '../../core/runtime/io/files.ts'
 import { parseRegistry } from './parse.ts'
 
 const optionsSchema = z.strictObject({
@@ -40,70 +39,71 @@ const optionsSchema = z.strictObject({
 export type FileOptions = z.input<typeof optionsSchema>
 
 export function file(options: FileOptions): DiscoveryPlugin {
-  const opts = parseOptions('file', optionsSchema, options)
-  return {
-    name: 'file',
-    async start({ emit, signal, pool, log }) {
-      if (signal.aborted) return
-      const { path, dir, base } = locate(opts.path)
-      const label = `file ${path}`
-      let lastText: string | undefined // what was last read, valid or not: unchanged text is not re-parsed
-      let good = false // a snapshot was emitted; the next failure keeps it
-      let failing = false
-      let seen: string | undefined // fileVersion at the last poll
-      let debounceTimer: ReturnType<typeof setTimeout> | undefined
-      let queue = Promise.resolve()
+  return definePlugin('discovery', 'file', optionsSchema, options, (opts) => {
+    return {
+      async start({ emit, signal, pool, log, io }) {
+        const { locate, readText, version: fileVersion, watchDirectory } = io.files
+        if (signal.aborted) return
+        const { path, dir, base } = locate(opts.path)
+        const label = `file ${path}`
+        let lastText: string | undefined // what was last read, valid or not: unchanged text is not re-parsed
+        let good = false // a snapshot was emitted; the next failure keeps it
+        let failing = false
+        let seen: string | undefined // fileVersion at the last poll
+        let debounceTimer: ReturnType<typeof setTimeout> | undefined
+        let queue = Promise.resolve()
 
-      const reject = (reason: string, problems?: string[]) => {
-        failing = true
-        log.error(`${label}: ${reason} (${good ? 'keeping the last good snapshot' : 'no snapshot yet'})`, problems && { problems })
-      }
-
-      const load = async () => {
-        let text: string
-        try {
-          text = await readText(path)
-        } catch (err) {
-          if (signal.aborted || lastText === '\0missing') return
-          lastText = '\0missing'
-          return reject(`cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+        const reject = (reason: string, problems?: string[]) => {
+          failing = true
+          log.error(`${label}: ${reason} (${good ? 'keeping the last good snapshot' : 'no snapshot yet'})`, problems && { problems })
         }
-        if (signal.aborted || text === lastText) return
-        lastText = text
-        const result = parseRegistry(text, opts.pool ?? pool)
-        if (!result.ok) return reject(result.problems.join('; '), result.problems)
-        if (failing) log.info(`${label}: valid again, applying it`)
-        failing = false
-        good = true
-        emit(result.snapshot)
-      }
-      // One read at a time, in order: the last one always sees the newest text.
-      const reload = () => (queue = queue.then(load))
-      const schedule = () => {
-        if (!signal.aborted) debounceTimer ??= setTimeout(() => ((debounceTimer = undefined), void reload()), opts.debounce)
-      }
 
-      const unwatch = watchDirectory(dir, base, schedule, (err) =>
-        log.warn(`${label}: cannot watch ${dir} (${err.message}); polling every ${opts.poll}ms instead`),
-      )
-      const poll = setInterval(async () => {
-        const version = await fileVersion(path)
-        if (version !== seen) ((seen = version), schedule())
-      }, opts.poll)
-      signal.addEventListener(
-        'abort',
-        () => {
-          unwatch()
-          clearInterval(poll)
-          clearTimeout(debounceTimer)
-        },
-        { once: true },
-      )
+        const load = async () => {
+          let text: string
+          try {
+            text = await readText(path)
+          } catch (err) {
+            if (signal.aborted || lastText === '\0missing') return
+            lastText = '\0missing'
+            return reject(`cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+          }
+          if (signal.aborted || text === lastText) return
+          lastText = text
+          const result = parseRegistry(text, opts.pool ?? pool)
+          if (!result.ok) return reject(result.problems.join('; '), result.problems)
+          if (failing) log.info(`${label}: valid again, applying it`)
+          failing = false
+          good = true
+          emit(result.snapshot)
+        }
+        // One read at a time, in order: the last one always sees the newest text.
+        const reload = () => (queue = queue.then(load))
+        const schedule = () => {
+          if (!signal.aborted) debounceTimer ??= setTimeout(() => ((debounceTimer = undefined), void reload()), opts.debounce)
+        }
 
-      seen = await fileVersion(path)
-      await reload() // the first snapshot is out before start() resolves
-    },
-  } satisfies DiscoveryPlugin
+        const unwatch = watchDirectory(dir, base, schedule, (err) =>
+          log.warn(`${label}: cannot watch ${dir} (${err.message}); polling every ${opts.poll}ms instead`),
+        )
+        const poll = setInterval(async () => {
+          const version = await fileVersion(path)
+          if (version !== seen) ((seen = version), schedule())
+        }, opts.poll)
+        signal.addEventListener(
+          'abort',
+          () => {
+            unwatch()
+            clearInterval(poll)
+            clearTimeout(debounceTimer)
+          },
+          { once: true },
+        )
+
+        seen = await fileVersion(path)
+        await reload() // the first snapshot is out before start() resolves
+      },
+    }
+  })
 }
 
 export default file

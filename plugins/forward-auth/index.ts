@@ -20,13 +20,13 @@
  * ```
  */
 import { z } from 'zod'
-import { parseOptions } from '../../core/config/errors.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
+import type { MiddlewarePlugin } from '../../core/plugin/contract.ts'
 import { duration } from '../../core/config/duration.ts'
 import { setUpstreamHeader } from '../../core/proxy/upstream-headers.ts'
 import { normalizePath } from '../../core/routing/normalize-path.ts'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { accessGuard } from '../../core/routing/access-guard.ts'
-import type { GatewayContext, GatewayMiddleware } from '../../core/types.ts'
+import type { GatewayContext } from '../../core/types.ts'
 import { readLimited } from './read-limited.ts'
 
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'expected a header name' }).transform((h) => h.toLowerCase())
@@ -47,42 +47,45 @@ const schema = z.strictObject({
 
 export type ForwardAuthOptions = z.input<typeof schema>
 
-export function forwardAuth(options: ForwardAuthOptions): GatewayMiddleware {
-  const o = parseOptions('forwardAuth', schema, options)
-
-  return accessGuard('forward-auth', async (c, next) => {
-    const signal = AbortSignal.timeout(o.timeout)
-    let res: Response
-    try {
-      res = await fetch(o.url, { method: 'GET', headers: authRequestHeaders(c, o.requestHeaders), redirect: 'manual', signal })
-    } catch (err) {
-      return unavailable(c, err)
-    }
-    if (res.status >= 200 && res.status < 300) {
-      await res.body?.cancel().catch(() => {})
-      for (const name of o.copyHeaders) setUpstreamHeader(c, name, res.headers.get(name) ?? '')
-      if (o.consumerHeader) c.set('consumer', res.headers.get(o.consumerHeader) ?? undefined)
-      return next()
-    }
-    let body: Uint8Array<ArrayBuffer> | undefined
-    try {
-      body = await readLimited(res, o.maxBodyBytes)
-    } catch (err) {
-      return unavailable(c, err)
-    }
-    const headers: Record<string, string | string[]> = {}
-    for (const name of o.responseHeaders) {
-      if (name === 'set-cookie') headers[name] = res.headers.getSetCookie()
-      else if (res.headers.has(name)) headers[name] = res.headers.get(name)!
-    }
-    const status = res.status as ContentfulStatusCode
-    if (NULL_BODY.has(res.status)) return c.body(null, status, headers)
-    if (!body) {
-      delete headers['content-type']
-      return c.text(`gatehouse: forward-auth: refused (${res.status})\n`, status, headers)
-    }
-    return c.body(body, status, headers)
-  })
+export function forwardAuth(options: ForwardAuthOptions): MiddlewarePlugin {
+  return definePlugin('middleware', 'forwardAuth', schema, options, (o) => ({
+    guards: 'forward-auth',
+    setup() {
+      return async (c, next) => {
+        const signal = AbortSignal.timeout(o.timeout)
+        let res: Response
+        try {
+          res = await fetch(o.url, { method: 'GET', headers: authRequestHeaders(c, o.requestHeaders), redirect: 'manual', signal })
+        } catch (err) {
+          return unavailable(c, err)
+        }
+        if (res.status >= 200 && res.status < 300) {
+          await res.body?.cancel().catch(() => {})
+          for (const name of o.copyHeaders) setUpstreamHeader(c, name, res.headers.get(name) ?? '')
+          if (o.consumerHeader) c.set('consumer', res.headers.get(o.consumerHeader) ?? undefined)
+          return next()
+        }
+        let body: Uint8Array<ArrayBuffer> | undefined
+        try {
+          body = await readLimited(res, o.maxBodyBytes)
+        } catch (err) {
+          return unavailable(c, err)
+        }
+        const headers: Record<string, string | string[]> = {}
+        for (const name of o.responseHeaders) {
+          if (name === 'set-cookie') headers[name] = res.headers.getSetCookie()
+          else if (res.headers.has(name)) headers[name] = res.headers.get(name)!
+        }
+        const status = res.status as ContentfulStatusCode
+        if (NULL_BODY.has(res.status)) return c.body(null, status, headers)
+        if (!body) {
+          delete headers['content-type']
+          return c.text(`gatehouse: forward-auth: refused (${res.status})\n`, status, headers)
+        }
+        return c.body(body, status, headers)
+      }
+    },
+  }))
 }
 
 /** What the auth service gets: the chosen original headers and the X-Forwarded-* facts. */

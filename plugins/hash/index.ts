@@ -18,7 +18,7 @@
  * ```
  */
 import { z } from 'zod'
-import { parseOptions } from '../../core/config/errors.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
 import type { BalanceContext, Balancer, UpstreamState } from '../../core/types.ts'
 import { random } from '../random/index.ts'
 import { roundRobin } from '../round-robin/index.ts'
@@ -52,22 +52,22 @@ interface Ring {
 }
 
 export function hash(options: HashOptions): Balancer {
-  const opts = parseOptions('hash', schema, options)
-  const fallback: Balancer = opts.fallback === 'random' ? random({ random: opts.random }) : roundRobin()
-  const rings = new WeakMap<readonly UpstreamState[], Ring>()
-  const keyOf = keyReader(opts.on)
+  return definePlugin('balancer', 'hash', schema, options, (opts) => {
+    const fallback: Balancer = opts.fallback === 'random' ? random({ random: opts.random }) : roundRobin()
+    const rings = new WeakMap<readonly UpstreamState[], Ring>()
+    const keyOf = keyReader(opts.on)
 
-  return {
-    name: 'hash',
-    pick(candidates, ctx) {
-      if (candidates.length === 0) return undefined
-      const key = keyOf(ctx)
-      if (!key) return fallback.pick(candidates, ctx)
-      let ring = rings.get(candidates)
-      if (!ring) rings.set(candidates, (ring = buildRing(candidates, opts.replicas)))
-      return ring.owners.length ? lookup(ring, hash32(key)) : fallback.pick(candidates, ctx)
-    },
-  } satisfies Balancer
+    return {
+      pick(candidates, ctx) {
+        if (candidates.length === 0) return undefined
+        const key = keyOf(ctx)
+        if (!key) return fallback.pick(candidates, ctx)
+        let ring = rings.get(candidates)
+        if (!ring) rings.set(candidates, (ring = buildRing(candidates, opts.replicas)))
+        return ring.owners.length ? lookup(ring, hash32(key)) : fallback.pick(candidates, ctx)
+      },
+    }
+  })
 }
 
 function keyReader(on: z.output<typeof schema>['on']): (ctx: BalanceContext) => string | undefined {

@@ -14,10 +14,9 @@
  */
 import { z } from 'zod'
 import ipaddr from 'ipaddr.js'
-import { parseOptions } from '../../core/config/errors.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
+import type { MiddlewarePlugin } from '../../core/plugin/contract.ts'
 import { trustChecker } from '../../core/proxy/client-address.ts'
-import { accessGuard } from '../../core/routing/access-guard.ts'
-import type { GatewayMiddleware } from '../../core/types.ts'
 
 // Four-part IPv4 only: ipaddr.js also takes legacy forms like "10.1" that nobody means in a config.
 const isAddress = (a: string) => ipaddr.IPv4.isValidFourPartDecimal(a) || ipaddr.IPv6.isValid(a)
@@ -34,15 +33,19 @@ const schema = z
 
 export type IpFilterOptions = z.input<typeof schema>
 
-export function ipFilter(options: IpFilterOptions): GatewayMiddleware {
-  const o = parseOptions('ipFilter', schema, options)
-  // The core's CIDR matcher (also used for trustedProxies): IPv4-mapped IPv6 unwrapped, unparsable → no match.
-  const denied = trustChecker(o.deny)
-  const allowed = o.allow && trustChecker(o.allow)
+export function ipFilter(options: IpFilterOptions): MiddlewarePlugin {
+  return definePlugin('middleware', 'ipFilter', schema, options, (o) => ({
+    guards: 'ip-filter',
+    setup() {
+      // The core's CIDR matcher (also used for trustedProxies): IPv4-mapped IPv6 unwrapped, unparsable → no match.
+      const denied = trustChecker(o.deny)
+      const allowed = o.allow && trustChecker(o.allow)
 
-  return accessGuard('ip-filter', async (c, next) => {
-    const ip = c.get('clientIp')
-    if (denied(ip) || (allowed && !allowed(ip))) return c.text('gatehouse: ip-filter: client address not allowed\n', 403)
-    await next()
-  })
+      return async (c, next) => {
+        const ip = c.get('clientIp')
+        if (denied(ip) || (allowed && !allowed(ip))) return c.text('gatehouse: ip-filter: client address not allowed\n', 403)
+        await next()
+      }
+    },
+  }))
 }

@@ -24,12 +24,10 @@
 import { z } from 'zod'
 import { jwtVerify, type JWK } from 'jose'
 import { getCookie } from 'hono/cookie'
-import { parseOptions } from '../../core/config/errors.ts'
 import { duration } from '../../core/config/duration.ts'
-import { createLogger } from '../../core/log.ts'
+import type { MiddlewarePlugin } from '../../core/plugin/contract.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
 import { setUpstreamHeader } from '../../core/proxy/upstream-headers.ts'
-import { accessGuard } from '../../core/routing/access-guard.ts'
-import type { GatewayMiddleware, Logger } from '../../core/types.ts'
 import { claimRule, failedRule, headerValue } from './claims.ts'
 import { ALGORITHMS, algorithmMismatch, defaultAlgorithms, keyResolver, type KeySource } from './keys.ts'
 import { authError, challenge } from './responses.ts'
@@ -71,7 +69,6 @@ const schema = z
     verifiedCache: duration()
       .default(60_000)
       .describe('Reuse a token that verified for this long, within its exp (0: verify every request). Default 60s.'),
-    log: z.custom<Logger>((v) => typeof v === 'object' && v !== null && 'warn' in v).optional(),
   })
   .superRefine((o, ctx) => {
     const given = (['secret', 'publicKey', 'jwk', 'jwksUrl'] as const).filter((k) => o[k] !== undefined)
@@ -98,42 +95,46 @@ function keySource(o: Resolved): KeySource {
   return { kind: 'jwks', url: o.jwksUrl!, ...o.jwks }
 }
 
-export function jwt(options: JwtOptions): GatewayMiddleware {
-  const o = parseOptions('jwt', schema, options)
-  const source = keySource(o)
-  const log = o.log ?? createLogger('text')
-  const keys = keyResolver(source, log)
-  const verifyOptions = {
-    algorithms: o.algorithms ?? defaultAlgorithms(source)!,
-    issuer: o.issuer,
-    audience: o.audience,
-    clockTolerance: o.clockTolerance / 1000,
-    maxTokenAge: o.maxTokenAge === undefined ? undefined : o.maxTokenAge / 1000,
-    requiredClaims: o.requiredClaims,
-  }
-  const verified = new VerifiedTokens(o.verifiedCache, { clockToleranceMs: o.clockTolerance, maxTokenAgeMs: o.maxTokenAge })
-
-  return accessGuard('jwt', async (c, next) => {
-    const token = bearerToken(c.req.header('authorization')) ?? (o.cookie ? getCookie(c, o.cookie) : undefined)
-    if (!token) return challenge(c, 401, o.realm, undefined, 'missing bearer token')
-    const version = keys.version()
-    let payload = verified.get(token, version)
-    if (!payload) {
-      try {
-        ;({ payload } = await jwtVerify(token, keys.getKey, verifyOptions))
-      } catch (err) {
-        return authError(c, err, o.realm, log)
+/** Logs (a JWKS fetch failing, keys loaded) go to the gateway's log: `ctx.log` from setup. */
+export function jwt(options: JwtOptions): MiddlewarePlugin {
+  return definePlugin('middleware', 'jwt', schema, options, (o) => ({
+    guards: 'jwt',
+    setup({ log }) {
+      const source = keySource(o)
+      const keys = keyResolver(source, log)
+      const verifyOptions = {
+        algorithms: o.algorithms ?? defaultAlgorithms(source)!,
+        issuer: o.issuer,
+        audience: o.audience,
+        clockTolerance: o.clockTolerance / 1000,
+        maxTokenAge: o.maxTokenAge === undefined ? undefined : o.maxTokenAge / 1000,
+        requiredClaims: o.requiredClaims,
       }
-      verified.add(token, payload, version)
-    }
-    const failed = failedRule(payload, o.claims)
-    if (failed) return challenge(c, 403, o.realm, 'insufficient_scope', failed)
-    c.set('consumer', typeof payload.sub === 'string' ? payload.sub : undefined)
-    for (const [claim, header] of Object.entries(o.forwardClaims)) {
-      setUpstreamHeader(c, header, payload[claim] === undefined ? '' : headerValue(payload[claim]))
-    }
-    await next()
-  })
+      const verified = new VerifiedTokens(o.verifiedCache, { clockToleranceMs: o.clockTolerance, maxTokenAgeMs: o.maxTokenAge })
+
+      return async (c, next) => {
+        const token = bearerToken(c.req.header('authorization')) ?? (o.cookie ? getCookie(c, o.cookie) : undefined)
+        if (!token) return challenge(c, 401, o.realm, undefined, 'missing bearer token')
+        const version = keys.version()
+        let payload = verified.get(token, version)
+        if (!payload) {
+          try {
+            ;({ payload } = await jwtVerify(token, keys.getKey, verifyOptions))
+          } catch (err) {
+            return authError(c, err, o.realm, log)
+          }
+          verified.add(token, payload, version)
+        }
+        const failed = failedRule(payload, o.claims)
+        if (failed) return challenge(c, 403, o.realm, 'insufficient_scope', failed)
+        c.set('consumer', typeof payload.sub === 'string' ? payload.sub : undefined)
+        for (const [claim, header] of Object.entries(o.forwardClaims)) {
+          setUpstreamHeader(c, header, payload[claim] === undefined ? '' : headerValue(payload[claim]))
+        }
+        await next()
+      }
+    },
+  }))
 }
 
 /** The token of `Authorization: Bearer <token>`; undefined for any other scheme. */

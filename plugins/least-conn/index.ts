@@ -16,7 +16,7 @@
  * ```
  */
 import { z } from 'zod'
-import { parseOptions } from '../../core/config/errors.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
 import type { Balancer, UpstreamState } from '../../core/types.ts'
 
 const schema = z.strictObject({
@@ -29,30 +29,30 @@ const schema = z.strictObject({
 export type LeastConnOptions = z.input<typeof schema>
 
 export function leastConn(options: LeastConnOptions = {}): Balancer {
-  const { random: rand = Math.random } = parseOptions('leastConn', schema, options)
-  return {
-    name: 'least-conn',
-    pick(candidates) {
-      let best: UpstreamState | undefined
-      let tieWeight = 0
-      for (const up of candidates) {
-        if (best === undefined) {
-          best = up
-          tieWeight = up.weight
-          continue
+  return definePlugin('balancer', 'leastConn', schema, options, ({ random: rand = Math.random }) => {
+    return {
+      pick(candidates) {
+        let best: UpstreamState | undefined
+        let tieWeight = 0
+        for (const up of candidates) {
+          if (best === undefined) {
+            best = up
+            tieWeight = up.weight
+            continue
+          }
+          // up.inflight / up.weight  vs  best.inflight / best.weight, without division.
+          const diff = up.inflight * best.weight - best.inflight * up.weight
+          if (diff < 0) {
+            best = up
+            tieWeight = up.weight
+          } else if (diff === 0) {
+            // Keep each tied upstream with probability weight / (weight of ties so far).
+            tieWeight += up.weight
+            if (rand() * tieWeight < up.weight) best = up
+          }
         }
-        // up.inflight / up.weight  vs  best.inflight / best.weight, without division.
-        const diff = up.inflight * best.weight - best.inflight * up.weight
-        if (diff < 0) {
-          best = up
-          tieWeight = up.weight
-        } else if (diff === 0) {
-          // Keep each tied upstream with probability weight / (weight of ties so far).
-          tieWeight += up.weight
-          if (rand() * tieWeight < up.weight) best = up
-        }
-      }
-      return best
-    },
-  } satisfies Balancer
+        return best
+      },
+    }
+  })
 }

@@ -14,7 +14,7 @@
  * export default defineConfig({ observe: [m, admin({ metrics: m })], ... })
  */
 import { z } from 'zod'
-import { parseOptions } from '../../core/config/errors.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
 import type { GatewayView, ObserverPlugin } from '../../core/types.ts'
 import { RequestMetrics } from './request-metrics.ts'
 import { StateMetrics } from './state-metrics.ts'
@@ -40,28 +40,28 @@ export interface Metrics extends ObserverPlugin {
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
 export function metrics(options: MetricsOptions = {}): Metrics {
-  const o = parseOptions('metrics', optionsSchema, options)
-  const requests = new RequestMetrics(o.buckets, o.maxSeries)
-  const state = new StateMetrics(o.maxSeries)
-  let view: GatewayView | undefined
-  return {
-    name: 'metrics',
-    start({ gateway, signal }) {
-      if (view) return // listed in `observe` and also passed to admin(): count once
-      view = gateway
-      const off = [
-        gateway.events.on('request', (r) => requests.record(r)),
-        gateway.events.on('pool', (e) => {
-          state.pool(e)
-          if (e.change === 'removed') requests.forget(e.pool, e.upstream)
-        }),
-        gateway.events.on('health', (e) => state.health(e)),
-        gateway.events.on('discovery', (e) => state.discovery(e)),
-      ]
-      signal.addEventListener('abort', () => off.forEach((f) => f()))
-    },
-    render: () => requests.render() + (view ? state.render(view) : ''),
-  }
+  return definePlugin('observer', 'metrics', optionsSchema, options, (o) => {
+    const requests = new RequestMetrics(o.buckets, o.maxSeries)
+    const state = new StateMetrics(o.maxSeries)
+    let view: GatewayView | undefined
+    return {
+      start({ gateway, signal }) {
+        if (view) return // listed in `observe` and also passed to admin(): count once
+        view = gateway
+        const off = [
+          gateway.events.on('request', (r) => requests.record(r)),
+          gateway.events.on('pool', (e) => {
+            state.pool(e)
+            if (e.change === 'removed') requests.forget(e.pool, e.upstream)
+          }),
+          gateway.events.on('health', (e) => state.health(e)),
+          gateway.events.on('discovery', (e) => state.discovery(e)),
+        ]
+        signal.addEventListener('abort', () => off.forEach((f) => f()))
+      },
+      render: () => requests.render() + (view ? state.render(view) : ''),
+    }
+  })
 }
 
 export default metrics

@@ -9,7 +9,7 @@
  * pools: { web: { upstreams: [...], outlier: outlierDetection({ consecutive: 5, on: ['connect', '5xx'] }) } }
  */
 import { z } from 'zod'
-import { parseOptions } from '../../core/config/errors.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
 import { duration } from '../../core/config/duration.ts'
 import type { ExchangeOutcome, OutlierPlugin, UpstreamHealth } from '../../core/types.ts'
 
@@ -32,37 +32,37 @@ interface Record {
 }
 
 export function outlierDetection(options: z.input<typeof optionsSchema> = {}): OutlierPlugin {
-  const o = parseOptions('outlierDetection', optionsSchema, options)
-  const now = o.now ?? Date.now
-  const records = new WeakMap<UpstreamHealth, Record>()
-  const counts = (out: ExchangeOutcome): boolean | undefined => {
-    if (out.failure === 'refused' || out.failure === 'connect-timeout') return o.on.includes('connect')
-    if (out.failure === 'first-byte-timeout' || out.failure === 'idle-timeout' || out.failure === 'total-timeout') return o.on.includes('timeout')
-    if (out.failure === 'reset' || out.failure === 'error') return o.on.includes('reset')
-    if (out.status !== undefined && out.status >= 500) return o.on.includes('5xx') ? true : undefined
-    return out.status !== undefined ? false : undefined // a client that left says nothing either way
-  }
-  return {
-    name: 'outlier-detection',
-    observe(up, outcome, pool) {
-      const failed = counts(outcome)
-      if (failed === undefined) return
-      let r = records.get(up)
-      if (!r) records.set(up, (r = { failures: 0, ejections: 0 }))
-      if (!failed) {
+  return definePlugin('outlier', 'outlierDetection', optionsSchema, options, (o) => {
+    const now = o.now ?? Date.now
+    const records = new WeakMap<UpstreamHealth, Record>()
+    const counts = (out: ExchangeOutcome): boolean | undefined => {
+      if (out.failure === 'refused' || out.failure === 'connect-timeout') return o.on.includes('connect')
+      if (out.failure === 'first-byte-timeout' || out.failure === 'idle-timeout' || out.failure === 'total-timeout') return o.on.includes('timeout')
+      if (out.failure === 'reset' || out.failure === 'error') return o.on.includes('reset')
+      if (out.status !== undefined && out.status >= 500) return o.on.includes('5xx') ? true : undefined
+      return out.status !== undefined ? false : undefined // a client that left says nothing either way
+    }
+    return {
+      observe(up, outcome, pool) {
+        const failed = counts(outcome)
+        if (failed === undefined) return
+        let r = records.get(up)
+        if (!r) records.set(up, (r = { failures: 0, ejections: 0 }))
+        if (!failed) {
+          r.failures = 0
+          return
+        }
+        if (++r.failures < o.consecutive || up.ejectedUntil > now()) return
+        const all = pool.upstreams()
+        const ejected = all.filter((u) => u.ejectedUntil > now()).length
+        if (((ejected + 1) / all.length) * 100 > o.maxEjectedPercent) return // keep enough of the pool serving
+        const time = Math.min(o.baseEjection * 2 ** r.ejections, o.maxEjection)
+        r.ejections++
         r.failures = 0
-        return
-      }
-      if (++r.failures < o.consecutive || up.ejectedUntil > now()) return
-      const all = pool.upstreams()
-      const ejected = all.filter((u) => u.ejectedUntil > now()).length
-      if (((ejected + 1) / all.length) * 100 > o.maxEjectedPercent) return // keep enough of the pool serving
-      const time = Math.min(o.baseEjection * 2 ** r.ejections, o.maxEjection)
-      r.ejections++
-      r.failures = 0
-      up.eject(now() + time)
-    },
-  }
+        up.eject(now() + time)
+      },
+    }
+  })
 }
 
 export default outlierDetection

@@ -14,7 +14,7 @@
  * ```
  */
 import { z } from 'zod'
-import { parseOptions } from '../../core/config/errors.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
 import type { Balancer } from '../../core/types.ts'
 
 const schema = z.strictObject({
@@ -27,22 +27,22 @@ const schema = z.strictObject({
 export type PowerOfTwoChoicesOptions = z.input<typeof schema>
 
 export function powerOfTwoChoices(options: PowerOfTwoChoicesOptions = {}): Balancer {
-  const { random: rand = Math.random } = parseOptions('powerOfTwoChoices', schema, options)
-  const draw = (n: number) => Math.min(n - 1, (rand() * n) >>> 0)
-  return {
-    name: 'p2c',
-    pick(candidates) {
-      const n = candidates.length
-      if (n < 2) return candidates[0]
-      const i = draw(n)
-      let j = draw(n - 1)
-      if (j >= i) j++ // skip i: j is uniform over the other n - 1
-      const a = candidates[i]!
-      const b = candidates[j]!
-      // a.inflight / a.weight <= b.inflight / b.weight, without division.
-      return a.inflight * b.weight <= b.inflight * a.weight ? a : b
-    },
-  } satisfies Balancer
+  return definePlugin('balancer', 'powerOfTwoChoices', schema, options, ({ random: rand = Math.random }) => {
+    const draw = (n: number) => Math.min(n - 1, (rand() * n) >>> 0)
+    return {
+      pick(candidates) {
+        const n = candidates.length
+        if (n < 2) return candidates[0]
+        const i = draw(n)
+        let j = draw(n - 1)
+        if (j >= i) j++ // skip i: j is uniform over the other n - 1
+        const a = candidates[i]!
+        const b = candidates[j]!
+        // a.inflight / a.weight <= b.inflight / b.weight, without division.
+        return a.inflight * b.weight <= b.inflight * a.weight ? a : b
+      },
+    }
+  })
 }
 
 /** Short alias of {@link powerOfTwoChoices}. */

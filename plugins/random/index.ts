@@ -13,7 +13,7 @@
  * ```
  */
 import { z } from 'zod'
-import { parseOptions } from '../../core/config/errors.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
 import type { Balancer } from '../../core/types.ts'
 
 const schema = z.strictObject({
@@ -26,14 +26,14 @@ const schema = z.strictObject({
 export type RandomOptions = z.input<typeof schema>
 
 export function random(options: RandomOptions = {}): Balancer {
-  const { random: rand = Math.random } = parseOptions('random', schema, options)
-  return {
-    name: 'random',
-    pick(candidates) {
-      const n = candidates.length
-      if (n === 0) return undefined
-      // `>>> 0` and the clamp keep a misbehaving source (1, NaN, negative) inside the array.
-      return candidates[Math.min(n - 1, (rand() * n) >>> 0)]
-    },
-  } satisfies Balancer
+  return definePlugin('balancer', 'random', schema, options, ({ random: rand = Math.random }) => {
+    return {
+      pick(candidates) {
+        const n = candidates.length
+        if (n === 0) return undefined
+        // `>>> 0` and the clamp keep a misbehaving source (1, NaN, negative) inside the array.
+        return candidates[Math.min(n - 1, (rand() * n) >>> 0)]
+      },
+    }
+  })
 }

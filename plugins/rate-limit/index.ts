@@ -20,10 +20,10 @@
  * ```
  */
 import { z } from 'zod'
-import { parseOptions } from '../../core/config/errors.ts'
 import { duration } from '../../core/config/duration.ts'
-import { createLogger } from '../../core/log.ts'
-import type { GatewayContext, GatewayMiddleware, Logger } from '../../core/types.ts'
+import type { MiddlewarePlugin } from '../../core/plugin/contract.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
+import type { GatewayContext } from '../../core/types.ts'
 import { secondsUntilFull, secondsUntilToken, type BucketLimit, type BucketStore } from './bucket.ts'
 import { localStore } from './local-store.ts'
 import { parseRate, RATE_ERROR } from './rate.ts'
@@ -53,48 +53,50 @@ const schema = z.strictObject({
   maxKeys: z.number().int().min(1).default(100_000).describe('Local store: most buckets kept (LRU). Default 100000.'),
   onStoreError: z.enum(['allow', 'deny']).default('allow').describe('Store down: let requests pass, or answer 503. Default allow.'),
   headers: z.boolean().default(true).describe('Send RateLimit-* headers on allowed requests too. Default true.'),
-  log: z.custom<Logger>((v) => typeof v === 'object' && v !== null && 'warn' in v).optional(),
 })
 
 export type RateLimitOptions = z.input<typeof schema>
 
-export function rateLimit(options: RateLimitOptions): GatewayMiddleware {
-  const o = parseOptions('rateLimit', schema, options)
-  const { count, periodMs } = parseRate(o.rate)!
-  const limit: BucketLimit = { capacity: o.burst ?? count, perMs: count / periodMs }
-  const policy = `${count};w=${Math.max(1, Math.round(periodMs / 1000))}`
-  const name = o.name ?? `${o.rate}:${limit.capacity}:${typeof o.key === 'string' ? o.key : `h=${o.key.header.toLowerCase()}`}`
-  const log = o.log ?? createLogger('text')
-  const warn = throttledWarn(log, 10_000)
-  const connectionWarn = throttledWarn(log, 10_000)
-  const store: BucketStore =
-    o.store === 'local'
-      ? localStore(o.maxKeys)
-      : redisStore({ url: o.store.redis, prefix: o.store.prefix, timeout: o.store.timeout, onError: (m) => connectionWarn(`rateLimit: ${m}`) })
-  const keyOf = keyReader(o.key)
+/** Buckets are made once per plugin object (setup), so they survive route-table rebuilds; store warnings go to the gateway's log. */
+export function rateLimit(options: RateLimitOptions): MiddlewarePlugin {
+  return definePlugin('middleware', 'rateLimit', schema, options, (o) => ({
+    setup({ log }) {
+      const { count, periodMs } = parseRate(o.rate)!
+      const limit: BucketLimit = { capacity: o.burst ?? count, perMs: count / periodMs }
+      const policy = `${count};w=${Math.max(1, Math.round(periodMs / 1000))}`
+      const name = o.name ?? `${o.rate}:${limit.capacity}:${typeof o.key === 'string' ? o.key : `h=${o.key.header.toLowerCase()}`}`
+      const warn = throttledWarn(log, 10_000)
+      const connectionWarn = throttledWarn(log, 10_000)
+      const store: BucketStore =
+        o.store === 'local'
+          ? localStore(o.maxKeys)
+          : redisStore({ url: o.store.redis, prefix: o.store.prefix, timeout: o.store.timeout, onError: (m) => connectionWarn(`rateLimit: ${m}`) })
+      const keyOf = keyReader(o.key)
 
-  return async (c, next) => {
-    let result
-    try {
-      result = await store.take(`${name}:${await keyOf(c)}`, limit)
-    } catch (err) {
-      warn(`rateLimit: store failed (${(err as Error).message}); requests are ${o.onStoreError === 'allow' ? 'allowed (fail open)' : 'refused with 503 (fail closed)'}`)
-      if (o.onStoreError === 'deny') return c.text('gatehouse: rate limit unavailable\n', 503, { 'retry-after': '1' })
-      return next()
-    }
-    const headers = {
-      'ratelimit-limit': String(count),
-      'ratelimit-remaining': String(Math.floor(result.tokens)),
-      'ratelimit-reset': String(result.allowed ? secondsUntilFull(result.tokens, limit) : secondsUntilToken(result.tokens, limit)),
-      'ratelimit-policy': policy,
-    }
-    if (!result.allowed) {
-      return c.text('gatehouse: rate limit exceeded\n', 429, { ...headers, 'retry-after': headers['ratelimit-reset'] })
-    }
-    // Hono's way to add headers to the response to come; on Node see the README (core merge).
-    if (o.headers) for (const [k, v] of Object.entries(headers)) c.header(k, v)
-    await next()
-  }
+      return async (c, next) => {
+        let result
+        try {
+          result = await store.take(`${name}:${await keyOf(c)}`, limit)
+        } catch (err) {
+          warn(`rateLimit: store failed (${(err as Error).message}); requests are ${o.onStoreError === 'allow' ? 'allowed (fail open)' : 'refused with 503 (fail closed)'}`)
+          if (o.onStoreError === 'deny') return c.text('gatehouse: rate limit unavailable\n', 503, { 'retry-after': '1' })
+          return next()
+        }
+        const headers = {
+          'ratelimit-limit': String(count),
+          'ratelimit-remaining': String(Math.floor(result.tokens)),
+          'ratelimit-reset': String(result.allowed ? secondsUntilFull(result.tokens, limit) : secondsUntilToken(result.tokens, limit)),
+          'ratelimit-policy': policy,
+        }
+        if (!result.allowed) {
+          return c.text('gatehouse: rate limit exceeded\n', 429, { ...headers, 'retry-after': headers['ratelimit-reset'] })
+        }
+        // Hono's way to add headers to the response to come; on Node see the README (core merge).
+        if (o.headers) for (const [k, v] of Object.entries(headers)) c.header(k, v)
+        await next()
+      }
+    },
+  }))
 }
 
 /** The bucket key of a request; without its own key, the client IP. Long keys are hashed. */

@@ -20,8 +20,8 @@
 import { z } from 'zod'
 import { Hono } from 'hono'
 import { secureHeaders } from 'hono/secure-headers'
-import { parseOptions } from '../../core/config/errors.ts'
-import type { GatewayMiddleware } from '../../core/types.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
+import type { MiddlewarePlugin } from '../../core/plugin/contract.ts'
 
 const value = z.string().regex(/^[\x20-\x7e]*$/, { error: 'expected printable ASCII' })
 /** true: Hono's default value; false: not sent; a string: this value. */
@@ -49,17 +49,20 @@ const schema = z.strictObject({
 
 export type SecurityHeadersOptions = z.input<typeof schema>
 
-export function securityHeaders(options: SecurityHeadersOptions = {}): GatewayMiddleware {
-  const o = parseOptions('securityHeaders', schema, options)
-  // Without nonces the set is the same for every request: Hono computes it once, in a sub-app.
-  const app = new Hono()
-    .use(secureHeaders({ ...(o as Parameters<typeof secureHeaders>[0]), removePoweredBy: false }))
-    .all('*', (c) => c.body(null, 204))
-  let headers: Promise<[string, string][]> | undefined
-  const compute = async () => [...(await app.fetch(new Request('http://headers.invalid/'))).headers]
+export function securityHeaders(options: SecurityHeadersOptions = {}): MiddlewarePlugin {
+  return definePlugin('middleware', 'securityHeaders', schema, options, (o) => ({
+    setup() {
+      // Without nonces the set is the same for every request: Hono computes it once, in a sub-app.
+      const app = new Hono()
+        .use(secureHeaders({ ...(o as Parameters<typeof secureHeaders>[0]), removePoweredBy: false }))
+        .all('*', (c) => c.body(null, 204))
+      let headers: Promise<[string, string][]> | undefined
+      const compute = async () => [...(await app.fetch(new Request('http://headers.invalid/'))).headers]
 
-  return async (c, next) => {
-    for (const [name, v] of await (headers ??= compute())) c.header(name, v)
-    await next()
-  }
+      return async (c, next) => {
+        for (const [name, v] of await (headers ??= compute())) c.header(name, v)
+        await next()
+      }
+    },
+  }))
 }

@@ -1,28 +1,8 @@
 /**
- * Static discovery: a fixed list of upstreams (seeds 000 and 001: an nginx `upstream` block).
- * Under a pool, give the list; at the top level, give `{ poolName: [...] }`.
- *
- * @example
- * pools: { web: { discovery: staticUpstreams(['http://127.0.0.1:8001', { url: 'http://127.0.0.1:8002', weight: 2 }]) } }
+ * Static discovery: a fixed list of upstreams. It lives in core (core/pools/static-upstreams.ts:
+ * `pools.<name>.upstreams` is shorthand for it); this entry keeps `gatehouse/plugins/static`.
  */
-import { z } from 'zod'
-import { parseOptions } from '../../core/config/errors.ts'
-import { upstreamListSchema } from '../../core/pools/upstream-input.ts'
-import type { DiscoveryPlugin, UpstreamInput } from '../../core/types.ts'
+import { staticUpstreams } from '../../core/pools/static-upstreams.ts'
 
-const optionsSchema = z.union([upstreamListSchema, z.record(z.string(), upstreamListSchema)])
-
-export function staticUpstreams(upstreams: UpstreamInput[] | Record<string, UpstreamInput[]>): DiscoveryPlugin {
-  const list = parseOptions('staticUpstreams', optionsSchema, upstreams)
-  return {
-    name: 'static',
-    start({ emit, pool }) {
-      if (Array.isArray(list)) {
-        if (!pool) throw new Error('staticUpstreams([...]) must be used under pools.<name>.discovery; at the top level pass { pool: [...] }')
-        emit({ pools: { [pool]: list } })
-      } else emit({ pools: list })
-    },
-  } satisfies DiscoveryPlugin
-}
-
+export { staticUpstreams }
 export default staticUpstreams

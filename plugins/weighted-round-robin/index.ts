@@ -17,7 +17,7 @@
  * ```
  */
 import { z } from 'zod'
-import { parseOptions } from '../../core/config/errors.ts'
+import { definePlugin } from '../../core/plugin/define.ts'
 import type { Balancer, UpstreamState } from '../../core/types.ts'
 
 const schema = z.strictObject({})
@@ -25,27 +25,27 @@ const schema = z.strictObject({})
 export type WeightedRoundRobinOptions = z.input<typeof schema>
 
 export function weightedRoundRobin(options: WeightedRoundRobinOptions = {}): Balancer {
-  parseOptions('weightedRoundRobin', schema, options)
-  const current = new WeakMap<UpstreamState, number>()
-  return {
-    name: 'weighted-round-robin',
-    pick(candidates) {
-      let best: UpstreamState | undefined
-      let bestWeight = 0
-      let total = 0
-      for (const up of candidates) {
-        const weight = up.weight > 0 ? up.weight : 0
-        const cw = (current.get(up) ?? 0) + weight
-        current.set(up, cw)
-        total += weight
-        // Strictly greater: the first of equal current weights wins, as in nginx.
-        if (best === undefined || cw > bestWeight) {
-          best = up
-          bestWeight = cw
+  return definePlugin('balancer', 'weightedRoundRobin', schema, options, () => {
+    const current = new WeakMap<UpstreamState, number>()
+    return {
+      pick(candidates) {
+        let best: UpstreamState | undefined
+        let bestWeight = 0
+        let total = 0
+        for (const up of candidates) {
+          const weight = up.weight > 0 ? up.weight : 0
+          const cw = (current.get(up) ?? 0) + weight
+          current.set(up, cw)
+          total += weight
+          // Strictly greater: the first of equal current weights wins, as in nginx.
+          if (best === undefined || cw > bestWeight) {
+            best = up
+            bestWeight = cw
+          }
         }
-      }
-      if (best !== undefined) current.set(best, bestWeight - total)
-      return best
-    },
-  } satisfies Balancer
+        if (best !== undefined) current.set(best, bestWeight - total)
+        return best
+      },
+    }
+  })
 }

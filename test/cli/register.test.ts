@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { planRegister } from '../../core/cli/register.ts'
+import { planRegister } from '../../plugins/etcd/register-command.ts'
 import { etcd } from '../../plugins/etcd/index.ts'
 import { startEtcd, type Etcd } from '../support/etcd.ts'
 import { ROOT, startGateway, type TestGateway } from '../support/gateway.ts'

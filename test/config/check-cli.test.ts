@@ -96,7 +96,7 @@ const cases: Case[] = [
     expect: [/^trustedProxies\[1\]: expected an IP address or CIDR/] },
   { name: 'port out of range', source: () => cfg(70000, `pools: { web: { ${UP} } },`), expect: [/^listen\.port: .*(<=\s*65535|big)/i] },
   { name: 'plugin factory with bad options', source: (p) => cfg(p, pool('balancer: hash({ on: 42 })'), `import { hash } from 'gatehouse/plugins/hash'`),
-    expect: [/^hash\(\): on: expected "client-ip"/] },
+    expect: [/^pools\.web\.balancer: hash\(\): on: expected "client-ip"/] },
   { name: 'no default export', source: (p) => cfg(p, `pools: { web: { ${UP} } },`).replace('export default defineConfig(', 'export const config = defineConfig('),
     expect: [/export default defineConfig/] },
   // The reason must point at the spot: file:line and the parser's message, not just "failed".
@@ -194,3 +194,33 @@ test('start: a bad config exits 1 with the same lines and never listens', () =>
 test('start: a pool without a source exits 1 and never listens', () =>
   expectRejected('start', 'start-no-source', (p) => cfg(p, `pools: { web: {} }, routes: [{ pool: 'web' }],`),
     [/^pools\.web: expected "upstreams" or "discovery"/]))
+
+test('check: a misplaced plugin and four bad plugin options are all named in one run, each at its slot', async () => {
+  const port = await freePort()
+  const file = writeConfig('plugin-mistakes', [
+    `import { defineConfig } from 'gatehouse'`,
+    `import { docker } from 'gatehouse/plugins/docker'`,
+    `import { file } from 'gatehouse/plugins/file'`,
+    `import { hash } from 'gatehouse/plugins/hash'`,
+    `import { jwt } from 'gatehouse/plugins/jwt'`,
+    `import { rateLimit } from 'gatehouse/plugins/rate-limit'`,
+    `export default defineConfig({`,
+    `  listen: { port: ${port}, host: '127.0.0.1' },`,
+    `  observe: [docker()],`,
+    `  discovery: [file({ path: 'routes.json', debounce: 'soon' })],`,
+    `  pools: { web: { ${UP}, balancer: hash({ on: 42 }) } },`,
+    `  routes: [{ pool: 'web', use: [jwt({ secret: 'short' }), rateLimit({ rate: 'lots' })] }],`,
+    `})`,
+  ].join('\n'))
+  const res = await gatehouse(['check', '--config', file])
+  assert.equal(res.code, 1, res.stderr)
+  const expect = [
+    /^observe\[0\]: expected an observer plugin \(metrics\(\), accessLog\(\), admin\(\) …\), got a discovery plugin \(docker\)$/,
+    new RegExp(`^discovery\\[0\\]: file\\(\\): debounce: ${DURATION.source}`),
+    /^pools\.web\.balancer: hash\(\): on: expected "client-ip"/,
+    /^routes\[0\]\.use\[0\]: jwt\(\): secret: use at least 32 bytes/,
+    /^routes\[0\]\.use\[1\]: rateLimit\(\): rate: expected "<count>\/<duration>"/,
+  ]
+  for (const re of expect) assertLine(res.stderr, re)
+  assert.equal(problemLines(res.stderr).length, expect.length, res.stderr)
+})

@@ -28,7 +28,7 @@ test('defaults: listen, pool retries and timeouts, balancer, route path and host
   const web = config.pools.web!
   assert.equal(web.retries, 2)
   assert.deepEqual(web.timeouts, { connect: 5000, firstByte: 60000, idle: 60000 })
-  assert.equal(web.balancer.name, 'round-robin')
+  assert.equal(web.balancer.name, 'roundRobin')
   assert.equal(typeof web.balancer.pick, 'function')
   assert.deepEqual(web.discovery, [])
   const route = config.routes[0]!

@@ -11,6 +11,7 @@ import { silentLogger } from '../../core/log.ts'
 function handDriven(): DiscoveryPlugin & { push(s: DiscoverySnapshot): void } {
   let emit: ((s: DiscoverySnapshot) => void) | undefined
   return {
+    kind: 'discovery',
     name: 'hand',
     start: (ctx) => void ((emit = ctx.emit), emit({ pools: {}, routes: [] })),
     push: (s) => emit!(s),

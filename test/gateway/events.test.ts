@@ -77,8 +77,8 @@ test('middleware answers and 404s are recorded', async () => {
 })
 
 test('pool changes and health flips are reported', async () => {
-  gw.gateway.registry.apply('static@pools.web', { pools: { web: [] } })
-  gw.gateway.registry.apply('static@pools.web', { pools: { web: [up.url] } })
+  gw.gateway.registry.apply('staticUpstreams@pools.web', { pools: { web: [] } })
+  gw.gateway.registry.apply('staticUpstreams@pools.web', { pools: { web: [up.url] } })
   assert.deepEqual(pools.slice(-2).map((p) => (p as { change: string }).change), ['removed', 'added'])
   const upstream = gw.gateway.registry.get('web')!.upstreams[0]!
   upstream.setHealthy(false)

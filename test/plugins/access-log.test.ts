@@ -2,6 +2,7 @@
 // a readable text format; levels; availability flips with their reason.
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
+import { assertValidPlugin } from '../../core/plugin/define.ts'
 import { accessLog } from '../../plugins/access-log/index.ts'
 import { requestText, safePath } from '../../plugins/access-log/format.ts'
 import { batchLines } from '../../plugins/access-log/batch.ts'
@@ -112,7 +113,7 @@ test('level: warn drops successful requests and keeps failures', async () => {
 
 test('event lines: availability flips with their reason; pool changes and rejected snapshots when asked', async () => {
   const { gw, lines } = await gatewayLogging({ events: ['health', 'pool', 'discovery'] })
-  assert.ok(lines.some((l) => /added upstream .* \(static@pools\.web\)/.test(l)), 'the startup snapshot was not logged')
+  assert.ok(lines.some((l) => /added upstream .* \(staticUpstreams@pools\.web\)/.test(l)), 'the startup snapshot was not logged')
   lines.splice(0) // from here on, only what the test does
   const reg = gw.gateway.registry
   const upstream = reg.get('web')!.upstreams[0]!
@@ -189,6 +190,6 @@ test('default sink: stdout, the lines of one event-loop turn in one write', asyn
 })
 
 test('options are validated with the field named', () => {
-  assert.throws(() => accessLog({ format: 'xml' as never }), /accessLog\(\): format/)
-  assert.throws(() => accessLog({ events: ['requests' as never] }), /accessLog\(\): events\[0\]/)
+  assert.throws(() => assertValidPlugin(accessLog({ format: 'xml' as never })), /accessLog\(\): format/)
+  assert.throws(() => assertValidPlugin(accessLog({ events: ['requests' as never] })), /accessLog\(\): events\[0\]/)
 })

@@ -1,6 +1,7 @@
 // Active health checks: rise/fall exactly as configured, against real upstreams.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
+import { assertValidPlugin } from '../../core/plugin/define.ts'
 import { RiseFall } from '../../plugins/active-health/thresholds.ts'
 import { activeHealth } from '../../plugins/active-health/index.ts'
 import { startUpstream, type Upstream } from '../support/http-upstream.ts'
@@ -23,8 +24,8 @@ test('rise/fall flips the verdict exactly at the thresholds', () => {
 })
 
 test('options are validated with the field named', () => {
-  assert.throws(() => activeHealth({ interval: 'often' as never }), /activeHealth\(\): interval: expected a duration/)
-  assert.throws(() => activeHealth({ expect: { status: '2xx' as never } }), /activeHealth\(\): expect\.status/)
+  assert.throws(() => assertValidPlugin(activeHealth({ interval: 'often' as never })), /activeHealth\(\): interval: expected a duration/)
+  assert.throws(() => assertValidPlugin(activeHealth({ expect: { status: '2xx' as never } })), /activeHealth\(\): expect\.status/)
 })
 
 const closers: (() => Promise<unknown>)[] = []
@@ -77,7 +78,7 @@ test('status expectations, Host header, and probes stop when the upstream leaves
   a.set('500')
   await waitFor(() => availability(gw)[0] === false, { timeoutMs: 2000 })
   assert.equal((await fetch(gw.url)).status, 503)
-  gw.gateway.registry.apply('static@pools.web', { pools: { web: [] } })
+  gw.gateway.registry.apply('staticUpstreams@pools.web', { pools: { web: [] } })
   await new Promise((r) => setTimeout(r, 100))
   const count = a.probes.length
   await new Promise((r) => setTimeout(r, 300))
@@ -89,11 +90,11 @@ test('wait-for-rise: a new upstream takes no traffic before its first rise; stat
   const b = await switchable('b')
   const gw = await gatewayWith([a.up], { interval: '150ms', rise: 2, jitter: 0, initial: 'wait-for-rise' })
   await waitFor(() => availability(gw)[0] === true, { timeoutMs: 2000 })
-  gw.gateway.registry.apply('static@pools.web', { pools: { web: [a.up.url, b.up.url] } })
+  gw.gateway.registry.apply('staticUpstreams@pools.web', { pools: { web: [a.up.url, b.up.url] } })
   assert.deepEqual(availability(gw), [true, false], 'the new upstream was available before rising')
   await waitFor(() => availability(gw)[1] === true, { timeoutMs: 2000 })
   b.set('500')
   await waitFor(() => availability(gw)[1] === false, { timeoutMs: 2000 })
-  gw.gateway.registry.apply('static@pools.web', { pools: { web: [a.up.url, b.up.url] } })
+  gw.gateway.registry.apply('staticUpstreams@pools.web', { pools: { web: [a.up.url, b.up.url] } })
   assert.deepEqual(availability(gw), [true, false], 'a re-listed upstream forgot its health')
 })

@@ -3,6 +3,7 @@
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
+import { assertValidPlugin } from '../../core/plugin/define.ts'
 import { admin, type AdminPlugin } from '../../plugins/admin/index.ts'
 import { validateConfig } from '../../core/config/validate.ts'
 import { isConfigError } from '../../core/config/errors.ts'
@@ -76,7 +77,7 @@ test('GET /api/pools: each upstream with available, health, in-flight, ejected u
   assert.equal(pools.length, 1)
   const [web] = pools
   assert.equal(web.name, 'web')
-  assert.equal(web.balancer, 'round-robin')
+  assert.equal(web.balancer, 'roundRobin')
   assert.deepEqual(web.upstreams.map((u: { url: string }) => u.url), [a.url, b.url])
   assert.deepEqual(Object.keys(web.upstreams[0]).sort(), ['available', 'disabled', 'ejectedUntil', 'healthy', 'id', 'inflight', 'labels', 'state', 'url', 'weight'])
   assert.equal(web.upstreams[0].state, 'available')
@@ -172,9 +173,9 @@ test('the dashboard page is served, framing refused', async () => {
 })
 
 test('bound anywhere but 127.0.0.1 without a token: refused at config time, naming the field', () => {
-  assert.throws(() => admin({ listen: { host: '127.0.0.2', port: 0 } }), (err) => isConfigError(err) && /admin\(\): token: required: the admin listener binds 127\.0\.0\.2/.test(err.message))
-  assert.throws(() => admin({ listen: { host: '0.0.0.0' } }), /token: required/)
-  assert.throws(() => admin({ listen: { host: '127.0.0.2' }, token: 'short' }), /token: expected a token of at least 16 characters/)
+  assert.throws(() => assertValidPlugin(admin({ listen: { host: '127.0.0.2', port: 0 } })), (err) => isConfigError(err) && /admin\(\): token: required: the admin listener binds 127\.0\.0\.2/.test(err.message))
+  assert.throws(() => assertValidPlugin(admin({ listen: { host: '0.0.0.0' } })), /token: required/)
+  assert.throws(() => assertValidPlugin(admin({ listen: { host: '127.0.0.2' }, token: 'short' })), /token: expected a token of at least 16 characters/)
   assert.throws(() => validateConfig({ observe: [admin({ listen: { host: '::' } })] }), /token/)
 })
 

@@ -3,6 +3,7 @@
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
+import { assertValidPlugin } from '../../core/plugin/define.ts'
 import { apiKey, hashApiKey, type ApiKeyOptions } from '../../plugins/api-key/index.ts'
 import { constantTimeEqual } from '../../plugins/api-key/digest.ts'
 import { setUpstreamHeader } from '../../core/proxy/upstream-headers.ts'
@@ -103,7 +104,7 @@ test('hashApiKey is SHA-256 hex (same as sha256sum); digests compare by content'
 
 test('options are checked at the factory call: a plain key in the config is refused', () => {
   const fails = (options: unknown, re: RegExp) =>
-    assert.throws(() => apiKey(options as ApiKeyOptions), (err: unknown) => isConfigError(err) && re.test(err.message))
+    assert.throws(() => assertValidPlugin(apiKey(options as ApiKeyOptions)), (err: unknown) => isConfigError(err) && re.test(err.message))
   fails({ keys: { [KEY_A]: 'acme' } }, /apiKey\(\): keys\.k_live_[^ ]* \(key\): expected the SHA-256 of a key/)
   fails({ keys: {} }, /apiKey\(\): keys: expected at least one key hash/)
   fails({}, /apiKey\(\): keys/)

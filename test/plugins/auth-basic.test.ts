@@ -3,6 +3,7 @@
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash, pbkdf2Sync } from 'node:crypto'
+import { assertValidPlugin } from '../../core/plugin/define.ts'
 import { basicAuth, hashPassword, type BasicAuthOptions } from '../../plugins/basic-auth/index.ts'
 import { parseHash } from '../../plugins/basic-auth/password.ts'
 import { isConfigError } from '../../core/config/errors.ts'
@@ -102,7 +103,7 @@ test('hashPassword: PBKDF2-SHA256, 600000 iterations by default, salted, interop
 
 test('options are checked at the factory call: plain passwords and weak PBKDF2 refused', () => {
   const fails = (options: unknown, re: RegExp) =>
-    assert.throws(() => basicAuth(options as BasicAuthOptions), (err: unknown) => isConfigError(err) && re.test(err.message))
+    assert.throws(() => assertValidPlugin(basicAuth(options as BasicAuthOptions)), (err: unknown) => isConfigError(err) && re.test(err.message))
   fails({ users: { alice: 'hunter2' } }, /basicAuth\(\): users\.alice: expected "\$pbkdf2-sha256\$i=<n>\$<salt>\$<hash>" .*never a plain password/)
   fails({ users: { alice: '$pbkdf2-sha256$i=10$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA' } }, /users\.alice: PBKDF2 iterations must be/)
   fails({ users: { 'a:b': 'a'.repeat(64) } }, /basicAuth\(\): users\.a:b \(key\): expected a user name/)

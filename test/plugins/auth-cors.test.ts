@@ -3,12 +3,14 @@
 // plugin's 401), and — on Node, pending the core's response-header merge — on proxied responses.
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
+import { assertValidPlugin } from '../../core/plugin/define.ts'
 import { cors, type CorsOptions } from '../../plugins/cors/index.ts'
 import { securityHeaders, type SecurityHeadersOptions } from '../../plugins/security-headers/index.ts'
 import { apiKey, hashApiKey } from '../../plugins/api-key/index.ts'
 import { isConfigError } from '../../core/config/errors.ts'
 import type { GatewayMiddleware } from '../../core/types.ts'
 import { echo, startUpstream, type Upstream } from '../support/http-upstream.ts'
+import type { RouteMiddleware } from '../../core/plugin/slots.ts'
 import { startGateway } from '../support/gateway.ts'
 
 const closers: (() => unknown)[] = []
@@ -25,7 +27,7 @@ before(async () => {
   keys = { [await hashApiKey('k')]: 'c' }
 })
 
-async function gateway(use: GatewayMiddleware[]): Promise<string> {
+async function gateway(use: RouteMiddleware[]): Promise<string> {
   const gw = await startGateway({ pools: { api: { upstreams: [up.url] } }, routes: [{ path: '/*', pool: 'api', use }] })
   closers.push(() => gw.stop())
   return gw.url
@@ -110,7 +112,7 @@ test('security headers on a proxied response', async () => {
 })
 
 test('options are checked at the factory call', () => {
-  const fails = (f: () => unknown, re: RegExp) => assert.throws(f, (err: unknown) => isConfigError(err) && re.test(err.message))
+  const fails = (f: () => unknown, re: RegExp) => assert.throws(() => assertValidPlugin(f() as never), (err: unknown) => isConfigError(err) && re.test(err.message))
   fails(() => cors({ credentials: true }), /cors\(\): credentials: credentials: true needs explicit origins/)
   fails(() => cors({ origin: 'https://app.example.com/path' }), /cors\(\): origin: expected "\*" or an origin/)
   fails(() => cors({ maxAge: 'long' } as CorsOptions), /cors\(\): maxAge: expected a duration/)

@@ -4,6 +4,7 @@
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
+import { assertValidPlugin } from '../../core/plugin/define.ts'
 import { forwardAuth, type ForwardAuthOptions } from '../../plugins/forward-auth/index.ts'
 import { setUpstreamHeader } from '../../core/proxy/upstream-headers.ts'
 import { isConfigError } from '../../core/config/errors.ts'
@@ -158,7 +159,7 @@ test('X-Forwarded-For is the client address per trusted proxies', async () => {
 
 test('options are checked at the factory call', () => {
   const fails = (options: unknown, re: RegExp) =>
-    assert.throws(() => forwardAuth(options as ForwardAuthOptions), (err: unknown) => isConfigError(err) && re.test(err.message))
+    assert.throws(() => assertValidPlugin(forwardAuth(options as ForwardAuthOptions)), (err: unknown) => isConfigError(err) && re.test(err.message))
   fails({}, /forwardAuth\(\): url/)
   fails({ url: 'ftp://auth/' }, /forwardAuth\(\): url: expected an http\(s\) URL/)
   fails({ url: 'http://auth/', timeout: 'soon' }, /forwardAuth\(\): timeout: expected a duration/)

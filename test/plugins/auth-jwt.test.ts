@@ -2,6 +2,7 @@
 // what the upstream sees, and a real JWKS server that rotates keys and goes down.
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
+import { assertValidPlugin } from '../../core/plugin/define.ts'
 import { jwt, type JwtOptions } from '../../plugins/jwt/index.ts'
 import { setUpstreamHeader } from '../../core/proxy/upstream-headers.ts'
 import { isConfigError } from '../../core/config/errors.ts'
@@ -46,7 +47,7 @@ const exposeConsumer: GatewayMiddleware = async (c, next) => {
 async function gateway(options: JwtOptions): Promise<string> {
   const gw = await startGateway({
     pools: { api: { upstreams: [up.url] } },
-    routes: [{ path: '/*', pool: 'api', use: [jwt({ log: quiet, ...options }), exposeConsumer] }],
+    routes: [{ path: '/*', pool: 'api', use: [jwt(options), exposeConsumer] }],
   })
   closers.push(() => gw.stop())
   return gw.url
@@ -259,7 +260,7 @@ test('JWKS endpoint down with nothing cached: 503 (fails closed), then recovers'
 
 test('options are checked at the factory call, naming plugin and field', () => {
   const fails = (options: unknown, re: RegExp) => {
-    assert.throws(() => jwt(options as JwtOptions), (err: unknown) => isConfigError(err) && re.test(err.message))
+    assert.throws(() => assertValidPlugin(jwt(options as JwtOptions)), (err: unknown) => isConfigError(err) && re.test(err.message))
   }
   fails({}, /jwt\(\): .*give one of secret, publicKey, jwk or jwksUrl/)
   fails({ secret: SECRET, jwksUrl: 'http://127.0.0.1/jwks' }, /jwt\(\): jwksUrl: give only one key source/)

@@ -1,6 +1,7 @@
 /** What each balancer actually does: sequences, shares and key affinity, with injected randomness. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { assertValidPlugin } from '../../core/plugin/define.ts'
 import { ConfigError } from '../../core/config/errors.ts'
 import type { Balancer, UpstreamState } from '../../core/types.ts'
 import { hash32 } from '../../plugins/hash/hash32.ts'
@@ -301,7 +302,7 @@ describe('options validation names the bad field', () => {
   ]
   for (const [label, call, message] of cases) {
     it(label, () => {
-      assert.throws(call, (err: unknown) => {
+      assert.throws(() => assertValidPlugin(call() as never), (err: unknown) => {
         assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`)
         assert.match(err.message, message)
         return true

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { DiscoveryContext, DiscoveryPlugin, DiscoverySnapshot } from '../../core/types.ts'
 import { toUpstream, upstreamListSchema } from '../../core/pools/upstream-input.ts'
+import { nodeRuntime } from '../../core/runtime/node/index.ts'
 
 export interface DiscoveryHarness {
   /** A plugin attached to pool `pool` (default "web"), already pointed at the source. */
@@ -55,7 +56,7 @@ export async function runPlugin(plugin: DiscoveryPlugin, pool?: string): Promise
     signal: controller.signal,
     pool,
     log: { info: line('info'), warn: line('warn'), error: line('error') },
-    serve: () => Promise.reject(new Error('serve() is not available when a plugin runs alone')),
+    io: nodeRuntime.io,
   }
   await plugin.start(ctx)
   const current = (p: string) => (emits.length ? urlsOf(emits.at(-1)!, p) : [])

@@ -1,6 +1,7 @@
 /** DNS discovery: pure record rules, the contract and the specifics against a real dnsmasq, and one gateway. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { assertValidPlugin } from '../../core/plugin/define.ts'
 import { dns } from '../../plugins/dns/index.ts'
 import { lowestPriorityGroup, mergeByUrl, refreshDelay, srvWeight, upstreamUrl } from '../../plugins/dns/records.ts'
 import { startDnsmasq, type DnsRecords } from '../support/dnsmasq.ts'
@@ -50,10 +51,10 @@ discoveryContract('dns (SRV via dnsmasq)', async () => {
 
 describe('dns discovery', () => {
   it('validates its options at the factory call, naming the field', () => {
-    assert.throws(() => dns({ name: 'api.test', type: 'A' }), /dns\(\): port: required for type "A"/)
-    assert.throws(() => dns({ name: NAME, port: 80 }), /dns\(\): port: not allowed with type "SRV"/)
-    assert.throws(() => dns({ name: NAME, servers: ['dns.example'] }), /dns\(\): servers\[0\]: expected a DNS server/)
-    assert.throws(() => dns({ name: NAME, minTtl: '10s', maxTtl: '1s' }), /dns\(\): maxTtl: must not be shorter than minTtl/)
+    assert.throws(() => assertValidPlugin(dns({ name: 'api.test', type: 'A' })), /dns\(\): port: required for type "A"/)
+    assert.throws(() => assertValidPlugin(dns({ name: NAME, port: 80 })), /dns\(\): port: not allowed with type "SRV"/)
+    assert.throws(() => assertValidPlugin(dns({ name: NAME, servers: ['dns.example'] })), /dns\(\): servers\[0\]: expected a DNS server/)
+    assert.throws(() => assertValidPlugin(dns({ name: NAME, minTtl: '10s', maxTtl: '1s' })), /dns\(\): maxTtl: must not be shorter than minTtl/)
   })
 
   it('turns SRV records into upstreams: ports, weights, priority label, targets resolved or kept', async (t) => {

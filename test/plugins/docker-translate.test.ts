@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { ContainerInspectInfo } from 'dockerode'
+import { assertValidPlugin } from '../../core/plugin/define.ts'
 import { docker } from '../../plugins/docker/index.ts'
 import { parseEvent, isStopSignal } from '../../plugins/docker/events.ts'
 import { factsFromInspect, type ContainerFacts, type TrackedContainer } from '../../plugins/docker/facts.ts'
@@ -319,11 +320,11 @@ describe('docker facts and options', () => {
   })
 
   it('validates its options at the factory call, naming the field', () => {
-    assert.throws(() => docker({ label: '=web' }), /docker\(\): label: expected a label selector/)
-    assert.throws(() => docker({ containerPort: 0 }), /docker\(\): containerPort: /)
-    assert.throws(() => docker({ resync: 'often' }), /docker\(\): resync: expected a duration/)
-    assert.throws(() => docker({ hostAddress: 'a b' }), /docker\(\): hostAddress: expected an IP address or host name/)
-    assert.throws(() => docker({ sockPath: '/x' } as never), /docker\(\): sockPath: unknown field/)
+    assert.throws(() => assertValidPlugin(docker({ label: '=web' })), /docker\(\): label: expected a label selector/)
+    assert.throws(() => assertValidPlugin(docker({ containerPort: 0 })), /docker\(\): containerPort: /)
+    assert.throws(() => assertValidPlugin(docker({ resync: 'often' })), /docker\(\): resync: expected a duration/)
+    assert.throws(() => assertValidPlugin(docker({ hostAddress: 'a b' })), /docker\(\): hostAddress: expected an IP address or host name/)
+    assert.throws(() => assertValidPlugin(docker({ sockPath: '/x' } as never)), /docker\(\): sockPath: unknown field/)
     assert.equal(docker({ label: ['a=1', 'b'], image: 'myapp', resync: '5s' }).name, 'docker')
   })
 })

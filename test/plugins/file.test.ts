@@ -4,6 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { assertValidPlugin } from '../../core/plugin/define.ts'
 import { file } from '../../plugins/file/index.ts'
 import { startGateway } from '../support/gateway.ts'
 import { echo, startUpstream } from '../support/http-upstream.ts'
@@ -42,8 +43,8 @@ discoveryContract('file', async () => {
 
 describe('file discovery', () => {
   it('validates its options at the factory call, naming the field', () => {
-    assert.throws(() => file({} as never), /file\(\): path: /)
-    assert.throws(() => file({ path: 'x.json', debounce: 'soon' }), /file\(\): debounce: expected a duration/)
+    assert.throws(() => assertValidPlugin(file({} as never)), /file\(\): path: /)
+    assert.throws(() => assertValidPlugin(file({ path: 'x.json', debounce: 'soon' })), /file\(\): debounce: expected a duration/)
   })
 
   it('reads pools and routes from the file', async (t) => {

@@ -2,6 +2,7 @@
 // proxy's X-Forwarded-For, exactly as the gateway establishes them in production.
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
+import { assertValidPlugin } from '../../core/plugin/define.ts'
 import { ipFilter, type IpFilterOptions } from '../../plugins/ip-filter/index.ts'
 import { isConfigError } from '../../core/config/errors.ts'
 import { echo, startUpstream, type Upstream } from '../support/http-upstream.ts'
@@ -67,7 +68,7 @@ test('the address is the one the gateway established: an untrusted peer cannot c
 
 test('options are checked at the factory call', () => {
   const fails = (options: unknown, re: RegExp) =>
-    assert.throws(() => ipFilter(options as IpFilterOptions), (err: unknown) => isConfigError(err) && re.test(err.message))
+    assert.throws(() => assertValidPlugin(ipFilter(options as IpFilterOptions)), (err: unknown) => isConfigError(err) && re.test(err.message))
   fails({}, /ipFilter\(\): .*give `allow`, `deny` or both/)
   fails({ allow: ['10.0.0.0/33'] }, /ipFilter\(\): allow\[0\]: expected an IP address or CIDR/)
   fails({ deny: ['10.1'] }, /ipFilter\(\): deny\[0\]: expected an IP address/)

@@ -2,6 +2,7 @@
 // scraped over HTTP from the admin listener and parsed back.
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
+import { assertValidPlugin } from '../../core/plugin/define.ts'
 import { CounterFamily, HistogramFamily } from '../../plugins/metrics/families.ts'
 import { metrics } from '../../plugins/metrics/index.ts'
 import { admin, type AdminPlugin } from '../../plugins/admin/index.ts'
@@ -53,8 +54,8 @@ test('cardinality is bounded: past maxSeries, new label sets fall into one _over
 })
 
 test('options are validated with the field named', () => {
-  assert.throws(() => metrics({ buckets: [1, 0.5] }), /metrics\(\): buckets: expected bucket bounds in increasing order/)
-  assert.throws(() => metrics({ maxSeries: 0 }), /metrics\(\): maxSeries/)
+  assert.throws(() => assertValidPlugin(metrics({ buckets: [1, 0.5] })), /metrics\(\): buckets: expected bucket bounds in increasing order/)
+  assert.throws(() => assertValidPlugin(metrics({ maxSeries: 0 })), /metrics\(\): maxSeries/)
 })
 
 let up: Upstream

@@ -3,6 +3,7 @@
 // bound, and the token-bucket arithmetic as a table.
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
+import { assertValidPlugin } from '../../core/plugin/define.ts'
 import { rateLimit, type RateLimitOptions } from '../../plugins/rate-limit/index.ts'
 import { takeToken, type BucketLimit } from '../../plugins/rate-limit/bucket.ts'
 import { localStore } from '../../plugins/rate-limit/local-store.ts'
@@ -12,6 +13,7 @@ import { isConfigError } from '../../core/config/errors.ts'
 import type { GatewayConfigInput } from '../../core/config/schema.ts'
 import type { GatewayMiddleware } from '../../core/types.ts'
 import { echo, startUpstream, type Upstream } from '../support/http-upstream.ts'
+import type { RouteMiddleware } from '../../core/plugin/slots.ts'
 import { startGateway } from '../support/gateway.ts'
 
 const closers: (() => unknown)[] = []
@@ -25,7 +27,7 @@ before(async () => {
   closers.push(() => up.close())
 })
 
-async function gateway(use: GatewayMiddleware[], extra: Partial<GatewayConfigInput> = {}): Promise<string> {
+async function gateway(use: RouteMiddleware[], extra: Partial<GatewayConfigInput> = {}): Promise<string> {
   const gw = await startGateway({ pools: { api: { upstreams: [up.url] } }, routes: [{ path: '/*', pool: 'api', use }], ...extra })
   closers.push(() => gw.stop())
   return gw.url
@@ -143,7 +145,7 @@ test('rates and options are checked at the factory call', () => {
   assert.deepEqual(parseRate('5 / 2.5s'), { count: 5, periodMs: 2500 })
   for (const bad of ['100', '0/1m', '10/0s', '10/1d', 'ten/s', '-1/s']) assert.equal(parseRate(bad), undefined, bad)
   const fails = (options: unknown, re: RegExp) =>
-    assert.throws(() => rateLimit(options as RateLimitOptions), (err: unknown) => isConfigError(err) && re.test(err.message))
+    assert.throws(() => assertValidPlugin(rateLimit(options as RateLimitOptions)), (err: unknown) => isConfigError(err) && re.test(err.message))
   fails({}, /rateLimit\(\): rate: /)
   fails({ rate: '10/day' }, /rateLimit\(\): rate: expected "<count>\/<duration>"/)
   fails({ rate: '10/s', key: 'user' }, /rateLimit\(\): key: expected "ip", "consumer", "jwt-sub" or \{ header/)

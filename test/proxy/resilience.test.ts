@@ -18,7 +18,7 @@ async function gateway(input: Parameters<typeof startGateway>[0]) {
 }
 function handDriven(): DiscoveryPlugin & { push(s: DiscoverySnapshot): void } {
   let emit: ((s: DiscoverySnapshot) => void) | undefined
-  return { name: 'hand', start: (ctx) => void ((emit = ctx.emit), emit({ pools: { [ctx.pool!]: [] } })), push: (s) => emit!(s) }
+  return { kind: 'discovery', name: 'hand', start: (ctx) => void ((emit = ctx.emit), emit({ pools: { [ctx.pool!]: [] } })), push: (s) => emit!(s) }
 }
 
 test('total timeout: 504 before the head; a response that runs past it is cut', async () => {

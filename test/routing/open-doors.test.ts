@@ -2,10 +2,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { routeSchema, type RouteInput } from '../../core/config/route-schema.ts'
-import { accessGuard } from '../../core/routing/access-guard.ts'
+import type { MiddlewarePlugin } from '../../core/plugin/contract.ts'
 import { openDoors, pathsOverlap } from '../../core/routing/open-doors.ts'
 
-const guard = accessGuard('jwt', async (_c: unknown, next: () => Promise<void>) => next())
+const guard: MiddlewarePlugin = { kind: 'middleware', name: 'jwt', guards: 'jwt', setup: () => async (_c, next) => next() }
 const plainMw = async (_c: unknown, next: () => Promise<void>) => next()
 const routes = (...r: RouteInput[]) => r.map((x) => routeSchema.parse(x))
 

@@ -36,8 +36,8 @@ export function denoRunFlags(): string[] {
 export function gatewayCommand(name: RuntimeName, args: string[]): { cmd: string; args: string[] } {
   const bin = runtimeBinary(name)
   if (name === 'node') return { cmd: bin, args: [join(ROOT, 'bin/gatehouse.js'), ...args] }
-  if (name === 'bun') return { cmd: bin, args: [join(ROOT, 'core/cli/run.ts'), ...args] }
-  return { cmd: bin, args: ['run', ...denoRunFlags(), join(ROOT, 'core/cli/run.ts'), ...args] }
+  if (name === 'bun') return { cmd: bin, args: [join(ROOT, 'bin/run.ts'), ...args] }
+  return { cmd: bin, args: ['run', ...denoRunFlags(), join(ROOT, 'bin/run.ts'), ...args] }
 }
 
 export interface RuntimeGateway {

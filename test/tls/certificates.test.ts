@@ -101,6 +101,7 @@ let ctx: CertificateContext | undefined
 let redirectPort: number
 const pem = (leaf: { cert: string; key: string }) => ({ cert: readFileSync(leaf.cert, 'utf8'), key: readFileSync(leaf.key, 'utf8') })
 const source: CertificateSource = {
+  kind: 'certificates',
   name: 'memory',
   start(c) {
     ctx = c

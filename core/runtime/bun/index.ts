@@ -1,6 +1,7 @@
 /** The Bun runtime: Bun.serve serving, the own HTTP/1.1 upstream client over Bun.connect, process facts. */
 import type { Runtime } from '../types.ts'
 import { processFacts } from '../io/process-facts.ts'
+import { nodeCompatibleIO } from '../plugin-io/index.ts'
 import { bunHealthCheck } from './health-check.ts'
 import { importModule } from './import-module.ts'
 import { bunRequest } from './request.ts'
@@ -11,7 +12,7 @@ export const bunRuntime: Runtime = {
   name: 'bun',
   request: bunRequest,
   transport: bunTransport,
-  healthCheck: bunHealthCheck,
+  io: nodeCompatibleIO({ serve: bunServe, healthCheck: bunHealthCheck, env: processFacts.env }),
   serve: bunServe,
   ...processFacts,
   importModule,

@@ -1,29 +1,32 @@
 /** The Deno runtime: Deno.serve serving, undici upstream client over node:net, process facts. */
 import type { Runtime } from '../types.ts'
 import { nodeHealthCheck } from '../node/health-check.ts'
+import { nodeCompatibleIO } from '../plugin-io/index.ts'
 import { deno } from './api.ts'
 import { importModule } from './import-module.ts'
 import { denoRequest } from './request.ts'
 import { denoServe } from './serve.ts'
 import { denoTransport } from './transport.ts'
 
+// Without --allow-env for a variable, Deno throws; a variable we may not read is unset.
+function env(name: string): string | undefined {
+  try {
+    return deno.env.get(name)
+  } catch {
+    return undefined
+  }
+}
+
 export const denoRuntime: Runtime = {
   name: 'deno',
   request: denoRequest,
   transport: denoTransport,
   // The same undici probe as Node's (fetch on Deno ignores a Host header and decompresses bodies).
-  healthCheck: nodeHealthCheck,
+  io: nodeCompatibleIO({ serve: denoServe, healthCheck: nodeHealthCheck, env }),
   serve: denoServe,
   args: deno.args,
   cwd: () => deno.cwd(),
-  // Without --allow-env for a variable, Deno throws; a variable we may not read is unset.
-  env(name) {
-    try {
-      return deno.env.get(name)
-    } catch {
-      return undefined
-    }
-  },
+  env,
   exit: (code) => deno.exit(code),
   onSignal: (signal, fn) => deno.addSignalListener(signal, fn),
   importModule,

@@ -1,6 +1,7 @@
 /** The Node 20 runtime: node:http serving, undici upstream client, process facts. */
 import type { Runtime } from '../types.ts'
 import { processFacts } from '../io/process-facts.ts'
+import { nodeCompatibleIO } from '../plugin-io/index.ts'
 import { nodeHealthCheck } from './health-check.ts'
 import { importModule } from './import-module.ts'
 import { nodeRequest } from './request.ts'
@@ -11,7 +12,7 @@ export const nodeRuntime: Runtime = {
   name: 'node',
   request: nodeRequest,
   transport: nodeTransport,
-  healthCheck: nodeHealthCheck,
+  io: nodeCompatibleIO({ serve: nodeServe, healthCheck: nodeHealthCheck, env: processFacts.env }),
   serve: nodeServe,
   ...processFacts,
   importModule,

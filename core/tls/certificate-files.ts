@@ -17,12 +17,12 @@
  * ], { poll: '5s' }) } }
  */
 import { z } from 'zod'
-import { duration } from '../../core/config/duration.ts'
-import { parseOptions } from '../../core/config/errors.ts'
-import { isHostPattern } from '../../core/routing/host-pattern.ts'
-import { certificateCovers, inspectKeyPair, readTextSync } from '../../core/runtime/io/certificates.ts'
-import { fileVersion, locate, readText, watchDirectory } from '../../core/runtime/io/files.ts'
-import type { CertificateSource } from './contract.ts'
+import { duration } from '../config/duration.ts'
+import { formatIssues } from '../config/errors.ts'
+import { invalidPlugin } from '../plugin/define.ts'
+import { isHostPattern } from '../routing/host-pattern.ts'
+import { certificateCovers, inspectKeyPair, readTextSync } from '../runtime/io/certificates.ts'
+import type { CertificateSource } from './certificate-source.ts'
 
 const hostPattern = z.string().refine(isHostPattern, { error: 'expected a host like "api.example.com" or "*.example.com"' })
 
@@ -67,17 +67,25 @@ export function checkCertificateFiles(entry: { cert: string; key: string; hosts?
   return problems
 }
 
+const filesSchema = z.array(certificateFileSchema).min(1, { error: 'expected at least one { cert, key }' })
+
 export function certificateFiles(files: CertificateFile[], options: CertificateFilesOptions = {}): CertificateSource {
-  const entries = parseOptions('certificateFiles', z.array(certificateFileSchema).min(1, { error: 'expected at least one { cert, key }' }), files)
-  return watchedFiles(entries, parseOptions('certificateFiles', optionsSchema, options))
+  const entries = filesSchema.safeParse(files)
+  const opts = optionsSchema.safeParse(options ?? {})
+  if (entries.success && opts.success) return { ...watchedFiles(entries.data, opts.data), options: { files, options } }
+  const problems = [...(entries.success ? [] : formatIssues(entries.error.issues)), ...(opts.success ? [] : formatIssues(opts.error.issues))]
+  return invalidPlugin('certificates', 'certificateFiles', { files, options }, problems)
 }
 
 /** The source itself, for entries already checked (the `certificates: [...]` shorthand). */
 export function watchedFiles(entries: readonly { cert: string; key: string; hosts?: readonly string[] }[], opts: z.output<typeof optionsSchema> = { debounce: 100, poll: 2_000 }): CertificateSource {
   return {
+    kind: 'certificates',
     name: 'certificateFiles',
-    async start({ update, signal, log }) {
+    options: { files: entries, options: opts },
+    async start({ update, signal, log, io }) {
       if (signal.aborted) return
+      const { locate, readText, version: fileVersion, watchDirectory } = io.files
       const paths = [...new Set(entries.flatMap((e) => [locate(e.cert).path, locate(e.key).path]))]
       let lastTexts: string | undefined
       let lastError: string | undefined

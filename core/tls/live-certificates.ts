@@ -4,10 +4,11 @@
  * the source names them) and swapped in whole; a bad set is rejected with the reasons logged and
  * the last good one keeps serving. Startup waits for the first good set.
  */
-import type { Logger } from '../../core/types.ts'
-import type { ServeTls, TlsCertificate } from '../../core/runtime/types.ts'
-import { certificateCovers, inspectKeyPair, type CertificateFacts } from '../../core/runtime/io/certificates.ts'
-import type { CertificateInput, CertificateSource } from './contract.ts'
+import type { PluginContext } from '../plugin/contract.ts'
+import { pluginContext } from '../plugin/context.ts'
+import type { ServeTls, TlsCertificate } from '../runtime/types.ts'
+import { certificateCovers, inspectKeyPair, type CertificateFacts } from '../runtime/io/certificates.ts'
+import type { CertificateInput, CertificateSource } from './certificate-source.ts'
 
 const EXPIRY_WARNING_MS = 14 * 24 * 3600 * 1000
 
@@ -18,8 +19,10 @@ export interface LiveCertificates extends ServeTls {
 
 export async function startCertificates(
   source: CertificateSource,
-  { log, signal, waitMs = 30_000, hsts }: { log: Logger; signal: AbortSignal; waitMs?: number; hsts?: string },
+  gateway: PluginContext,
+  { waitMs = 30_000, hsts }: { waitMs?: number; hsts?: string } = {},
 ): Promise<LiveCertificates> {
+  const { log } = gateway
   let current: TlsCertificate[] = []
   let facts: CertificateFacts[] = []
   const listeners = new Set<() => void>()
@@ -50,7 +53,7 @@ export async function startCertificates(
   const describe = () => current.map((c, i) => `${c.hosts.join(',') || '(default)'} serial ${facts[i]!.serial} until ${facts[i]!.notAfter.toISOString().slice(0, 10)}`).join('; ')
 
   Promise.resolve()
-    .then(() => source.start({ update, signal, log }))
+    .then(() => source.start({ ...pluginContext(source, gateway), update }))
     .catch((err) => log.error(`certificate source ${source.name} failed`, { error: String((err as Error)?.message ?? err) }))
 
   let timer: ReturnType<typeof setTimeout> | undefined

@@ -13,18 +13,16 @@
  * SIGTERM/SIGINT revoke the lease (this host's keys go at once); a registrator that dies without a
  * word leaves etcd within `--ttl`. If Docker goes away, the last keys stay until it is back.
  */
-import { hostname } from '../runtime/io/host.ts'
-import type Dockerode from 'dockerode'
-import { createLogger } from '../log.ts'
-import type { Runtime } from '../runtime/types.ts'
-import type { DockerApi, EventStream } from '../../plugins/docker/client.ts'
-import { factsFromInspect } from '../../plugins/docker/facts.ts'
-import { POOL_NAME } from '../../plugins/docker/labels.ts'
-import { selection } from '../../plugins/docker/select.ts'
-import { watch } from '../../plugins/docker/watch.ts'
-import { snapshotToKeys } from '../../plugins/etcd/encode.ts'
-import { keepRegistered } from '../../plugins/etcd/registration.ts'
-import { endpointsOf, exitOnSignal, logFormat, parseArgs, ttlSeconds } from './register.ts'
+import { parseArgs, logFormat } from '../../core/cli/args.ts'
+import { createLogger } from '../../core/log.ts'
+import type { Runtime } from '../../core/runtime/types.ts'
+import { snapshotToKeys } from '../etcd/encode.ts'
+import { endpointsOf, exitOnSignal, ttlSeconds } from '../etcd/register-command.ts'
+import { keepRegistered } from '../etcd/registration.ts'
+import { dockerApi } from './client.ts'
+import { POOL_NAME } from './labels.ts'
+import { selection } from './select.ts'
+import { watch } from './watch.ts'
 
 export const REGISTRATOR_USAGE = `usage: gatehouse registrator --etcd URL[,URL…] [options]
   --etcd URL[,URL…]       etcd client URLs (also: GATEHOUSE_ETCD)
@@ -50,14 +48,14 @@ export async function registrator(runtime: Runtime, args: readonly string[]): Pr
   const poolsPrefix = flags.prefix ?? '/gatehouse/pools/'
   const routesPrefix = flags['routes-prefix'] === 'false' ? false : (flags['routes-prefix'] ?? '/gatehouse/routes/')
   if (!poolsPrefix.endsWith('/') || (routesPrefix && !routesPrefix.endsWith('/'))) return fail('--prefix and --routes-prefix: expected a directory ending in "/"')
-  const instance = flags.name ?? hostname()
+  const instance = flags.name ?? runtime.io.hostname()
   if (!POOL_NAME.test(instance)) return fail(`--name: "${instance}" may only hold letters, digits, ".", "_" and "-"`)
 
   const log = createLogger(logFormat(runtime, args))
   const reg = keepRegistered({ endpoints, timeout: 2_000, ttl, log })
   const stop = new AbortController()
   const socketPath = flags['docker-socket']
-  const api = await dockerEngine(socketPath, 10_000)
+  const api = await dockerApi({ socketPath, timeoutMs: 10_000, agent: runtime.io.httpAgent() })
   const where = socketPath ?? runtime.env('DOCKER_HOST') ?? '/var/run/docker.sock'
   const settings = {
     translate: { prefix: 'gatehouse', selection: selection({ label: lists.label, prefix: 'gatehouse' }, undefined), hostIp: flags['host-address'] ?? '127.0.0.1' },
@@ -72,59 +70,4 @@ export async function registrator(runtime: Runtime, args: readonly string[]): Pr
     signal: stop.signal,
     log,
   })
-}
-
-/**
- * The Engine API calls the Docker plugin's watch needs, through dockerode, imported only when
- * the registrator runs (the CLI bundle would otherwise load it for every command).
- */
-async function dockerEngine(socketPath: string | undefined, timeoutMs: number): Promise<DockerApi> {
-  const { default: Docker } = await import('dockerode')
-  const docker = new Docker(socketPath ? { socketPath } : undefined)
-  const streams = new Set<EventStream>()
-  const timed = <T>(call: (abortSignal: AbortSignal) => Promise<T>) => call(AbortSignal.timeout(timeoutMs))
-  return {
-    list: (labels) =>
-      timed(async (abortSignal) =>
-        (await docker.listContainers({ filters: labels.length ? { label: labels } : {}, abortSignal } as Dockerode.ContainerListOptions)).map((c) => ({
-          id: c.Id,
-          name: (c.Names[0] ?? c.Id).replace(/^\//, ''),
-          image: c.Image,
-          labels: c.Labels ?? {},
-        })),
-      ),
-    inspect: (id) =>
-      timed((abortSignal) =>
-        docker.getContainer(id).inspect({ abortSignal } as Dockerode.ContainerInspectOptions).then(
-          (info) => factsFromInspect(info),
-          (err: { statusCode?: number }) => (err.statusCode === 404 ? undefined : Promise.reject(err)),
-        ),
-      ),
-    async events(filters, onEvent, onClose) {
-      const stream = (await docker.getEvents({ filters })) as NodeJS.ReadableStream & { destroy(): void }
-      let rest = ''
-      let closed = false
-      const handle: EventStream = { close: () => end() }
-      const end = (err?: Error) => {
-        if (closed) return
-        closed = true
-        streams.delete(handle)
-        stream.destroy()
-        onClose(err)
-      }
-      stream.on('data', (chunk: Buffer) => {
-        const lines = (rest + chunk.toString('utf8')).split('\n')
-        rest = lines.pop()!
-        for (const line of lines) if (line.trim()) try { onEvent(JSON.parse(line)) } catch {} // a bad line: the re-list catches up
-      })
-      stream.once('error', end)
-      stream.once('end', () => end())
-      stream.once('close', () => end())
-      streams.add(handle)
-      return handle
-    },
-    close: () => {
-      for (const s of [...streams]) s.close()
-    },
-  }
 }

@@ -9,13 +9,14 @@
  *     gatehouse register --etcd … --prefix /app/servers/ --name app1 --url http://10.0.0.5:8000
  *       → /app/servers/app1 (seed 004's layout; read by etcd({ prefix: '/app/servers/' }) under a pool)
  */
-import { parseDuration } from '../config/duration.ts'
-import { createLogger, type LogFormat } from '../log.ts'
-import { upstreamInputSchema } from '../pools/upstream-input.ts'
-import type { Runtime } from '../runtime/types.ts'
-import type { Logger } from '../types.ts'
-import { encodeUpstream, keyName } from '../../plugins/etcd/encode.ts'
-import { keepRegistered, type Registration } from '../../plugins/etcd/registration.ts'
+import { parseArgs, logFormat } from '../../core/cli/args.ts'
+import { parseDuration } from '../../core/config/duration.ts'
+import { createLogger } from '../../core/log.ts'
+import { upstreamInputSchema } from '../../core/pools/upstream-input.ts'
+import type { Runtime } from '../../core/runtime/types.ts'
+import type { Logger } from '../../core/types.ts'
+import { encodeUpstream, keyName } from './encode.ts'
+import { keepRegistered, type Registration } from './registration.ts'
 
 export const REGISTER_USAGE = `usage: gatehouse register --etcd URL[,URL…] --url URL (--pool NAME | --prefix /dir/) [options]
   --etcd URL[,URL…]  etcd client URLs (also: GATEHOUSE_ETCD)
@@ -27,22 +28,6 @@ export const REGISTER_USAGE = `usage: gatehouse register --etcd URL[,URL…] --u
   --weight N         relative share of traffic (default 1)
   --label k=v        an upstream label (repeatable)
   --log json|text    log format (default text)`
-
-/** Flags `--name value` / `--name=value`; names in `repeatable` may appear many times. */
-export function parseArgs(args: readonly string[], known: readonly string[], repeatable: readonly string[] = []): { flags: Record<string, string>; lists: Record<string, string[]> } | string {
-  const flags: Record<string, string> = {}
-  const lists: Record<string, string[]> = {}
-  for (let i = 0; i < args.length; i++) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(args[i]!)
-    if (!m || !(known.includes(m[1]!) || repeatable.includes(m[1]!))) return `unknown argument ${args[i]}`
-    const value = m[2] ?? args[++i]
-    if (value === undefined) return `--${m[1]} needs a value`
-    if (repeatable.includes(m[1]!)) (lists[m[1]!] ??= []).push(value)
-    else if (m[1]! in flags) return `--${m[1]} given twice`
-    else flags[m[1]!] = value
-  }
-  return { flags, lists }
-}
 
 /** `--ttl` → whole seconds (etcd's unit), at least 1. */
 export function ttlSeconds(text: string | undefined): number | string {
@@ -104,12 +89,6 @@ export async function register(runtime: Runtime, args: readonly string[]): Promi
   const reg = keepRegistered({ endpoints: plan.endpoints, timeout: 2_000, ttl: plan.ttl, log })
   reg.set(new Map([[plan.key, plan.value]]))
   exitOnSignal(runtime, log, reg)
-}
-
-export function logFormat(runtime: Runtime, args: readonly string[]): LogFormat {
-  const i = args.findIndex((a) => a === '--log' || a.startsWith('--log='))
-  const v = i < 0 ? runtime.env('GATEHOUSE_LOG') : args[i]!.includes('=') ? args[i]!.split('=')[1] : args[i + 1]
-  return v === 'json' ? 'json' : 'text'
 }
 
 /** SIGTERM/SIGINT: revoke the lease, then exit 0; a second signal exits 1 at once. */

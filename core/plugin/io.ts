@@ -1,0 +1,70 @@
+/**
+ * The I/O a runtime offers plugins (`ctx.io`): each runtime implements it under core/runtime/, so
+ * plugins stay portable and import no runtime module. Everything here is used by a built-in plugin.
+ */
+import type { HealthCheckRequest } from '../types.ts'
+
+/** A listener of the plugin's own (the admin API, a metrics endpoint, demo upstreams). */
+export interface PluginServer {
+  readonly port: number
+  close(): Promise<void>
+}
+
+export type PluginServe = (fetch: (req: Request) => Response | Promise<Response>, opts: { port: number; hostname: string }) => Promise<PluginServer>
+
+/** One file, watched (the `file` discovery plugin, certificate files). */
+export interface FileIO {
+  /** Absolute path, its directory and its file name. Relative paths resolve against the working directory. */
+  locate(path: string): { path: string; dir: string; base: string }
+  readText(path: string): Promise<string>
+  /** Changes whenever the file is replaced or written (inode, size, mtime); undefined when it is missing. */
+  version(path: string): Promise<string | undefined>
+  /**
+   * Watches a DIRECTORY and calls `onChange` for events on `base` (editors and deploy tools rename a
+   * new file over the old one; a watch on the file itself would go quiet). Returns a close function;
+   * when watching is impossible it calls `onError` and returns a no-op (callers keep a stat poll).
+   */
+  watchDirectory(dir: string, base: string, onChange: () => void, onError: (err: Error) => void): () => void
+}
+
+export interface SrvRecord {
+  name: string
+  port: number
+  priority: number
+  weight: number
+  /** Seconds, as served; absent when the answer came without it (the fallback for a truncated answer). */
+  ttl?: number
+}
+
+export interface AddressRecord {
+  address: string
+  /** Seconds, as served. */
+  ttl: number
+}
+
+export interface DnsClient {
+  /** SRV records; [] when the name does not exist or has none (a real, empty answer). */
+  srv(name: string): Promise<SrvRecord[]>
+  /** A (4) or AAAA (6) records with TTLs; [] when there are none. */
+  addresses(name: string, family: 4 | 6): Promise<AddressRecord[]>
+  /** Cancels queries in flight; they reject. */
+  cancel(): void
+}
+
+export interface PluginIO {
+  serve: PluginServe
+  /** One HTTP probe with the runtime's client (it may set a Host header, which fetch forbids). */
+  healthCheck: HealthCheckRequest
+  files: FileIO
+  /** A resolver with its own servers (["127.0.0.1:8600"]); the system's resolvers when omitted. */
+  dns(opts: { servers?: readonly string[]; timeoutMs: number }): DnsClient
+  /**
+   * A keep-alive `node:http` Agent for libraries that speak HTTP over a unix socket (dockerode and
+   * the Docker socket). Typed `unknown` so the contract stays Web-standard; pass it through as is.
+   */
+  httpAgent(opts?: { maxFreeSockets?: number }): unknown
+  /** An environment variable (undefined when unset, or when the runtime may not read it). */
+  env(name: string): string | undefined
+  /** This machine's host name. */
+  hostname(): string
+}

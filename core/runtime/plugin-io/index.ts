@@ -1,0 +1,20 @@
+/**
+ * The PluginIO of runtimes that provide Node's modules (`node:fs`, `node:dns`, `node:http`,
+ * `node:os`): Node itself, Bun and Deno. Each runtime adds what differs (its server, its health
+ * probe client, how it reads the environment).
+ */
+import { Agent } from 'node:http'
+import { hostname } from 'node:os'
+import type { PluginIO } from '../../plugin/io.ts'
+import { nodeDns } from './dns.ts'
+import { nodeFiles } from './files.ts'
+
+export function nodeCompatibleIO(own: Pick<PluginIO, 'serve' | 'healthCheck' | 'env'>): PluginIO {
+  return {
+    ...own,
+    files: nodeFiles,
+    dns: nodeDns,
+    httpAgent: (opts) => new Agent({ keepAlive: true, maxFreeSockets: opts?.maxFreeSockets ?? 4 }),
+    hostname: () => hostname(),
+  }
+}
