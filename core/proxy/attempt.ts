@@ -7,9 +7,18 @@
 import type { ExchangeOutcome } from '../types.ts'
 import type { Pool } from '../pools/pool.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
-import type { OutboundRequest, UpstreamFailure } from '../runtime/types.ts'
-import type { Exchange } from './exchange.ts'
+import type { OutboundRequest, TransportRequest, UpstreamFailure } from '../runtime/types.ts'
 import { isClientFault } from './failure.ts'
+
+/** What a try needs of its exchange (exchange.ts). */
+export interface AttemptOwner {
+  readonly request: TransportRequest
+  /** Whether a record is kept (then times are measured). */
+  readonly observed: boolean
+  blame(failure: UpstreamFailure): UpstreamFailure
+  responseHead(attempt: Attempt, status: number, headers: string[]): void
+  attemptEnded(attempt: Attempt): void
+}
 
 export interface AttemptEnd {
   failure?: UpstreamFailure
@@ -28,7 +37,7 @@ export class Attempt implements OutboundRequest {
   end: AttemptEnd | undefined
 
   constructor(
-    private readonly exchange: Exchange,
+    private readonly exchange: AttemptOwner,
     readonly upstream: UpstreamRuntime,
     private readonly pool: Pool,
     readonly path: string,

@@ -4,10 +4,21 @@
  * fast path), and for a WebSocket upgrade the client's socket to hand over.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Context } from 'hono'
 import type { Inbound, TransportRequest } from '../types.ts'
 import { limitNodeBody } from './body-limit.ts'
-import type { UpgradeEnv } from './websocket.ts'
+
+/** An upgrade request's client socket (node:http's 'upgrade' event), for the transport to take over (websocket.ts). */
+export interface UpgradeSocket {
+  socket: Socket
+  /** Bytes the client sent after its request head. */
+  head: Buffer
+  /** Set once a transport took the socket: the server must not answer on it. */
+  taken: boolean
+  /** Spliced sockets, which the HTTP server no longer tracks (closed on shutdown). */
+  open: Set<Socket>
+}
 
 export class NodeRequest implements TransportRequest {
   readonly inbound: Inbound
@@ -16,7 +27,7 @@ export class NodeRequest implements TransportRequest {
     readonly incoming: IncomingMessage,
     /** Undefined for an upgrade request (the server's 'upgrade' event has no response object). */
     readonly outgoing: ServerResponse | undefined,
-    readonly upgrade: UpgradeEnv['upgrade'] | undefined,
+    readonly upgrade: UpgradeSocket | undefined,
   ) {
     this.inbound = nodeInbound(incoming, upgrade !== undefined)
   }
@@ -29,7 +40,7 @@ export class NodeRequest implements TransportRequest {
 }
 
 export function nodeRequest(c: Context): NodeRequest {
-  const env = c.env as { incoming: IncomingMessage; outgoing?: ServerResponse; upgrade?: UpgradeEnv['upgrade'] }
+  const env = c.env as { incoming: IncomingMessage; outgoing?: ServerResponse; upgrade?: UpgradeSocket }
   return new NodeRequest(env.incoming, env.outgoing, env.upgrade)
 }
 

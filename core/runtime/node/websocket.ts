@@ -9,14 +9,14 @@ import { connect as tcpConnect, type Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http'
 import type { OutboundRequest, SendResult, UpstreamFailure, UpstreamTarget } from '../types.ts'
-import type { NodeRequest } from './request.ts'
+import type { NodeRequest, UpgradeSocket } from './request.ts'
 import { closeFrame, FrameBoundaries } from './websocket-frames.ts'
 import { classify } from '../undici.ts'
 
 export interface UpgradeEnv {
   incoming: IncomingMessage
   outgoing: undefined
-  upgrade: { socket: Socket; head: Buffer; taken: boolean; open: Set<Socket> }
+  upgrade: UpgradeSocket
 }
 
 type Fetch = (req: Request, env?: unknown) => Response | Promise<Response>
