@@ -10,7 +10,7 @@
 # wrk and the upstreams share CPU 0; rounds are interleaved over targets (so a noisy moment hits
 # every target, not one) and the median is reported. Installs nginx/wrk/haproxy when missing
 # and run as root. Ports (loopback only): 18001-18002 upstreams, each nginx upstream also on
-# 500 extra ports (19000-19499, 19500-19999), 18010-18049 proxies.
+# 500 extra ports (19000-19499, 19500-19999), 18010-18049 proxies (18050-18052: BASELINE rows).
 #
 # Env knobs (defaults):
 #   SUITE=all  which rows: main      direct nginx haproxy floor gatehouse-node/-bun/-deno 100routes full
@@ -33,6 +33,9 @@
 #   QUIET_BUDGET=120  total seconds the whole bench may spend on such waits and redos
 #   CPU_PROF=1  node gateways run with --cpu-prof; top self-time functions printed per target
 #   NO_INSTALL=1  never apt-get install;  OUT=bench/results/<timestamp>
+#   BASELINE=<dir>  another checkout (a `git worktree add` of the branch to compare with): adds the
+#              rows baseline-node, baseline-bun, baseline-deno, its CLI on the same config, so a
+#              change is measured against its base in the same run, rounds interleaved
 # Output: the table on stdout and in $OUT/summary.txt; raw.csv, wrk/*.txt, run/*.log beside it.
 set -uo pipefail
 
@@ -69,7 +72,7 @@ source "$BENCH/lib/report.sh"
 #   T_GROWTH[t]   growth table: the N=1 / N=2 row this one is compared with
 #   T_PAUSE[t]=1  it works while idle (churn publishes 100 snapshots/s): SIGSTOPped outside its own
 #                 warm-ups and runs, so it never takes the proxy CPU from the row being measured
-declare -A T_PORT=() T_PATH=() T_START=() T_BASE=() T_WRKARGS=() T_LABEL=() T_GROWTH=() T_PAUSE=()
+declare -A T_PORT=() T_PATH=() T_START=() T_BASE=() T_WRKARGS=() T_LABEL=() T_GROWTH=() T_PAUSE=() T_DIR=()
 ALL_TARGETS=()
 define_target() {
   local name=$1; T_PORT[$name]=$2; T_PATH[$name]=$3; T_START[$name]="${*:4}"; ALL_TARGETS+=("$name")
@@ -98,6 +101,13 @@ define_target gatehouse-node           18020 /                start_gatehouse no
 define_target gatehouse-node-100routes 18021 /api/v100/hello  start_gatehouse node 100routes
 define_target gatehouse-bun            18022 /                start_gatehouse bun round-robin
 define_target gatehouse-deno           18023 /                start_gatehouse deno round-robin
+if [[ -n "${BASELINE:-}" ]]; then
+  [[ -f "$BASELINE/bin/gatehouse.js" ]] || { echo "BASELINE=$BASELINE: not a gatehouse checkout" >&2; exit 1; }
+  for rt in node bun deno; do
+    define_target "baseline-$rt" $((18050 + ${#T_DIR[@]})) / start_gatehouse "$rt" round-robin
+    T_DIR[baseline-$rt]=$BASELINE
+  done
+fi
 # scenarios of issue #6
 define_target gatehouse-node-full      18024 /api/v100/hello  start_gatehouse node full
 define_target gatehouse-node-1000up    18025 /                start_gatehouse node round-robin "BENCH_UPSTREAMS=$(upstream_urls 1000)"

@@ -171,16 +171,17 @@ if [[ "${CPU_PROF:-0}" == 1 ]]; then GATEHOUSE_CMD[node]="node --cpu-prof --cpu-
 # bench/configs/<config>.config.ts. The config reads its port and upstreams from the environment,
 # so one file serves every runtime; extra VAR=value pairs are added to (or override) that
 # environment (BENCH_ROUTES, BENCH_UPSTREAMS, BENCH_JWT_SECRET, ...).
-# cwd = repo root (env -C): the CLI resolves --config and `import ... from 'gatehouse'` from there.
+# cwd = repo root (env -C): the CLI resolves --config and `import ... from 'gatehouse'` from there;
+# T_DIR[name] runs another checkout's CLI instead (BASELINE=<dir> in run.sh).
 start_gatehouse() {
-  local name=$1 port=$2 runtime=$3 cfg=$4
+  local name=$1 port=$2 runtime=$3 cfg=$4 dir=${T_DIR[$1]:-$REPO}
   local cmd=${GATEHOUSE_CMD[$runtime]:-}
   [[ -n "$cmd" ]] || { log "no command for runtime '$runtime'"; return 1; }
   command -v "${cmd%% *}" >/dev/null || { log "$runtime not installed"; return 1; }
   cmd=${cmd//@NAME@/$name}
   # $cmd is split on purpose (it is "<runtime> [flags] bin/gatehouse.js").
   # shellcheck disable=SC2086
-  start_bg "$name" "$PROXY_CPU" env -C "$REPO" NODE_ENV=production GATEHOUSE_LOG=json \
+  start_bg "$name" "$PROXY_CPU" env -C "$dir" NODE_ENV=production GATEHOUSE_LOG=json \
     BENCH_PORT="$port" BENCH_UPSTREAMS="http://127.0.0.1:$UP1,http://127.0.0.1:$UP2" "${@:5}" \
     $cmd start --config "bench/configs/$cfg.config.ts"
 }
