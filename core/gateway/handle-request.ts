@@ -42,7 +42,7 @@ export function createRequestHandler(deps: HandlerDeps) {
       res = await handle(c, ex)
     } catch (err) {
       // Answered by app.onError: an HTTPException's status, else 500.
-      ex.respond((err as { status?: number })?.status ?? 500, ex.observed ? c.get('consumer') : undefined)
+      ex.threw((err as { status?: number })?.status ?? 500, ex.observed ? c.get('consumer') : undefined)
       throw err
     }
     ex.respond(res.status, ex.observed ? c.get('consumer') : undefined)

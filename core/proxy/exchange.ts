@@ -143,6 +143,13 @@ export class Exchange implements AttemptOwner {
     this.finish()
   }
 
+  /** The handler threw (app.onError answers `status`): ends the exchange unless an upstream's answer is under way. */
+  threw(status: number, consumer?: string): void {
+    if (this.answer) return
+    this.forwarded = false
+    this.respond(status, consumer)
+  }
+
   /** True when a record is kept (someone observes requests). */
   get observed(): boolean {
     return this.record !== undefined
