@@ -22,7 +22,8 @@ import { httpsRedirect } from './https-redirect.ts'
 import { hstsHeader } from '../config/tls-schema.ts'
 import type { LimitsConfig } from '../config/limits-schema.ts'
 import type { ServeLimits } from '../runtime/types.ts'
-import { startCertificates } from '../../plugins/certificates/live.ts'
+import { startCertificates, type LiveCertificates } from '../../plugins/certificates/live.ts'
+import { RouteChanges, routeHosts } from './route-hosts.ts'
 
 export interface GatewayOptions {
   runtime: Runtime
@@ -38,6 +39,8 @@ export interface Gateway {
   readonly events: GatewayEvents
   /** The routes in force (config and discovered). */
   routes(): readonly RouteConfig[]
+  /** The HTTPS listener's certificates (served, and what their source manages); undefined without TLS or before start. */
+  certificates(): ReturnType<LiveCertificates['list']> | undefined
   /** Starts discovery, then listens. */
   start(): Promise<RunningServer>
   /** Stops accepting, lets in-flight requests finish within `graceMs` (default: config shutdown.grace), stops discovery. */
@@ -53,6 +56,14 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
 
   const app = new Hono<GatewayEnv>()
   if (config.healthPath) app.get(config.healthPath, (c) => c.text('ok\n'))
+  // ACME HTTP-01 on the main listener too (a CA follows redirects to it; or it is the plain one); unknown tokens go on to the routes.
+  const certificateSource = config.listen.tls?.certificates
+  if (certificateSource?.challenge) {
+    app.get('/.well-known/acme-challenge/:token', (c, next) => {
+      const answer = certificateSource.challenge!(c.req.param('token'))
+      return answer === undefined ? next() : c.text(answer)
+    })
+  }
   app.all('*', createRequestHandler({ runtime, registry, events, routes: () => table, trusted: trustChecker(config.trustedProxies) }))
   app.onError((err) => {
     // Duck-typed: middleware from a config bundle may carry its own copy of Hono.
@@ -67,6 +78,7 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
       const routes = discoveredRoutes.effective()
       table = compileRoutes(routes, registry)
       activeRoutes = routes
+      routeChanges.notify()
       log.info(`routes: ${routes.length} active after a change from ${source}`)
     }
   }
@@ -74,6 +86,9 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
   const discovery = new AbortController()
   let server: RunningServer | undefined
   let redirectServer: RunningServer | undefined
+  let certificates: LiveCertificates | undefined
+  const routeChanges = new RouteChanges()
+  let listening: () => void = () => {}
 
   let activeRoutes: readonly RouteConfig[] = config.routes
   return {
@@ -81,10 +96,11 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
     registry,
     events,
     routes: () => activeRoutes,
+    certificates: () => certificates?.list(),
     async start() {
       // Observers first: they see every snapshot and pool change, the first ones included.
       const checkers = new Map<string, (up: UpstreamRuntime) => Promise<boolean>>()
-      const view = gatewayView(registry, events, { routes: () => activeRoutes, routeSource: (r) => discoveredRoutes.sourceOf(r), checkers })
+      const view = gatewayView(registry, events, { routes: () => activeRoutes, routeSource: (r) => discoveredRoutes.sourceOf(r), checkers, certificates: () => certificates?.list() })
       for (const observer of config.observe) await observer.start({ gateway: view, log, signal: discovery.signal, serve: runtime.serve })
       await startDiscovery(config, { log, signal: discovery.signal, serve: runtime.serve, onSnapshot, waitMs: discoveryWaitMs })
       for (const [name, pool] of Object.entries(config.pools)) {
@@ -93,16 +109,23 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
       }
       const { host, tls } = config.listen
       const limits = serveLimits(config.limits)
-      const certificates = tls && (await startCertificates(tls.certificates, { log, signal: discovery.signal, hsts: tls.hsts && hstsHeader(tls.hsts) }))
+      const facts = {
+        hosts: () => routeHosts(activeRoutes),
+        onHostsChange: (listener: () => void) => routeChanges.subscribe(listener),
+        listening: new Promise<void>((resolve) => (listening = resolve)),
+        challenges: runtime.tlsAlpnChallenges ? (['http-01', 'tls-alpn-01'] as const) : (['http-01'] as const),
+      }
+      certificates = tls && (await startCertificates(tls.certificates, { log, signal: discovery.signal, hsts: tls.hsts && hstsHeader(tls.hsts), facts }))
       server = await runtime.serve(app.fetch, { port: config.listen.port, hostname: host, limits, tls: certificates })
       log.info(`gatehouse listening on ${tls ? 'https' : 'http'}://${host}:${server.port} (${runtime.name})`)
-      if (certificates) log.info(`certificates from ${tls.certificates.name}: ${certificates.describe()}`)
+      if (tls && certificates) log.info(`certificates from ${tls.certificates.name}: ${certificates.describe()}`)
       if (tls?.redirectHttp) {
         const httpsPort = tls.redirectHttp.httpsPort ?? server.port
         const redirect = httpsRedirect({ httpsPort, healthPath: config.healthPath, challenge: tls.certificates.challenge?.bind(tls.certificates) })
         redirectServer = await runtime.serve(redirect, { port: tls.redirectHttp.port, hostname: host, limits })
         log.info(`redirecting http://${host}:${redirectServer.port} to https (port ${httpsPort})`)
       }
+      listening()
       return server
     },
     async stop(graceMs = config.shutdown.grace) {

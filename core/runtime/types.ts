@@ -98,6 +98,11 @@ export interface ServeTls {
   subscribe(listener: () => void): () => void
   /** `Strict-Transport-Security` value added to every response that has none. */
   hsts?: string
+  /**
+   * ACME TLS-ALPN-01 (RFC 8737): the challenge certificate for `servername` while one is pending.
+   * Runtimes with `tlsAlpnChallenges` present it to handshakes that offer `acme-tls/1`.
+   */
+  alpnChallenge?(servername: string): { cert: string; key: string } | undefined
 }
 
 export interface ServeLimits {
@@ -119,6 +124,8 @@ export interface RunningServer {
 
 export interface Runtime {
   readonly name: 'node' | 'bun' | 'deno'
+  /** Can its HTTPS listener answer ACME TLS-ALPN-01 (ServeTls.alpnChallenge)? */
+  readonly tlsAlpnChallenges?: boolean
   inbound(c: Context): Inbound
   readonly transport: Transport
   /** The HTTP client active health checks use. */

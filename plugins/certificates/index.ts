@@ -7,4 +7,4 @@
  * listen: { port: 443, tls: { certificates: certificateFiles([{ cert: './a.pem', key: './a.key' }]) } }
  */
 export { certificateFiles, type CertificateFile, type CertificateFilesOptions } from './files.ts'
-export type { CertificateContext, CertificateInput, CertificateSource } from './contract.ts'
+export type { CertificateContext, CertificateInput, CertificateSource, CertificateStatus, ChallengeType } from './contract.ts'

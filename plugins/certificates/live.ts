@@ -7,18 +7,25 @@
 import type { Logger } from '../../core/types.ts'
 import type { ServeTls, TlsCertificate } from '../../core/runtime/types.ts'
 import { certificateCovers, inspectKeyPair, type CertificateFacts } from '../../core/runtime/io/certificates.ts'
-import type { CertificateInput, CertificateSource } from './contract.ts'
+import type { CertificateContext, CertificateInput, CertificateSource, CertificateStatus } from './contract.ts'
 
 const EXPIRY_WARNING_MS = 14 * 24 * 3600 * 1000
 
 export interface LiveCertificates extends ServeTls {
   /** One line per certificate: names, serial, expiry (for the startup log). */
   describe(): string
+  /** The certificates served, and what the source says of its own (ACME: pending, failing hosts). */
+  list(): { served: { hosts: readonly string[]; serial: string; notAfter: string }[]; managed: CertificateStatus[] }
 }
+
+/** What the gateway tells a source besides update(): the hosts routes name, when it listens, which challenges it can answer. */
+export type GatewayFacts = Omit<CertificateContext, 'update' | 'signal' | 'log'>
+
+const NO_FACTS: GatewayFacts = { hosts: () => [], onHostsChange: () => () => {}, listening: Promise.resolve(), challenges: ['http-01'] }
 
 export async function startCertificates(
   source: CertificateSource,
-  { log, signal, waitMs = 30_000, hsts }: { log: Logger; signal: AbortSignal; waitMs?: number; hsts?: string },
+  { log, signal, waitMs = 30_000, hsts, facts: gateway = NO_FACTS }: { log: Logger; signal: AbortSignal; waitMs?: number; hsts?: string; facts?: GatewayFacts },
 ): Promise<LiveCertificates> {
   let current: TlsCertificate[] = []
   let facts: CertificateFacts[] = []
@@ -50,7 +57,7 @@ export async function startCertificates(
   const describe = () => current.map((c, i) => `${c.hosts.join(',') || '(default)'} serial ${facts[i]!.serial} until ${facts[i]!.notAfter.toISOString().slice(0, 10)}`).join('; ')
 
   Promise.resolve()
-    .then(() => source.start({ update, signal, log }))
+    .then(() => source.start({ ...gateway, update, signal, log }))
     .catch((err) => log.error(`certificate source ${source.name} failed`, { error: String((err as Error)?.message ?? err) }))
 
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -67,6 +74,11 @@ export async function startCertificates(
     },
     hsts,
     describe,
+    list: () => ({
+      served: current.map((c, i) => ({ hosts: c.hosts, serial: facts[i]!.serial, notAfter: facts[i]!.notAfter.toISOString() })),
+      managed: source.describe?.() ?? [],
+    }),
+    ...(source.alpnChallenge && { alpnChallenge: source.alpnChallenge.bind(source) }),
   }
 }
 

@@ -9,6 +9,7 @@ import { nodeTransport } from './transport.ts'
 
 export const nodeRuntime: Runtime = {
   name: 'node',
+  tlsAlpnChallenges: true,
   inbound: nodeInbound,
   transport: nodeTransport,
   healthCheck: nodeHealthCheck,
