@@ -130,7 +130,7 @@ export class AcmeManager {
       }
     }
     const certs = [...this.hosts].filter(([, s]) => s.current).map(([host, s]) => ({ cert: s.current!.cert, key: s.current!.key, hosts: [host] }))
-    const id = certs.map((c) => `${c.hosts[0]}:${c.cert.length}:${c.cert.slice(-80)}`).join('|')
+    const id = certs.map((c) => `${c.hosts[0]}\n${c.cert}`).join('\n')
     if (id === this.published) return
     this.published = id
     this.ctx.update([{ ...this.fallback, hosts: [] }, ...certs])
