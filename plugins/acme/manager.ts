@@ -160,8 +160,8 @@ export class AcmeManager {
         this.log.info(`acme: ordering a certificate for ${host} (${why})`, { host })
         this.client ??= await accountClient(this.store, { directory: this.settings.directory, email: this.settings.email, directoryCa: this.settings.directoryCaPem })
         const issued = await orderCertificate(this.client, host, { preferred: this.challenges, board: this.board, store: this.store })
+        this.adopt(host, issued) // before the store's watch echoes it back
         await this.store.put(`certs/${host}`, JSON.stringify(issued))
-        this.adopt(host, issued)
         this.log.info(`acme: certificate for ${host} issued, valid until ${issued.notAfter}; renewal from ${new Date(renewalTime(issued)).toISOString()}`, { host })
         return 'issued'
       })
