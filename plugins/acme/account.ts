@@ -11,15 +11,12 @@ import type { AcmeStore } from './store.ts'
 export interface AccountSettings {
   directory: string
   email?: string
-  /** PEM text of a CA trusted for the directory's HTTPS. */
-  directoryCa?: string
 }
 
 const accountKey = (directory: string) => `account/${createHash('sha256').update(directory).digest('hex').slice(0, 16)}`
 
 /** A client for the stored account, registering one first when there is none. */
 export async function accountClient(store: AcmeStore, s: AccountSettings): Promise<acmeClient.Client> {
-  if (s.directoryCa) trustFor(new URL(s.directory).origin, s.directoryCa)
   // Poll order and challenge status from 0.5 s (the library's default first wait is 5 s).
   const timing = { backoffMin: 500, backoffMax: 10_000, backoffAttempts: 12 }
   const stored = await store.get(accountKey(s.directory))
@@ -42,8 +39,9 @@ export async function forgetAccount(store: AcmeStore, directory: string): Promis
 
 const trusted = new Set<string>()
 
-/** acme-client sends through one shared axios instance: give requests to `origin` an agent that trusts `caPem`. */
-function trustFor(origin: string, caPem: string): void {
+/** acme-client sends through one shared axios instance: give requests to the directory's origin an agent that trusts `caPem`. */
+export function trustDirectoryCa(directory: string, caPem: string): void {
+  const origin = new URL(directory).origin
   const id = `${origin}\n${caPem}`
   if (trusted.has(id)) return
   trusted.add(id)

@@ -2,19 +2,21 @@
  * The ACME control loop for one HTTPS listener. It follows the hosts routes name (config and
  * discovery), keeps one certificate per host, and pushes the whole set (a self-signed fallback
  * first, then one certificate per host) whenever one is issued, renewed, picked up from the
- * store or expires. Every second it starts at most one order: a host without a certificate, or
+ * store or expires. Renewal is due at two thirds of a certificate's life, or when the CA's
+ * renewal information (ARI) says. Every second it starts at most one order: a host without a certificate, or
  * one past its renewal time, whose backoff has passed. Orders run under the store's lock, so
  * replicas sharing a store order each host once; a certificate that fails to renew keeps serving
  * until it expires, with a warning at each failure.
  */
 import type acmeClient from 'acme-client'
 import type { CertificateContext, CertificateStatus, ChallengeType } from '../certificates/contract.ts'
-import { accountClient, forgetAccount } from './account.ts'
+import { accountClient, forgetAccount, trustDirectoryCa } from './account.ts'
 import type { ChallengeBoard } from './challenges.ts'
 import { fallbackCertificate } from './fallback-certificate.ts'
 import { orderableHosts } from './hosts.ts'
 import type { AcmeSettings } from './options.ts'
 import { orderCertificate } from './order.ts'
+import { suggestedRenewal } from './renewal-info.ts'
 import { OrderRate, renewalTime, retryDelay } from './schedule.ts'
 import type { AcmeStore, StoredCertificate } from './store.ts'
 
@@ -56,6 +58,7 @@ export class AcmeManager {
     const { signal, log } = this.ctx
     this.publish() // the fallback alone: the listener starts, and can answer challenges
     this.challenges = this.usableChallenges()
+    if (this.settings.directoryCaPem) trustDirectoryCa(this.settings.directory, this.settings.directoryCaPem)
     await this.store.open({ signal, log })
     this.store.watch?.((key, value) => this.onStoreChange(key, value))
     await this.followHosts()
@@ -105,6 +108,12 @@ export class AcmeManager {
     const state = this.hosts.get(host)
     if (!state || Date.parse(c.notAfter) <= Date.now() || (state.current && c.notAfter <= state.current.notAfter)) return
     Object.assign(state, { current: c, renewAt: renewalTime(c), nextTry: 0, failures: 0, lastError: undefined })
+    // Where the CA offers ARI, its window replaces the two-thirds rule.
+    suggestedRenewal(this.settings.directory, c.cert).then((at) => {
+      if (at === undefined || state.current !== c) return
+      state.renewAt = Math.min(at, Date.parse(c.notAfter))
+      this.log.info(`acme: the CA suggests renewing ${host} at ${new Date(at).toISOString()} (ARI)`, { host })
+    }, () => {})
   }
 
   private onStoreChange(key: string, value: string | undefined): void {
@@ -158,7 +167,7 @@ export class AcmeManager {
         if (stored && renewalTime(stored) > Date.now()) return this.adopt(host, stored), 'stored'
         if (!this.rate.take()) return 'limited'
         this.log.info(`acme: ordering a certificate for ${host} (${why})`, { host })
-        this.client ??= await accountClient(this.store, { directory: this.settings.directory, email: this.settings.email, directoryCa: this.settings.directoryCaPem })
+        this.client ??= await accountClient(this.store, { directory: this.settings.directory, email: this.settings.email })
         const issued = await orderCertificate(this.client, host, { preferred: this.challenges, board: this.board, store: this.store })
         this.adopt(host, issued) // before the store's watch echoes it back
         await this.store.put(`certs/${host}`, JSON.stringify(issued))
