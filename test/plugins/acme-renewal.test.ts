@@ -111,6 +111,7 @@ test('a renewal pebble fails leaves the old certificate serving, logged with hos
     const now = await presentedCertificate(tlsPort, 'fail.test')
     return now.serial !== first.serial && now.serial
   }, { timeoutMs: 15_000, what: 'the renewal after the failure' })
-  assert.ok((await curlHttps('fail.test', tlsPort, root)).ok)
+  const after = await curlHttps('fail.test', tlsPort, root)
+  assert.ok(after.ok, after.error)
   assert.equal(gw.gateway.certificates()!.managed.find((c) => c.host === 'fail.test')!.state, 'valid')
 })
