@@ -128,6 +128,11 @@ export interface ServeTls {
   subscribe(listener: () => void): () => void
   /** `Strict-Transport-Security` value added to every response that has none. */
   hsts?: string
+  /**
+   * ACME TLS-ALPN-01 (RFC 8737): the challenge certificate for `servername` while one is pending.
+   * Runtimes with `tlsAlpnChallenges` present it to handshakes that offer `acme-tls/1`.
+   */
+  alpnChallenge?(servername: string): { cert: string; key: string } | undefined
 }
 
 export interface ServeLimits {
@@ -149,6 +154,8 @@ export interface RunningServer {
 
 export interface Runtime {
   readonly name: 'node' | 'bun' | 'deno'
+  /** Can its HTTPS listener answer ACME TLS-ALPN-01 (ServeTls.alpnChallenge)? */
+  readonly tlsAlpnChallenges?: boolean
   inbound(c: Context): Inbound
   readonly transport: Transport
   /** The I/O plugins get as `ctx.io` (serve, health-check client, files, DNS, unix-socket HTTP …). */
