@@ -150,6 +150,14 @@ export interface GatewayView {
   routeSource(route: import('./config/route-schema.ts').RouteConfig): string
   /** Runs one active health check now; undefined when the pool or upstream is unknown or has no active checks. */
   checkNow(pool: string, id: string): Promise<boolean | undefined>
+  /** The HTTPS listener's certificates; undefined without TLS. */
+  certificates?(): CertificatesView | undefined
+}
+
+/** Certificates served by the HTTPS listener, and the hosts their source manages (ACME: pending, failing). */
+export interface CertificatesView {
+  served: { hosts: readonly string[]; serial: string; notAfter: string }[]
+  managed: import('./tls/certificate-source.ts').CertificateStatus[]
 }
 
 export interface ObserverContext extends PluginContext {

@@ -22,11 +22,12 @@ import { httpsRedirect } from './https-redirect.ts'
 import { hstsHeader } from '../config/tls-schema.ts'
 import type { LimitsConfig } from '../config/limits-schema.ts'
 import type { ServeLimits } from '../runtime/types.ts'
-import { startCertificates } from '../tls/live-certificates.ts'
+import { startCertificates, type LiveCertificates } from '../tls/live-certificates.ts'
 import type { PluginContext } from '../plugin/contract.ts'
 import { pluginContext } from '../plugin/context.ts'
 import { middlewareSetup } from '../plugin/middleware.ts'
 import { openDoors } from '../routing/open-doors.ts'
+import { RouteChanges, routeHosts } from './route-hosts.ts'
 
 export interface GatewayOptions {
   runtime: Runtime
@@ -42,6 +43,8 @@ export interface Gateway {
   readonly events: GatewayEvents
   /** The routes in force (config and discovered). */
   routes(): readonly RouteConfig[]
+  /** The HTTPS listener's certificates (served, and what their source manages); undefined without TLS or before start. */
+  certificates(): ReturnType<LiveCertificates['list']> | undefined
   /** Starts discovery, then listens. */
   start(): Promise<RunningServer>
   /** Stops accepting, lets in-flight requests finish within `graceMs` (default: config shutdown.grace), stops discovery. */
@@ -61,6 +64,14 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
 
   const app = new Hono<GatewayEnv>()
   if (config.healthPath) app.get(config.healthPath, (c) => c.text('ok\n'))
+  // ACME HTTP-01 on the main listener too (a CA follows redirects to it; or it is the plain one); unknown tokens go on to the routes.
+  const certificateSource = config.listen.tls?.certificates
+  if (certificateSource?.challenge) {
+    app.get('/.well-known/acme-challenge/:token', (c, next) => {
+      const answer = certificateSource.challenge!(c.req.param('token'))
+      return answer === undefined ? next() : c.text(answer)
+    })
+  }
   app.all('*', createRequestHandler({ runtime, events, routes: () => table, trusted: trustChecker(config.trustedProxies) }))
   app.onError((err) => {
     // Duck-typed: middleware from a config bundle may carry its own copy of Hono.
@@ -92,12 +103,16 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
     if (!routesChanged && routes.length === activeRoutes.length && routes.every((r, i) => r === activeRoutes[i])) return
     table = compileRoutes(routes, registry, middleware)
     activeRoutes = routes
+    routeChanges.notify()
     log.info(`routes: ${routes.length} active after a change from ${source}`)
   }
   const unknownPools = onceEach((line) => log.error(line))
 
   let server: RunningServer | undefined
   let redirectServer: RunningServer | undefined
+  let certificates: LiveCertificates | undefined
+  const routeChanges = new RouteChanges()
+  let listening: () => void = () => {}
 
   let activeRoutes: readonly RouteConfig[] = config.routes
   return {
@@ -105,11 +120,12 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
     registry,
     events,
     routes: () => activeRoutes,
+    certificates: () => certificates?.list(),
     async start() {
       for (const w of doors) log.warn(w)
       // Observers first: they see every snapshot and pool change, the first ones included.
       const checkers = new Map<string, (up: UpstreamRuntime) => Promise<boolean>>()
-      const view = gatewayView(registry, events, { routes: () => activeRoutes, routeSource: (r) => discoveredRoutes.sourceOf(r), checkers })
+      const view = gatewayView(registry, events, { routes: () => activeRoutes, routeSource: (r) => discoveredRoutes.sourceOf(r), checkers, certificates: () => certificates?.list() })
       for (const observer of config.observe) await observer.start({ ...pluginContext(observer, plugins), gateway: view })
       await startDiscovery(config, { ...plugins, onSnapshot, waitMs: discoveryWaitMs })
       for (const [name, pool] of Object.entries(config.pools)) {
@@ -118,16 +134,23 @@ export function createGateway(config: GatewayConfig, { runtime, log, discoveryWa
       }
       const { host, tls } = config.listen
       const limits = serveLimits(config.limits)
-      const certificates = tls && (await startCertificates(tls.certificates, plugins, { hsts: tls.hsts && hstsHeader(tls.hsts) }))
+      const facts = {
+        hosts: () => routeHosts(activeRoutes),
+        onHostsChange: (listener: () => void) => routeChanges.subscribe(listener),
+        listening: new Promise<void>((resolve) => (listening = resolve)),
+        challenges: runtime.tlsAlpnChallenges ? (['http-01', 'tls-alpn-01'] as const) : (['http-01'] as const),
+      }
+      certificates = tls && (await startCertificates(tls.certificates, plugins, { hsts: tls.hsts && hstsHeader(tls.hsts), facts }))
       server = await runtime.serve(app.fetch, { port: config.listen.port, hostname: host, limits, tls: certificates })
       log.info(`gatehouse listening on ${tls ? 'https' : 'http'}://${host}:${server.port} (${runtime.name})`)
-      if (certificates) log.info(`certificates from ${tls.certificates.name}: ${certificates.describe()}`)
+      if (tls && certificates) log.info(`certificates from ${tls.certificates.name}: ${certificates.describe()}`)
       if (tls?.redirectHttp) {
         const httpsPort = tls.redirectHttp.httpsPort ?? server.port
         const redirect = httpsRedirect({ httpsPort, healthPath: config.healthPath, challenge: tls.certificates.challenge?.bind(tls.certificates) })
         redirectServer = await runtime.serve(redirect, { port: tls.redirectHttp.port, hostname: host, limits })
         log.info(`redirecting http://${host}:${redirectServer.port} to https (port ${httpsPort})`)
       }
+      listening()
       return server
     },
     async stop(graceMs = config.shutdown.grace) {

@@ -1,5 +1,5 @@
 /** The read (and operator-switch) view of a running gateway that observer plugins get. */
-import type { GatewayView, PoolView } from '../types.ts'
+import type { CertificatesView, GatewayView, PoolView } from '../types.ts'
 import type { RouteConfig } from '../config/route-schema.ts'
 import type { PoolRegistry } from '../pools/registry.ts'
 import type { GatewayEvents } from './events.ts'
@@ -10,14 +10,17 @@ export interface ViewSources {
   routeSource: (route: RouteConfig) => string
   /** Per pool, the active health plugin's on-demand probe, when it offers one. */
   checkers: ReadonlyMap<string, (up: UpstreamRuntime) => Promise<boolean>>
+  /** The HTTPS listener's certificates, once it runs. */
+  certificates?: () => CertificatesView | undefined
 }
 
-export function gatewayView(registry: PoolRegistry, events: GatewayEvents, { routes, routeSource, checkers }: ViewSources): GatewayView {
+export function gatewayView(registry: PoolRegistry, events: GatewayEvents, { routes, routeSource, checkers, certificates = () => undefined }: ViewSources): GatewayView {
   const find = (pool: string, id: string) => registry.get(pool)?.upstreams.find((u) => u.id === id)
   return {
     events,
     routes,
     routeSource,
+    certificates,
     async checkNow(pool, id) {
       const up = find(pool, id)
       const check = checkers.get(pool)

@@ -25,6 +25,17 @@ export interface FileIO {
    * when watching is impossible it calls `onError` and returns a no-op (callers keep a stat poll).
    */
   watchDirectory(dir: string, base: string, onChange: () => void, onError: (err: Error) => void): () => void
+  /**
+   * Replaces a file whole (written aside, renamed over: never half-written), creating missing
+   * directories. Private: the file is 0600 and created directories 0700 (the ACME store keeps keys).
+   */
+  writePrivate(path: string, text: string): Promise<void>
+  /** Creates a file only if none exists (a lock), private as above; false when it exists. */
+  createExclusive(path: string, text: string): Promise<boolean>
+  /** Removes a file; a missing one is fine. */
+  remove(path: string): Promise<void>
+  /** When the file was last written (ms since the epoch); undefined when it is missing. */
+  modifiedAt(path: string): Promise<number | undefined>
 }
 
 export interface SrvRecord {
@@ -60,9 +71,10 @@ export interface PluginIO {
   dns(opts: { servers?: readonly string[]; timeoutMs: number }): DnsClient
   /**
    * A keep-alive `node:http` Agent for libraries that speak HTTP over a unix socket (dockerode and
-   * the Docker socket). Typed `unknown` so the contract stays Web-standard; pass it through as is.
+   * the Docker socket); with `ca`, a `node:https` Agent that trusts that PEM CA (acme-client, for a
+   * private CA's directory). Typed `unknown` so the contract stays Web-standard; pass it through as is.
    */
-  httpAgent(opts?: { maxFreeSockets?: number }): unknown
+  httpAgent(opts?: { maxFreeSockets?: number; ca?: string }): unknown
   /** An environment variable (undefined when unset, or when the runtime may not read it). */
   env(name: string): string | undefined
   /** This machine's host name. */

@@ -23,7 +23,7 @@ export const KINDS: Record<PluginKind, { noun: string; examples: string }> = {
   outlier: { noun: 'a passive health plugin', examples: 'outlierDetection() …' },
   observer: { noun: 'an observer plugin', examples: 'metrics(), accessLog(), admin() …' },
   middleware: { noun: 'a middleware plugin', examples: 'jwt(), apiKey(), rateLimit(), cors() … or a function (c, next) => …' },
-  certificates: { noun: 'a certificate source', examples: '[{ cert, key }], certificateFiles([...]) …' },
+  certificates: { noun: 'a certificate source', examples: '[{ cert, key }], certificateFiles([...]), acme() …' },
 }
 
 export const isPluginKind = (v: unknown): v is PluginKind => typeof v === 'string' && Object.hasOwn(KINDS, v)

@@ -149,6 +149,11 @@ export interface ServeTls {
   subscribe(listener: () => void): () => void
   /** `Strict-Transport-Security` value added to every response that has none. */
   hsts?: string
+  /**
+   * ACME TLS-ALPN-01 (RFC 8737): the challenge certificate for `servername` while one is pending.
+   * Runtimes with `tlsAlpnChallenges` present it to handshakes that offer `acme-tls/1`.
+   */
+  alpnChallenge?(servername: string): { cert: string; key: string } | undefined
 }
 
 export interface ServeLimits {
@@ -170,6 +175,8 @@ export interface RunningServer {
 
 export interface Runtime {
   readonly name: 'node' | 'bun' | 'deno'
+  /** Can its HTTPS listener answer ACME TLS-ALPN-01 (ServeTls.alpnChallenge)? */
+  readonly tlsAlpnChallenges?: boolean
   /** The request a route handler received, as the core and this runtime's transport see it. */
   request(c: Context): TransportRequest
   readonly transport: Transport

@@ -3,10 +3,11 @@
  * pushes whole sets, like a discovery plugin pushes whole snapshots; the gateway checks each set
  * (PEM parses, every key matches its certificate) and swaps it in without dropping a connection.
  *
- * Built in (core/tls/certificate-files.ts): `certificateFiles([...])` (PEM files, watched). An ACME source fits the same shape:
- * it keeps certificates in its own store, pushes them with `update()` when issued or renewed, and
- * answers HTTP-01 challenges through `challenge()`, which the plain-HTTP redirect listener
- * (`listen.tls.redirectHttp`) consults before redirecting.
+ * Built in: `certificateFiles([...])` (PEM files, watched), and `acme({...})` (plugins/acme), which
+ * learns the hosts routes name from `hosts()`/`onHostsChange()`, pushes certificates with
+ * `update()` when issued or renewed, and answers HTTP-01 through `challenge()` (consulted on the
+ * plain-HTTP redirect listener and on the main listener, before routes) and TLS-ALPN-01 through
+ * `alpnChallenge()` (on runtimes that can: `challenges` says which).
  *
  * @example
  * const mySource: CertificateSource = {
@@ -34,11 +35,36 @@ export interface CertificateContext extends PluginContext {
    * key is rejected whole and the last good set keeps serving ([] = applied).
    */
   update(certificates: readonly CertificateInput[]): string[]
+  /** Hosts the routes in force name (config and discovered), lower case, as written (`*.x` patterns included). */
+  hosts(): readonly string[]
+  /** Calls `listener` after the routes (and so maybe `hosts()`) changed; returns the unsubscribe. */
+  onHostsChange(listener: () => void): () => void
+  /** Resolves once the gateway's listeners accept connections: challenges can be answered from then on. */
+  listening: Promise<void>
+  /** ACME challenge types this gateway can answer: 'http-01' always (port 80 must reach it), 'tls-alpn-01' where the runtime supports it. */
+  challenges: readonly ChallengeType[]
+}
+
+export type ChallengeType = 'http-01' | 'tls-alpn-01'
+
+/** One line of a source's own listing (admin API `/api/certificates`). */
+export interface CertificateStatus {
+  host: string
+  /** valid: served; pending: not issued yet; failing: the last try failed (an older certificate may still serve); skipped: cannot be ordered. */
+  state: 'valid' | 'pending' | 'failing' | 'skipped'
+  notAfter?: string
+  /** When the next order or renewal is due (ISO time). */
+  next?: string
+  lastError?: string
 }
 
 export interface CertificateSource extends PluginBase<'certificates'> {
   /** Calls `update` at least once (startup waits for the first good set), then whenever certificates change. */
   start(ctx: CertificateContext): Promise<void> | void
-  /** ACME HTTP-01: the key authorization for `token`, answered at `/.well-known/acme-challenge/<token>` on the redirect listener. */
+  /** ACME HTTP-01: the key authorization for `token`, answered at `/.well-known/acme-challenge/<token>`. */
   challenge?(token: string): string | undefined
+  /** ACME TLS-ALPN-01: the challenge certificate for `servername` while one is pending (offered to `acme-tls/1` handshakes only). */
+  alpnChallenge?(servername: string): { cert: string; key: string } | undefined
+  /** What the source manages, for the admin API. */
+  describe?(): CertificateStatus[]
 }

@@ -8,19 +8,26 @@ import type { PluginContext } from '../plugin/contract.ts'
 import { pluginContext } from '../plugin/context.ts'
 import type { ServeTls, TlsCertificate } from '../runtime/types.ts'
 import { certificateCovers, inspectKeyPair, type CertificateFacts } from '../runtime/io/certificates.ts'
-import type { CertificateInput, CertificateSource } from './certificate-source.ts'
+import type { CertificateContext, CertificateInput, CertificateSource, CertificateStatus } from './certificate-source.ts'
 
 const EXPIRY_WARNING_MS = 14 * 24 * 3600 * 1000
 
 export interface LiveCertificates extends ServeTls {
   /** One line per certificate: names, serial, expiry (for the startup log). */
   describe(): string
+  /** The certificates served, and what the source says of its own (ACME: pending, failing hosts). */
+  list(): { served: { hosts: readonly string[]; serial: string; notAfter: string }[]; managed: CertificateStatus[] }
 }
+
+/** What the gateway tells a source besides update(): the hosts routes name, when it listens, which challenges it can answer. */
+export type GatewayFacts = Omit<CertificateContext, 'update' | keyof PluginContext>
+
+const NO_FACTS: GatewayFacts = { hosts: () => [], onHostsChange: () => () => {}, listening: Promise.resolve(), challenges: ['http-01'] }
 
 export async function startCertificates(
   source: CertificateSource,
   gateway: PluginContext,
-  { waitMs = 30_000, hsts }: { waitMs?: number; hsts?: string } = {},
+  { waitMs = 30_000, hsts, facts: gatewayFacts = NO_FACTS }: { waitMs?: number; hsts?: string; facts?: GatewayFacts } = {},
 ): Promise<LiveCertificates> {
   const { log } = gateway
   let current: TlsCertificate[] = []
@@ -53,7 +60,7 @@ export async function startCertificates(
   const describe = () => current.map((c, i) => `${c.hosts.join(',') || '(default)'} serial ${facts[i]!.serial} until ${facts[i]!.notAfter.toISOString().slice(0, 10)}`).join('; ')
 
   Promise.resolve()
-    .then(() => source.start({ ...pluginContext(source, gateway), update }))
+    .then(() => source.start({ ...pluginContext(source, gateway), ...gatewayFacts, update }))
     .catch((err) => log.error(`certificate source ${source.name} failed`, { error: String((err as Error)?.message ?? err) }))
 
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -70,6 +77,11 @@ export async function startCertificates(
     },
     hsts,
     describe,
+    list: () => ({
+      served: current.map((c, i) => ({ hosts: c.hosts, serial: facts[i]!.serial, notAfter: facts[i]!.notAfter.toISOString() })),
+      managed: source.describe?.() ?? [],
+    }),
+    ...(source.alpnChallenge && { alpnChallenge: source.alpnChallenge.bind(source) }),
   }
 }
 

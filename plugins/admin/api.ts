@@ -59,6 +59,11 @@ export function adminApi(deps: ApiDeps): Hono {
   app.get('/api/routes', (c) => c.json({ routes: routes() }))
   app.get('/api/pools', (c) => c.json({ pools: pools() }))
   app.get('/api/state', (c) => c.json(state()))
+  // Certificates served by the HTTPS listener and, for ACME, each host's state (pending, failing: lastError).
+  app.get('/api/certificates', (c) => {
+    const certificates = view.certificates?.()
+    return certificates ? c.json(certificates) : c.json({ error: 'this gateway serves no HTTPS' }, 404)
+  })
   app.get('/api/events', (c) =>
     streamSSE(c, async (stream) => {
       let wake = () => {}

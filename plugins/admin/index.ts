@@ -8,6 +8,7 @@
  * | `GET /metrics` | Prometheus text (the `metrics` option; its own `metrics()` by default) |
  * | `GET /api/routes`, `GET /api/pools`, `GET /api/state` | routes; pools with upstream state and request rates; both plus recent changes |
  * | `GET /api/events` | the same state as server-sent events, every `interval` and at once on changes |
+ * | `GET /api/certificates` | certificates served by the HTTPS listener; for ACME, each host: valid, pending, failing (lastError), next renewal |
  * | `POST /api/pools/:pool/upstreams/:id/disable` / `enable` | drain an upstream (no new requests) / take it back |
  * | `GET /dashboard` | the page (with a token: open `/dashboard?token=…` once; a cookie keeps it) |
  *

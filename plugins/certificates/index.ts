@@ -9,4 +9,4 @@
  * listen: { port: 443, tls: { certificates: certificateFiles([{ cert: './a.pem', key: './a.key' }]) } }
  */
 export { certificateFiles, type CertificateFile, type CertificateFilesOptions } from '../../core/tls/certificate-files.ts'
-export type { CertificateContext, CertificateInput, CertificateSource } from '../../core/tls/certificate-source.ts'
+export type { CertificateContext, CertificateInput, CertificateSource, CertificateStatus, ChallengeType } from '../../core/tls/certificate-source.ts'

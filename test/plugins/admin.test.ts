@@ -72,6 +72,12 @@ test('GET /api/routes: the routes in force, with header values and header rules 
   assert.deepEqual(routes[1].host, ['api.test'])
 })
 
+test('GET /api/certificates: 404 naming why on a gateway that serves no HTTPS (the listing itself: test/plugins/acme.test.ts)', async () => {
+  const res = await fetch(base + '/api/certificates')
+  assert.equal(res.status, 404)
+  assert.deepEqual(await res.json(), { error: 'this gateway serves no HTTPS' })
+})
+
 test('GET /api/pools: each upstream with available, health, in-flight, ejected until, disabled, state', async () => {
   const { pools } = await (await fetch(base + '/api/pools')).json()
   assert.equal(pools.length, 1)

@@ -1,5 +1,5 @@
 // A private certificate authority for TLS tests, made with the real `openssl` CLI: a CA and
-// leaf certificates (EC P-256, SAN = the given DNS names) in a fresh directory. The directory
+// leaf certificates (EC P-256, SAN = the given DNS names or IPv4 addresses) in a fresh directory. The directory
 // is inside the repository (test-output/) so that Deno's `--allow-read=.` covers it.
 import { execFile, execFileSync } from 'node:child_process'
 import { promisify } from 'node:util'
@@ -54,7 +54,7 @@ export function createTestCa(prefix = 'certs'): TestCa {
         'basicConstraints=CA:FALSE',
         'keyUsage=critical,digitalSignature',
         'extendedKeyUsage=serverAuth',
-        `subjectAltName=${hosts.map((h) => `DNS:${h}`).join(',')}`,
+        `subjectAltName=${hosts.map((h) => (/^[\d.]+$/.test(h) ? `IP:${h}` : `DNS:${h}`)).join(',')}`,
         '',
       ].join('\n'))
       const serial = randomBytes(8).toString('hex').toUpperCase().replace(/^0+/, '') || '1'

@@ -10,6 +10,7 @@ import { nodeTransport } from './transport.ts'
 
 export const nodeRuntime: Runtime = {
   name: 'node',
+  tlsAlpnChallenges: true,
   request: nodeRequest,
   transport: nodeTransport,
   io: nodeCompatibleIO({ serve: nodeServe, healthCheck: nodeHealthCheck, env: processFacts.env }),

@@ -3,13 +3,21 @@
  * wildcards), rebuilt whenever the certificate set changes. The default certificate (no SNI, or
  * an unlisted name) is swapped with `server.setSecureContext()`. Both affect new handshakes only:
  * open connections keep theirs.
+ *
+ * ACME TLS-ALPN-01 (when the certificate source offers `alpnChallenge`): while a challenge for a
+ * name is pending, SNICallback presents its challenge certificate and ALPNCallback agrees to
+ * `acme-tls/1` (only then); such a connection is closed after the handshake, as RFC 8737 asks.
+ * Node picks the certificate (SNI) before it sees the ALPN list, so a TLS 1.3 client of that
+ * name without `acme-tls/1` gets the challenge certificate too, for the seconds the validation
+ * takes; prefer HTTP-01 for renewals where port 80 reaches the gateway.
  */
 import { createSecureContext, type SecureContext } from 'node:tls'
-import type { Server as TlsServer } from 'node:tls'
+import type { Server as TlsServer, TLSSocket } from 'node:tls'
 import type { ServeTls, TlsCertificate } from '../types.ts'
 
 /** HTTP/1.1 only, like the Bun and Deno listeners. */
 const COMMON = { ALPNProtocols: ['http/1.1'], minVersion: 'TLSv1.2' as const }
+const ACME_TLS = 'acme-tls/1'
 
 export interface NodeTls {
   /** Options for `https.createServer`. */
@@ -40,20 +48,46 @@ export function nodeTls(tls: ServeTls): NodeTls {
     const first = tls.current()[0]!
     return { cert: first.cert, key: first.key, ...COMMON }
   }
+  const challenge = tls.alpnChallenge
+  const challengeContexts = new Map<string, SecureContext>() // by PEM: one context per pending challenge
+  const challengeContext = (name: string) => {
+    const c = challenge?.(name)
+    if (!c) return undefined
+    let ctx = challengeContexts.get(c.cert)
+    if (!ctx) {
+      if (challengeContexts.size > 100) challengeContexts.clear()
+      challengeContexts.set(c.cert, (ctx = createSecureContext({ cert: c.cert, key: c.key, minVersion: 'TLSv1.2' })))
+    }
+    return ctx
+  }
+  // ALPNProtocols and ALPNCallback exclude each other: with challenges, the callback agrees to
+  // http/1.1 as ALPNProtocols would, and to acme-tls/1 only for a name with a pending challenge.
+  const alpn = challenge && {
+    ALPNProtocols: undefined,
+    ALPNCallback: ({ servername, protocols }: { servername: string; protocols: string[] }) =>
+      protocols.includes(ACME_TLS) && challenge(servername.toLowerCase()) ? ACME_TLS : protocols.includes('http/1.1') ? 'http/1.1' : undefined,
+  }
   return {
     serverOptions: {
       ...defaults(),
+      ...alpn,
       SNICallback(servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) {
         const name = servername.toLowerCase()
         const dot = name.indexOf('.')
-        cb(null, exact.get(name) ?? (dot > 0 ? wildcard.get(name.slice(dot)) : undefined)) // undefined: the default context
+        cb(null, challengeContext(name) ?? exact.get(name) ?? (dot > 0 ? wildcard.get(name.slice(dot)) : undefined)) // undefined: the default context
       },
     },
     follow(server) {
-      return tls.subscribe(() => {
+      const closeChallenge = (socket: TLSSocket) => void (socket.alpnProtocol === ACME_TLS && socket.end())
+      if (challenge) server.on('secureConnection', closeChallenge)
+      const unsubscribe = tls.subscribe(() => {
         build(tls.current())
         server.setSecureContext(defaults())
       })
+      return () => {
+        unsubscribe()
+        server.off('secureConnection', closeChallenge)
+      }
     },
   }
 }

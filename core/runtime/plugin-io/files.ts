@@ -1,10 +1,14 @@
 /**
- * Files for plugins (read, stat, watch one file), on `node:fs` and `node:path`, which Node, Bun and
- * Deno all provide; a runtime without them brings its own FileIO.
+ * Files for plugins (read, stat, watch one file; private writes for the ACME store), on `node:fs`
+ * and `node:path`, which Node, Bun and Deno all provide; a runtime without them brings its own FileIO.
  */
 import { watch, type FSWatcher } from 'node:fs'
-import { readFile, stat } from 'node:fs/promises'
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
 import { basename, dirname, resolve } from 'node:path'
+
+const PRIVATE_FILE = 0o600
+const PRIVATE_DIR = 0o700
 import type { FileIO } from '../../plugin/io.ts'
 
 export const nodeFiles: FileIO = {
@@ -36,5 +40,39 @@ export const nodeFiles: FileIO = {
       onError(err)
     })
     return () => watcher.close()
+  },
+  async writePrivate(path, text) {
+    await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR })
+    const aside = `${path}.${randomBytes(4).toString('hex')}.tmp`
+    try {
+      await writeFile(aside, text, { mode: PRIVATE_FILE })
+      await rename(aside, path)
+    } catch (err) {
+      await rm(aside, { force: true }).catch(() => {})
+      throw err
+    }
+  },
+  async createExclusive(path, text) {
+    await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR })
+    try {
+      const handle = await open(path, 'wx', PRIVATE_FILE)
+      try {
+        await handle.writeFile(text)
+      } finally {
+        await handle.close()
+      }
+      return true
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+      throw err
+    }
+  },
+  remove: (path) => rm(path, { force: true }),
+  async modifiedAt(path) {
+    try {
+      return (await stat(path)).mtimeMs
+    } catch {
+      return undefined
+    }
   },
 }

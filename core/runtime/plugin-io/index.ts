@@ -4,6 +4,7 @@
  * probe client, how it reads the environment).
  */
 import { Agent } from 'node:http'
+import { Agent as HttpsAgent } from 'node:https'
 import { hostname } from 'node:os'
 import type { PluginIO } from '../../plugin/io.ts'
 import { nodeDns } from './dns.ts'
@@ -14,7 +15,10 @@ export function nodeCompatibleIO(own: Pick<PluginIO, 'serve' | 'healthCheck' | '
     ...own,
     files: nodeFiles,
     dns: nodeDns,
-    httpAgent: (opts) => new Agent({ keepAlive: true, maxFreeSockets: opts?.maxFreeSockets ?? 4 }),
+    httpAgent: (opts) => {
+      const settings = { keepAlive: true, maxFreeSockets: opts?.maxFreeSockets ?? 4 }
+      return opts?.ca === undefined ? new Agent(settings) : new HttpsAgent({ ...settings, ca: opts.ca })
+    },
     hostname: () => hostname(),
   }
 }
