@@ -150,6 +150,8 @@ export interface GatewayView {
   routeSource(route: import('./config/route-schema.ts').RouteConfig): string
   /** Runs one active health check now; undefined when the pool or upstream is unknown or has no active checks. */
   checkNow(pool: string, id: string): Promise<boolean | undefined>
+  /** The config in force: its generation (1 at start, one more per reload) and when it was loaded (ms since epoch). */
+  config(): { generation: number; loadedAt: number }
 }
 
 export interface ObserverContext extends PluginContext {

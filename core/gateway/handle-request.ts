@@ -5,19 +5,18 @@
  */
 import type { Context } from 'hono'
 import type { BalanceContext, GatewayEnv } from '../types.ts'
-import type { PoolRegistry } from '../pools/registry.ts'
+import type { UpstreamStore } from '../pools/upstream-store.ts'
 import type { Inbound, Runtime } from '../runtime/types.ts'
-import type { RouteTable } from '../routing/route-table.ts'
 import { matchingPath, normalizePath } from '../routing/normalize-path.ts'
 import { normalizeHost } from '../routing/host-pattern.ts'
-import { clientAddress, type TrustCheck } from '../proxy/client-address.ts'
+import { clientAddress } from '../proxy/client-address.ts'
 import { applyResponseRules, buildRequestHeaders, mergePendingHeaders } from '../proxy/request-headers.ts'
 import { forwardPath } from '../proxy/forward-path.ts'
 import { withUpstreamHeaders } from '../proxy/upstream-headers.ts'
 import { plain } from '../proxy/failure.ts'
 import { limitRequestBody, PAYLOAD_TOO_LARGE } from '../runtime/io/body-limit.ts'
 import { proxy } from '../proxy/proxy.ts'
-import type { CompiledRoute } from './compile-routes.ts'
+import type { GatewayState } from './state.ts'
 import { cookieValue, parseTarget } from './request-target.ts'
 import { refuseMalformed, validHost } from './request-checks.ts'
 import type { GatewayEvents, RequestRecord } from './events.ts'
@@ -25,10 +24,10 @@ import type { GatewayEvents, RequestRecord } from './events.ts'
 export interface HandlerDeps {
   events: GatewayEvents
   runtime: Runtime
-  registry: PoolRegistry
-  /** Current route table (swapped when discovered routes change). */
-  routes: () => RouteTable<CompiledRoute>
-  trusted: TrustCheck
+  /** Counts finished requests on their upstream. */
+  upstreams: UpstreamStore
+  /** The state in force (swapped whole by the watcher): read once per request. */
+  state: () => GatewayState
 }
 
 export function createRequestHandler(deps: HandlerDeps) {
@@ -54,7 +53,7 @@ export function createRequestHandler(deps: HandlerDeps) {
   }
 }
 
-function route({ registry, routes, trusted, runtime }: HandlerDeps) {
+function route({ upstreams, state: current, runtime }: HandlerDeps) {
   return async (
     c: Context<GatewayEnv>,
     inbound: Inbound,
@@ -62,6 +61,7 @@ function route({ registry, routes, trusted, runtime }: HandlerDeps) {
     handOver?: () => void,
     report?: (r: RequestRecord) => void,
   ): Promise<Response> => {
+    const state = current()
     const refused = refuseMalformed(inbound)
     if (refused) return refused
     const target = parseTarget(inbound.target)
@@ -71,21 +71,22 @@ function route({ registry, routes, trusted, runtime }: HandlerDeps) {
     }
 
     const addressed = target.authority ?? inbound.header('host') ?? ''
-    const match = routes().match({ host: normalizeHost(addressed), method: inbound.method, path: matchingPath(path) ?? path, header: inbound.header })
+    const match = state.routes.match({ host: normalizeHost(addressed), method: inbound.method, path: matchingPath(path) ?? path, header: inbound.header })
     if (!match) return plain(404, 'gatehouse: no route for this host and path\n')
     const route = match.payload
+    const pool = state.pools.get(route.pool)!
     if (rec) {
       rec.path = path
       rec.route = route.name
-      rec.pool = route.pool.name
+      rec.pool = route.pool
     }
 
     const peer = inbound.remoteAddress
-    const isTrusted = trusted(peer)
-    const clientIp = isTrusted ? clientAddress(peer, inbound.header('x-forwarded-for'), trusted) : peer
+    const isTrusted = state.trusted(peer)
+    const clientIp = isTrusted ? clientAddress(peer, inbound.header('x-forwarded-for'), state.trusted) : peer
     c.set('clientIp', clientIp)
     if (rec) rec.clientIp = clientIp
-    c.set('pool', route.pool.name)
+    c.set('pool', route.pool)
     c.set('params', match.params)
     if (route.maxBodySize !== undefined && inbound.hasBody) {
       const tooLarge = bodyOverLimit(c, inbound, route.maxBodySize)
@@ -120,7 +121,7 @@ function route({ registry, routes, trusted, runtime }: HandlerDeps) {
         c,
         {
           inbound,
-          pool: route.pool,
+          pool,
           path: forwardPath(path, target.query, route.pathRules),
           headers,
           upstreamHost: route.hostHeader === 'upstream',
@@ -134,7 +135,7 @@ function route({ registry, routes, trusted, runtime }: HandlerDeps) {
           report,
         },
         runtime.transport,
-        registry,
+        upstreams,
       )
     }
     if (!route.chain) return send()

@@ -5,7 +5,7 @@
  */
 import type { BalanceContext, ExchangeOutcome } from '../types.ts'
 import type { Pool } from '../pools/pool.ts'
-import type { PoolRegistry } from '../pools/registry.ts'
+import type { UpstreamStore } from '../pools/upstream-store.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 import type { Context } from 'hono'
 import type { Inbound, Transport, UpstreamFailure } from '../runtime/types.ts'
@@ -28,7 +28,7 @@ export interface ProxyCall {
   report?: (record: RequestRecord) => void
 }
 
-export async function proxy(c: Context, call: ProxyCall, transport: Transport, registry: PoolRegistry): Promise<Response> {
+export async function proxy(c: Context, call: ProxyCall, transport: Transport, registry: UpstreamStore): Promise<Response> {
   const { inbound, pool } = call
   const tried: UpstreamRuntime[] = []
   let failure: UpstreamFailure | undefined

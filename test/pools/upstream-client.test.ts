@@ -5,19 +5,22 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { PoolRegistry } from '../../core/pools/registry.ts'
+import { UpstreamStore } from '../../core/pools/upstream-store.ts'
+import { Watcher } from '../../core/gateway/watcher.ts'
+import { validateConfig } from '../../core/config/validate.ts'
 import { silentLogger } from '../../core/log.ts'
 import type { ClientHolder } from '../../core/runtime/types.ts'
 
 function setup() {
   const released: unknown[] = []
-  const registry = new PoolRegistry({}, silentLogger, (h: ClientHolder) => void released.push(h.client))
-  const put = (url: string | null) => registry.apply('test', { pools: { app: url ? [{ id: 'app1', url }] : [] } })
-  return { registry, released, put, up: () => registry.get('app')!.upstreams[0]! }
+  const store = new UpstreamStore((h: ClientHolder) => void released.push(h.client))
+  const watcher = new Watcher(validateConfig({}), { log: silentLogger, store, middleware: (m) => m as never })
+  const put = (url: string | null) => watcher.push('test', { pools: { app: url ? [{ id: 'app1', url }] : [] } })
+  return { store, released, put, up: () => watcher.current().pools.get('app')!.upstreams[0]! }
 }
 
 test('a new address retires the old client after its last request; the next request makes a new one', () => {
-  const { registry, released, put, up } = setup()
+  const { store, released, put, up } = setup()
   put('http://127.0.0.1:7001')
   const a = up()
   a.client ??= 'pool for 7001'
@@ -31,11 +34,11 @@ test('a new address retires the old client after its last request; the next requ
   a.client ??= 'pool for 7002'
   const third = a.begin()
 
-  registry.done(a, first)
+  store.done(a, first)
   assert.deepEqual(released, [])
-  registry.done(a, second)
+  store.done(a, second)
   assert.deepEqual(released, ['pool for 7001'], 'closed once its last request ended')
-  registry.done(a, third)
+  store.done(a, third)
   assert.equal(a.inflight, 0)
   assert.equal(a.client, 'pool for 7002', 'the new client stays in use')
 
@@ -46,7 +49,7 @@ test('a new address retires the old client after its last request; the next requ
 })
 
 test('an upstream that leaves closes its client after its last request', () => {
-  const { registry, released, put, up } = setup()
+  const { store, released, put, up } = setup()
   put('http://127.0.0.1:7001')
   const a = up()
   a.client = 'pool'
@@ -54,6 +57,6 @@ test('an upstream that leaves closes its client after its last request', () => {
   put(null)
   assert.equal(a.available, false)
   assert.deepEqual(released, [])
-  registry.done(a, lease)
+  store.done(a, lease)
   assert.deepEqual(released, ['pool'])
 })
