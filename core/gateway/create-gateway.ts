@@ -72,10 +72,8 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
   const state = () => watcher.current()
 
   const app = new Hono<GatewayEnv>()
-  app.get('*', (c, next) => {
-    const path = state().config.healthPath
-    return path && c.req.path === path ? c.text('ok\n') : next()
-  })
+  // Registered once: a reload that changes healthPath names it as needing a restart.
+  if (initial.healthPath) app.get(initial.healthPath, (c) => c.text('ok\n'))
   app.all('*', createRequestHandler({ runtime, events, state, upstreams: store }))
   app.onError((err) => {
     // Duck-typed: middleware from a config bundle may carry its own copy of Hono.

@@ -1,7 +1,7 @@
 /**
  * What a reload cannot change while the listeners stay open: their address, the TLS listener's
- * shape (on or off, its certificate source, the redirect listener, HSTS) and the client limits
- * they were made with. A reload applies everything else and names these in the log; they take
+ * shape (on or off, its certificate source, the redirect listener, HSTS), the client limits
+ * they were made with, and the health path their app answers. A reload applies everything else and names these in the log; they take
  * effect at the next start.
  */
 import type { GatewayConfig } from '../config/schema.ts'
@@ -13,6 +13,7 @@ export function restartNeeded(running: GatewayConfig, next: GatewayConfig): stri
     ['listen.port', a.port, b.port],
     ['listen.host', a.host, b.host],
     ['listen.tls', a.tls ? 'on' : 'off', b.tls ? 'on' : 'off'],
+    ['healthPath', running.healthPath, next.healthPath],
   ]
   if (a.tls && b.tls) {
     const source = (t: NonNullable<typeof a.tls>) => ({ name: t.certificates.name, options: t.certificates.options })

@@ -18,7 +18,7 @@ interface SetUp {
 }
 
 export class RouteMiddlewares {
-  private readonly ready = new WeakMap<MiddlewarePlugin, GatewayMiddleware>()
+  private readonly ready = new WeakMap<MiddlewarePlugin, SetUp>()
   private live = new Map<string, SetUp>()
 
   constructor(private readonly gateway: PluginContext) {}
@@ -26,9 +26,9 @@ export class RouteMiddlewares {
   /** The handler of a route's `use` entry (set up by `prepare`; a plain function runs as is). */
   handler = (m: RouteMiddleware): GatewayMiddleware => {
     if (typeof m === 'function') return m
-    const handler = this.ready.get(m)
-    if (handler) return handler
-    return this.setUp(m, new AbortController()).handler // a route built outside prepare (none today)
+    let entry = this.ready.get(m)
+    if (!entry) this.ready.set(m, (entry = this.setUp(m, new AbortController()))) // a route built outside prepare (none today)
+    return entry.handler
   }
 
   /**
@@ -44,9 +44,10 @@ export class RouteMiddlewares {
         route.use.forEach((m, j) => {
           if (typeof m === 'function') return
           const key = runKey(`routes[${i}].use[${j}]`, m)
-          let entry = next.get(key) ?? this.live.get(key)
+          // The same object (on several routes, or already running) is set up once; else the same slot's.
+          let entry = this.ready.get(m) ?? next.get(key) ?? this.live.get(key)
           if (!entry) made.push((entry = this.setUp(m, new AbortController())))
-          this.ready.set(m, entry.handler)
+          this.ready.set(m, entry)
           next.set(key, entry)
         }),
       )

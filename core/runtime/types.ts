@@ -147,6 +147,8 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>
 }
 
+export type ProcessSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP'
+
 export interface Runtime {
   readonly name: 'node' | 'bun' | 'deno'
   inbound(c: Context): Inbound
@@ -158,7 +160,15 @@ export interface Runtime {
   cwd(): string
   env(name: string): string | undefined
   exit(code: number): never
-  onSignal(signal: 'SIGINT' | 'SIGTERM', fn: () => void): void
-  /** Loads a TypeScript or JavaScript module (a config file) by path, relative to cwd. */
+  /** SIGHUP: reload the config (`gatehouse reload`). */
+  onSignal(signal: ProcessSignal, fn: () => void): void
+  /** This process's id (written to `--pid-file`). */
+  readonly pid: number
+  /** Sends a signal to another process (`gatehouse reload`; Deno needs --allow-run). */
+  kill(pid: number, signal: ProcessSignal): void
+  /** Writes and removes a small file (the pid file; Deno needs --allow-write for it). */
+  writeTextFile(path: string, text: string): Promise<void>
+  removeFile(path: string): Promise<void>
+  /** Loads a TypeScript or JavaScript module (a config file) by path, relative to cwd; each call evaluates it afresh (a reload). */
   importModule(path: string): Promise<Record<string, unknown>>
 }
