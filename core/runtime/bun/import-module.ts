@@ -20,14 +20,15 @@ export async function importModule(path: string): Promise<Record<string, unknown
 }
 
 /**
- * The module's URL, with a query from the second load on: Bun caches modules by URL, so a reload
- * must name the config anew to evaluate it again. Modules the config imports stay cached (the
- * reloaded config is read afresh, not the files it imports).
+ * From the second load on (a reload), the path gets a query: Bun caches modules by specifier, so a
+ * reload must name the config anew to evaluate it again. A path, not a file: URL, whose query Bun
+ * 1.4 ignores. Modules the config imports stay cached (the config is read afresh, not the files
+ * it imports).
  */
 function fresh(file: string): string {
   const n = (loads.get(file) ?? 0) + 1
   loads.set(file, n)
-  return pathToFileURL(file).href + (n > 1 ? `?reload=${n}` : '')
+  return n > 1 ? `${file}?reload=${n}` : pathToFileURL(file).href
 }
 
 /** Whether `gatehouse` is this package (self-reference) or installed in a node_modules above `dir`. */
