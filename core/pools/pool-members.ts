@@ -6,7 +6,6 @@
 import type { PoolHealthView, Upstream } from '../types.ts'
 import { UpstreamRuntime } from './upstream-state.ts'
 import type { UpstreamClient } from './upstream-client.ts'
-import type { Pool } from './pool.ts'
 
 export interface PoolChanges {
   added: UpstreamRuntime[]
@@ -16,12 +15,17 @@ export interface PoolChanges {
   retired: UpstreamClient[]
 }
 
-export class PoolMembers {
+/** What the members need of the newest state's pool (pool.ts's Pool; a type parameter, so neither module imports the other). */
+export interface NewestPool {
+  available(): readonly UpstreamRuntime[]
+}
+
+export class PoolMembers<P extends NewestPool = NewestPool> {
   private byId = new Map<string, UpstreamRuntime>()
   /** Bumped whenever some member's availability may have changed: Pools recompute their candidate list. */
   version = 0
   /** The Pool of this name in the newest state; undefined once the pool left the config and every source. */
-  current: Pool | undefined
+  current: P | undefined
   private readonly waiters = new Set<() => void>()
   private readonly listeners: (() => void)[] = []
   /** What health plugins see of this pool: always the newest members. */

@@ -24,7 +24,7 @@ export class Pool {
     readonly settings: PoolConfig,
     /** The members in this state, in source order. */
     readonly upstreams: readonly UpstreamRuntime[],
-    private readonly members: PoolMembers,
+    private readonly members: PoolMembers<Pool>,
   ) {
     this.retryOn = new Set(settings.retryOn)
   }

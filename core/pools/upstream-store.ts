@@ -7,9 +7,10 @@ import type { GatewayEvents } from '../gateway/events.ts'
 import { PoolMembers } from './pool-members.ts'
 import type { UpstreamRuntime } from './upstream-state.ts'
 import type { UpstreamClient } from './upstream-client.ts'
+import type { Pool } from './pool.ts'
 
 export class UpstreamStore {
-  private readonly pools = new Map<string, PoolMembers>()
+  private readonly pools = new Map<string, PoolMembers<Pool>>()
 
   constructor(
     /** Called when a client is retired (its upstream left or moved) and has no request in flight: close its connections. */
@@ -18,13 +19,13 @@ export class UpstreamStore {
   ) {}
 
   /** The members of a pool, made empty on first use. */
-  members(name: string): PoolMembers {
+  members(name: string): PoolMembers<Pool> {
     let members = this.pools.get(name)
-    if (!members) this.pools.set(name, (members = new PoolMembers(name, this.events && this.healthEvent(name, this.events))))
+    if (!members) this.pools.set(name, (members = new PoolMembers<Pool>(name, this.events && this.healthEvent(name, this.events))))
     return members
   }
 
-  all(): PoolMembers[] {
+  all(): PoolMembers<Pool>[] {
     return [...this.pools.values()]
   }
 
