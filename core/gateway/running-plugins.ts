@@ -81,7 +81,7 @@ export class RunningPlugins {
         slot: `pools.${name}.health`,
         plugin,
         start: (signal) => {
-          const started = plugin.start({ ...pluginContext(plugin, { ...plugins, signal }), pool: store.members(name).healthView })
+          const started = plugin.start({ ...pluginContext(plugin, { ...plugins, signal }), pool: store.members(name).viewUntil(signal) })
           return started ? (up) => started.checkNow(up) : undefined
         },
       })

@@ -149,10 +149,10 @@ export class Watcher {
       sourceOf: merged.sourceOf,
       trusted: configChanged || !prev ? trustChecker(config.trustedProxies) : prev.trusted,
     }
-    for (const name of [...plans.map((p) => p.name), ...removed]) {
+    for (const [name, c] of changes) {
       const members = this.deps.store.members(name)
       members.current = pools.get(name)
-      members.announce()
+      members.announce(c)
     }
     for (const [name, c] of changes) this.report(name, reason, c)
     if (routesChanged && prev) this.deps.log.info(`routes: ${merged.routes.length} active after a change from ${reason}`)

@@ -27,8 +27,8 @@ export class PoolMembers<P extends NewestPool = NewestPool> {
   /** The Pool of this name in the newest state; undefined once the pool left the config and every source. */
   current: P | undefined
   private readonly waiters = new Set<() => void>()
-  private readonly listeners: (() => void)[] = []
-  /** What health plugins see of this pool: always the newest members. */
+  private readonly listeners = new Set<() => void>()
+  /** What health and outlier plugins see of this pool: always the newest members. */
   readonly healthView: PoolHealthView
 
   constructor(
@@ -36,7 +36,20 @@ export class PoolMembers<P extends NewestPool = NewestPool> {
     /** Told when an upstream's health, ejection or operator switch changes. */
     private readonly onHealth?: (up: UpstreamRuntime) => void,
   ) {
-    this.healthView = { name, upstreams: () => [...this.byId.values()], onChange: (listener) => void this.listeners.push(listener) }
+    this.healthView = this.viewUntil()
+  }
+
+  /** The health view for a plugin that runs until `signal` aborts: its change listeners go with it (a reload replaced it). */
+  viewUntil(signal?: AbortSignal): PoolHealthView {
+    return {
+      name: this.name,
+      upstreams: () => [...this.byId.values()],
+      onChange: (listener) => {
+        if (signal?.aborted) return
+        this.listeners.add(listener)
+        signal?.addEventListener('abort', () => this.listeners.delete(listener), { once: true })
+      },
+    }
   }
 
   /** The members, in source order. */
@@ -88,10 +101,10 @@ export class PoolMembers<P extends NewestPool = NewestPool> {
     return changes
   }
 
-  /** After the state holding the new members was swapped in: recompute, wake queued requests, tell health plugins. */
-  announce(): void {
+  /** After the state holding the new members was swapped in: recompute, wake queued requests, and tell health plugins when the members changed. */
+  announce(changes: PoolChanges): void {
     this.invalidate()
-    for (const listener of this.listeners) listener()
+    if (changes.added.length + changes.removed.length + changes.updated.length) for (const listener of this.listeners) listener()
   }
 
   /** Marks candidate lists stale (health flip, ejection, drain, new members) and wakes queued requests. */

@@ -94,3 +94,30 @@ test('reload: a config whose middleware cannot be set up changes nothing', async
     await a.close()
   }
 })
+
+test('reload: a replaced health plugin is stopped and hears no more pool changes; an unchanged one keeps running', async () => {
+  const a = await startUpstream(echo('a'))
+  const heard: string[] = []
+  const health = (v: number) => ({
+    kind: 'health' as const,
+    name: 'probe',
+    options: { v },
+    start: ({ pool, signal }: { pool: { onChange(l: () => void): void }; signal: AbortSignal }) => {
+      heard.push(`start v${v}`)
+      pool.onChange(() => heard.push(`change v${v}${signal.aborted ? ' (aborted)' : ''}`))
+    },
+  })
+  const config = (v: number) => ({ listen: { host: '127.0.0.1', port: 0 }, pools: { web: { upstreams: [a.url], health: health(v) } }, routes: [{ pool: 'web' }] })
+  const gw = await startGateway(config(1))
+  try {
+    await gw.gateway.reload(validateConfig(config(1)))
+    assert.deepEqual(heard, ['start v1'], 'same options: kept, not restarted')
+    await gw.gateway.reload(validateConfig(config(2)))
+    heard.splice(0)
+    gw.gateway.watcher.push('extra', { pools: { web: ['http://127.0.0.1:1'] } })
+    assert.deepEqual(heard, ['change v2'])
+  } finally {
+    await gw.stop()
+    await a.close()
+  }
+})
