@@ -73,13 +73,6 @@ export class SourceSnapshots {
     return this.reported
   }
 
-  /** Every pool a current snapshot names. */
-  poolNames(): Set<string> {
-    const names = new Set<string>()
-    for (const { good } of this.sources.values()) for (const name of good?.pools.keys() ?? []) names.add(name)
-    return names
-  }
-
   /** A pool's upstreams from every source, in source order. */
   upstreams(pool: string): Upstream[] {
     const out: Upstream[] = []

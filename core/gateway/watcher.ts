@@ -106,15 +106,14 @@ export class Watcher {
     if (this.held) return void this.pending.add(reason)
     const prev = this.state
     const config = this.config
-    const reported = this.snapshots.poolNames()
     const known = new Set([...Object.keys(config.pools), ...this.snapshots.everReported()])
     const merged = this.merge.merge(config.routes, this.snapshots.routes(), known)
     const configChanged = config !== prev?.config
     const routesChanged = configChanged || !sameList(merged.routes, prev!.routeList)
 
-    // Every pool the config defines, a source reports or a route names; each keeps its Pool object
-    // unless its settings or members changed.
-    const names = new Set([...Object.keys(config.pools), ...reported, ...merged.routes.map((r) => r.pool)])
+    // Every pool the config defines, a source has reported (an emptied pool stays, empty) or a route
+    // names; each keeps its Pool object unless its settings or members changed.
+    const names = new Set([...known, ...merged.routes.map((r) => r.pool)])
     const plans: { name: string; settings: PoolConfig; next: Upstream[] }[] = []
     const pools = new Map<string, Pool>()
     for (const name of names) {
