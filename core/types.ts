@@ -6,21 +6,8 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import type { PluginBase, PluginContext } from './plugin/contract.ts'
 
-/** One address that can serve a pool. `id` is stable across snapshots (container id, etcd key, url). */
-export interface Upstream {
-  readonly id: string
-  readonly url: URL
-  readonly weight: number
-  readonly labels: Readonly<Record<string, string>>
-}
-
-/** What a balancer sees: the upstream plus the load and health the core and health plugins write. */
-export interface UpstreamState extends Upstream {
-  /** False while unhealthy, ejected or draining; balancers only ever receive available ones. */
-  readonly available: boolean
-  /** Requests sent to this upstream that have not completed yet. */
-  readonly inflight: number
-}
+export type { Upstream, UpstreamHealth, UpstreamState } from './pools/upstream.ts'
+import type { UpstreamHealth, UpstreamState } from './pools/upstream.ts'
 
 /** Per-request facts a balancer may key on (hashing, stickiness). Cheap and lazy. */
 export interface BalanceContext {
@@ -64,16 +51,6 @@ export interface DiscoveryContext extends PluginContext {
 /** Keeps pools current. Emits whole snapshots until the signal aborts. */
 export interface DiscoveryPlugin extends PluginBase<'discovery'> {
   start(ctx: DiscoveryContext): Promise<void> | void
-}
-
-/** An upstream as health plugins see it: they write its verdicts, balancers read `available`. */
-export interface UpstreamHealth extends UpstreamState {
-  /** Active-check verdict. */
-  setHealthy(healthy: boolean): void
-  /** Passive ejection: unavailable until this time (ms since epoch); 0 lifts it. */
-  eject(until: number): void
-  readonly healthy: boolean
-  readonly ejectedUntil: number
 }
 
 /** The pool as health plugins see it. */
@@ -150,6 +127,8 @@ export interface GatewayView {
   routeSource(route: import('./config/route-schema.ts').RouteConfig): string
   /** Runs one active health check now; undefined when the pool or upstream is unknown or has no active checks. */
   checkNow(pool: string, id: string): Promise<boolean | undefined>
+  /** The config in force: its generation (1 at start, one more per reload) and when it was loaded (ms since epoch). */
+  config(): { generation: number; loadedAt: number }
   /** The HTTPS listener's certificates; undefined without TLS. */
   certificates?(): CertificatesView | undefined
 }

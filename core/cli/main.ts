@@ -1,7 +1,8 @@
 /**
- * `gatehouse start --config FILE` and `gatehouse check --config FILE`.
+ * `gatehouse start --config FILE`, `gatehouse check --config FILE` and `gatehouse reload`.
  * check: validates and exits 1 printing every bad field; start: the same, then serves until
- * SIGTERM/SIGINT (a second signal exits at once).
+ * SIGTERM/SIGINT (a second signal exits at once), reloading the config on SIGHUP (and on a change
+ * of the file with --watch); reload: sends SIGHUP to the gateway named by --pid-file.
  */
 import { loadConfig } from '../config/load.ts'
 import { isConfigError } from '../config/errors.ts'
@@ -10,12 +11,16 @@ import { openDoors } from '../routing/open-doors.ts'
 import { createLogger, type LogFormat } from '../log.ts'
 import type { Runtime } from '../runtime/types.ts'
 import type { CliCommand } from './args.ts'
+import { configReloader, sendReload, watchConfig } from './reload.ts'
 
 const usage = (commands: Record<string, CliCommand>) =>
   [
     'usage: gatehouse <start|check> [--config gateway.config.ts] [--log json|text]',
-    '  start   validate the config and serve it',
+    '  start   validate the config and serve it; SIGHUP reloads it',
+    '          [--watch]           also reload when the config file changes',
+    '          [--pid-file FILE]   write the process id there (for gatehouse reload)',
     '  check   validate the config; exit 1 and name every bad field if it is wrong',
+    '  reload  --pid-file FILE: make the running gateway reload its config (sends it SIGHUP)',
     ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`),
   ].join('\n')
 
@@ -24,7 +29,8 @@ export async function main(runtime: Runtime, commands: Record<string, CliCommand
   const [command, ...rest] = runtime.args
   if (command && Object.hasOwn(commands, command)) return (await commands[command]!.load())(runtime, rest)
   const opts = parseFlags(rest)
-  if (!opts || (command !== 'start' && command !== 'check')) {
+  if (command === 'reload' && opts) return reload(runtime, opts)
+  if (!opts || (command !== 'start' && command !== 'check') || (command === 'check' && (opts.watch || opts['pid-file']))) {
     console.error(usage(commands))
     return runtime.exit(2)
   }
@@ -54,21 +60,53 @@ export async function main(runtime: Runtime, commands: Record<string, CliCommand
     await gateway.stop(0).catch(() => {})
     return runtime.exit(1)
   }
+  const pidFile = opts['pid-file']
+  if (pidFile) await runtime.writeTextFile(pidFile, `${runtime.pid}\n`)
+  const reloadConfig = configReloader({ gateway, log, file, load: () => loadConfig(() => runtime.importModule(file), file) })
+  runtime.onSignal('SIGHUP', () => void reloadConfig('SIGHUP'))
+  const stopWatching = new AbortController()
+  if (opts.watch) watchConfig(runtime.io.files, file, () => void reloadConfig('file changed'), log, stopWatching.signal)
   let stopping = false
   const onSignal = () => {
     if (stopping) return runtime.exit(1)
     stopping = true
+    stopWatching.abort()
     log.info('stopping: draining in-flight requests')
-    gateway.stop().then(() => runtime.exit(0))
+    gateway
+      .stop()
+      .then(() => (pidFile ? runtime.removeFile(pidFile) : undefined))
+      .finally(() => runtime.exit(0))
   }
   runtime.onSignal('SIGTERM', onSignal)
   runtime.onSignal('SIGINT', onSignal)
 }
 
+/** `gatehouse reload --pid-file FILE`. */
+async function reload(runtime: Runtime, opts: Record<string, string>): Promise<void> {
+  const pidFile = opts['pid-file']
+  if (!pidFile || opts.config || opts.watch) {
+    console.error('usage: gatehouse reload --pid-file FILE   (the file `gatehouse start --pid-file FILE` wrote)')
+    return runtime.exit(2)
+  }
+  try {
+    console.log(`gatehouse: ${await sendReload(await runtime.io.files.readText(pidFile), (pid) => runtime.kill(pid, 'SIGHUP'))}`)
+  } catch (err) {
+    const e = err as { code?: string; message?: string }
+    const why = e.code === 'ENOENT' ? `${pidFile} does not exist (is gatehouse running with --pid-file ${pidFile}?)` : e.code === 'ESRCH' ? `no process has the pid in ${pidFile} (a gateway that stopped?)` : (e.message ?? String(err))
+    console.error(`gatehouse: cannot reload: ${why}`)
+    return runtime.exit(1)
+  }
+}
+
+/** `--config F`, `--log F`, `--pid-file F` take a value; `--watch` does not. */
 function parseFlags(args: readonly string[]): Record<string, string> | undefined {
   const out: Record<string, string> = {}
   for (let i = 0; i < args.length; i++) {
-    const m = /^--(config|log)(?:=(.*))?$/.exec(args[i]!)
+    if (args[i] === '--watch') {
+      out.watch = 'true'
+      continue
+    }
+    const m = /^--(config|log|pid-file)(?:=(.*))?$/.exec(args[i]!)
     if (!m) return undefined
     const value = m[2] ?? args[++i]
     if (value === undefined) return undefined

@@ -2,8 +2,6 @@
 import { every } from 'hono/combine'
 import type { MiddlewareHandler } from 'hono'
 import type { RouteConfig } from '../config/route-schema.ts'
-import type { Pool } from '../pools/pool.ts'
-import type { PoolRegistry } from '../pools/registry.ts'
 import type { HeaderRules } from '../proxy/request-headers.ts'
 import type { PathRules } from '../proxy/forward-path.ts'
 import { RouteTable } from '../routing/route-table.ts'
@@ -12,7 +10,8 @@ import type { GatewayMiddleware } from '../types.ts'
 
 export interface CompiledRoute {
   name: string
-  pool: Pool
+  /** The pool's name: a request takes the Pool from the state it read (`state.pools`). */
+  pool: string
   hostHeader: RouteConfig['hostHeader']
   pathRules: PathRules
   requestRules?: HeaderRules
@@ -24,7 +23,7 @@ export interface CompiledRoute {
 }
 
 /** `middleware` turns a route's `use` entry into its handler (plugins are set up once, core/plugin/middleware.ts). */
-export function compileRoutes(routes: readonly RouteConfig[], registry: PoolRegistry, middleware: (m: RouteMiddleware) => GatewayMiddleware): RouteTable<CompiledRoute> {
+export function compileRoutes(routes: readonly RouteConfig[], middleware: (m: RouteMiddleware) => GatewayMiddleware): RouteTable<CompiledRoute> {
   return new RouteTable(
     routes.map((r) => ({
       hosts: r.host === undefined ? undefined : Array.isArray(r.host) ? r.host : [r.host],
@@ -33,7 +32,7 @@ export function compileRoutes(routes: readonly RouteConfig[], registry: PoolRegi
       headers: r.headers,
       payload: {
         name: r.name ?? `${Array.isArray(r.host) ? r.host.join(',') : (r.host ?? '')}${r.path}`,
-        pool: registry.ensure(r.pool),
+        pool: r.pool,
         hostHeader: r.hostHeader,
         pathRules: {
           stripPrefix: r.stripPrefix,

@@ -2,7 +2,7 @@
  * What the gateway reports while it runs, for metrics, access logs and the admin dashboard.
  * Emitting costs nothing when nobody listens: the request path checks `has('request')` first.
  */
-import type { FailureKind } from '../runtime/types.ts'
+import type { FailureKind } from '../runtime/failure-kind.ts'
 
 /** One line of the access log: a request from arrival to its last byte (or its failure). */
 export interface RequestRecord {

@@ -1,33 +1,34 @@
-/** The read (and operator-switch) view of a running gateway that observer plugins get. */
+/** The read (and operator-switch) view of a running gateway that observer plugins get: always the state in force. */
 import type { CertificatesView, GatewayView, PoolView } from '../types.ts'
-import type { RouteConfig } from '../config/route-schema.ts'
-import type { PoolRegistry } from '../pools/registry.ts'
-import type { GatewayEvents } from './events.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
+import type { GatewayEvents } from './events.ts'
+import type { Watcher } from './watcher.ts'
 
-export interface ViewSources {
-  routes: () => readonly RouteConfig[]
-  routeSource: (route: RouteConfig) => string
+export function gatewayView(
+  watcher: Watcher,
+  events: GatewayEvents,
   /** Per pool, the active health plugin's on-demand probe, when it offers one. */
-  checkers: ReadonlyMap<string, (up: UpstreamRuntime) => Promise<boolean>>
+  checkers: ReadonlyMap<string, ((up: UpstreamRuntime) => Promise<boolean>) | undefined>,
   /** The HTTPS listener's certificates, once it runs. */
-  certificates?: () => CertificatesView | undefined
-}
-
-export function gatewayView(registry: PoolRegistry, events: GatewayEvents, { routes, routeSource, checkers, certificates = () => undefined }: ViewSources): GatewayView {
-  const find = (pool: string, id: string) => registry.get(pool)?.upstreams.find((u) => u.id === id)
+  certificates: () => CertificatesView | undefined = () => undefined,
+): GatewayView {
+  const find = (pool: string, id: string) => watcher.current().pools.get(pool)?.upstreams.find((u) => u.id === id && !u.draining)
   return {
     events,
-    routes,
-    routeSource,
+    routes: () => watcher.current().routeList,
+    routeSource: (route) => watcher.current().sourceOf(route),
     certificates,
+    config: () => {
+      const { generation, loadedAt } = watcher.current()
+      return { generation, loadedAt }
+    },
     async checkNow(pool, id) {
       const up = find(pool, id)
       const check = checkers.get(pool)
       return up && check ? check(up) : undefined
     },
     pools: (): PoolView[] =>
-      registry.all().map((pool) => ({
+      [...watcher.current().pools.values()].map((pool) => ({
         name: pool.name,
         balancer: pool.settings.balancer.name,
         upstreams: pool.upstreams.map((u) => ({

@@ -6,10 +6,9 @@
 import type { Context } from 'hono'
 import type { BalanceContext, GatewayEnv } from '../types.ts'
 import type { Inbound, Runtime } from '../runtime/types.ts'
-import type { RouteTable } from '../routing/route-table.ts'
 import { matchingPath, normalizePath } from '../routing/normalize-path.ts'
 import { normalizeHost } from '../routing/host-pattern.ts'
-import { clientAddress, type TrustCheck } from '../proxy/client-address.ts'
+import { clientAddress } from '../proxy/client-address.ts'
 import { applyResponseRules, buildRequestHeaders } from '../proxy/request-headers.ts'
 import { forwardPath } from '../proxy/forward-path.ts'
 import { withUpstreamHeaders } from '../proxy/upstream-headers.ts'
@@ -17,7 +16,7 @@ import { plain } from '../proxy/failure.ts'
 import { Exchange } from '../proxy/exchange.ts'
 import { PAYLOAD_TOO_LARGE } from '../runtime/io/body-limit.ts'
 import { proxy } from '../proxy/proxy.ts'
-import type { CompiledRoute } from './compile-routes.ts'
+import type { GatewayState } from './state.ts'
 import { aroundProxy } from './around-proxy.ts'
 import { cookieValue, parseTarget } from './request-target.ts'
 import { refuseMalformed, validHost } from './request-checks.ts'
@@ -26,9 +25,8 @@ import type { GatewayEvents, RequestRecord } from './events.ts'
 export interface HandlerDeps {
   events: GatewayEvents
   runtime: Runtime
-  /** Current route table (swapped when discovered routes change). */
-  routes: () => RouteTable<CompiledRoute>
-  trusted: TrustCheck
+  /** The state in force (swapped whole by the watcher): read once per request. */
+  state: () => GatewayState
 }
 
 export function createRequestHandler(deps: HandlerDeps) {
@@ -50,7 +48,7 @@ export function createRequestHandler(deps: HandlerDeps) {
   }
 }
 
-function route({ routes, trusted, runtime }: HandlerDeps) {
+function route({ state: current, runtime }: HandlerDeps) {
   return async (c: Context<GatewayEnv>, ex: Exchange): Promise<Response> => {
     const { inbound } = ex.request
     const refused = refuseMalformed(inbound)
@@ -62,16 +60,18 @@ function route({ routes, trusted, runtime }: HandlerDeps) {
     }
 
     const addressed = target.authority ?? inbound.header('host') ?? ''
-    const match = routes().match({ host: normalizeHost(addressed), method: inbound.method, path: matchingPath(path) ?? path, header: inbound.header })
+    const state = current()
+    const match = state.routes.match({ host: normalizeHost(addressed), method: inbound.method, path: matchingPath(path) ?? path, header: inbound.header })
     if (!match) return plain(404, 'gatehouse: no route for this host and path\n')
     const route = match.payload
 
     const peer = inbound.remoteAddress
-    const isTrusted = trusted(peer)
-    const clientIp = isTrusted ? clientAddress(peer, inbound.header('x-forwarded-for'), trusted) : peer
-    ex.routed(path, route.name, route.pool.name, clientIp)
+    const pool = state.pools.get(route.pool)!
+    const isTrusted = state.trusted(peer)
+    const clientIp = isTrusted ? clientAddress(peer, inbound.header('x-forwarded-for'), state.trusted) : peer
+    ex.routed(path, route.name, route.pool, clientIp)
     c.set('clientIp', clientIp)
-    c.set('pool', route.pool.name)
+    c.set('pool', route.pool)
     c.set('params', match.params)
     let overLimit: Promise<Response> | undefined
     if (route.maxBodySize !== undefined && inbound.hasBody) {
@@ -104,7 +104,7 @@ function route({ routes, trusted, runtime }: HandlerDeps) {
         inbound.websocket,
       )
       const consumer = ex.observed ? c.get('consumer') : undefined
-      const call = { pool: route.pool, path: forwardPath(path, target.query, route.pathRules), headers, upstreamHost: route.hostHeader === 'upstream', balance, consumer }
+      const call = { pool, path: forwardPath(path, target.query, route.pathRules), headers, upstreamHost: route.hostHeader === 'upstream', balance, consumer }
       return proxy(ex, call, runtime.transport)
     }
     const answer = route.chain ? aroundProxy(c, ex, route.chain, send) : send()

@@ -1,34 +1,45 @@
 /**
- * Starts every discovery source: per-pool ones (`pools.<name>.upstreams` / `.discovery`) and
- * top-level ones (`discovery`, which may add pools and routes). Startup waits for each source's
- * first snapshot, but never longer than `waitMs`: a dead etcd must not keep the gateway down.
+ * The discovery sources a config asks for: per-pool ones (`pools.<name>.upstreams` / `.discovery`)
+ * and top-level ones (`discovery`, which may add pools and routes). Each pushes its snapshots to
+ * the watcher under its slot (`docker@discovery[0]`) until its own signal aborts. Starting waits
+ * for each source's first snapshot, but never longer than `waitMs`: a dead etcd must not keep the
+ * gateway down (nor hold a reload).
  */
 import type { GatewayConfig } from '../config/schema.ts'
-import type { DiscoveryPlugin, DiscoverySnapshot } from '../types.ts'
+import type { DiscoveryPlugin } from '../types.ts'
 import type { PluginContext } from '../plugin/contract.ts'
 import { pluginContext } from '../plugin/context.ts'
 import { staticUpstreams } from '../pools/static-upstreams.ts'
+import type { WantedRun } from './plugin-runs.ts'
+import type { Watcher } from './watcher.ts'
 
-export interface DiscoveryDeps extends PluginContext {
-  onSnapshot(source: string, snapshot: DiscoverySnapshot): void
+export interface DiscoveryDeps {
+  /** The gateway's context (its signal is replaced by each source's own). */
+  gateway: PluginContext
+  watcher: Watcher
   waitMs: number
 }
 
-export async function startDiscovery(config: GatewayConfig, deps: DiscoveryDeps): Promise<void> {
-  const starts: Promise<void>[] = []
+export function discoverySources(config: GatewayConfig, deps: DiscoveryDeps): WantedRun<void>[] {
+  const runs: WantedRun<void>[] = []
   for (const [name, pool] of Object.entries(config.pools)) {
     const sources: DiscoveryPlugin[] = [...(pool.upstreams ? [staticUpstreams(pool.upstreams)] : []), ...pool.discovery]
-    sources.forEach((plugin, i) => starts.push(startSource(plugin, `${plugin.name}@pools.${name}${sources.length > 1 ? `[${i}]` : ''}`, deps, name)))
+    sources.forEach((plugin, i) => runs.push(source(plugin, `${plugin.name}@pools.${name}${sources.length > 1 ? `[${i}]` : ''}`, deps, name)))
   }
-  config.discovery.forEach((plugin, i) => starts.push(startSource(plugin, `${plugin.name}@discovery[${i}]`, deps)))
-  await Promise.all(starts)
+  config.discovery.forEach((plugin, i) => runs.push(source(plugin, `${plugin.name}@discovery[${i}]`, deps)))
+  return runs
 }
 
-async function startSource(plugin: DiscoveryPlugin, id: string, deps: DiscoveryDeps, pool?: string): Promise<void> {
-  const { log, onSnapshot, waitMs } = deps
+function source(plugin: DiscoveryPlugin, id: string, deps: DiscoveryDeps, pool?: string): WantedRun<void> {
+  return { slot: id, plugin, start: (signal) => startSource(plugin, id, deps, signal, pool) }
+}
+
+async function startSource(plugin: DiscoveryPlugin, id: string, { gateway, watcher, waitMs }: DiscoveryDeps, signal: AbortSignal, pool?: string): Promise<void> {
+  const { log } = gateway
   let timer: ReturnType<typeof setTimeout> | undefined
+  const ctx = { ...pluginContext(plugin, { ...gateway, signal }), pool, emit: (s: unknown) => void (signal.aborted || watcher.push(id, s)) }
   const started = Promise.resolve()
-    .then(() => plugin.start({ ...pluginContext(plugin, deps), emit: (s) => onSnapshot(id, s), pool }))
+    .then(() => plugin.start(ctx))
     .catch((err) => log.error(`discovery ${id} failed to start`, { error: String(err?.message ?? err) }))
   const waited = new Promise<void>((resolve) => {
     timer = setTimeout(() => {

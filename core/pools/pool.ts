@@ -1,115 +1,64 @@
 /**
- * A pool: its settings, its current upstream snapshot, and the list of available upstreams that
- * balancers pick from. That list is recomputed only when a snapshot or a health verdict changes,
- * never on the request path.
+ * A pool as one gateway state holds it: its settings and its members, which are UpstreamRuntime
+ * objects kept by the upstream store (their health and load outlive states). Balancers pick from
+ * the available members, a list recomputed only when a member's availability or the membership
+ * changes, never on the request path.
+ *
+ * A request keeps the state it read, with this pool's settings (retries, timeouts); but its picks
+ * go to the newest members of the pool's name: a queued request or a retry must see upstreams
+ * that joined since, and never one that left.
  */
-import type { BalanceContext, PoolHealthView, Upstream } from '../types.ts'
+import type { BalanceContext, PoolHealthView } from '../types.ts'
 import type { PoolConfig } from '../config/schema.ts'
-import { UpstreamRuntime } from './upstream-state.ts'
-import type { UpstreamTarget } from '../runtime/types.ts'
-
-export interface PoolChanges {
-  added: UpstreamRuntime[]
-  removed: UpstreamRuntime[]
-  updated: UpstreamRuntime[]
-  /** Addresses upstreams no longer have (moved to a new one, or left): their transport clients are released. */
-  retired: UpstreamTarget[]
-}
+import type { UpstreamRuntime } from './upstream-state.ts'
+import type { PoolMembers } from './pool-members.ts'
 
 export class Pool {
-  private byId = new Map<string, UpstreamRuntime>()
-  private availableCache: UpstreamRuntime[] | undefined
-  /** The current snapshot, in source order. */
-  upstreams: readonly UpstreamRuntime[] = []
-  private readonly listeners: (() => void)[] = []
-  /** Told when an upstream's health or ejection changes (events for metrics and the dashboard). */
-  onHealth: ((up: UpstreamRuntime) => void) | undefined
-
-  /** What health plugins see of this pool. */
-  readonly healthView: PoolHealthView
+  private cache: readonly UpstreamRuntime[] = []
+  private cachedAt = -1
   /** `retryOn` as a set, for the request path. */
   readonly retryOn: ReadonlySet<number>
 
   constructor(
     readonly name: string,
     readonly settings: PoolConfig,
+    /** The members in this state, in source order. */
+    readonly upstreams: readonly UpstreamRuntime[],
+    private readonly members: PoolMembers<Pool>,
   ) {
     this.retryOn = new Set(settings.retryOn)
-    this.healthView = { name, upstreams: () => this.upstreams, onChange: (listener) => void this.listeners.push(listener) }
+  }
+
+  /** What health and outlier plugins see of this pool (the same view in every state). */
+  get healthView(): PoolHealthView {
+    return this.members.healthView
+  }
+
+  /** This pool, or the one a newer state put in its place (a removed pool stays itself: all its members left). */
+  private newest(): Pool {
+    return this.members.current ?? this
   }
 
   /** Upstreams a balancer may choose: available ones, cached until something changes. */
   available(): readonly UpstreamRuntime[] {
-    return (this.availableCache ??= this.upstreams.filter((u) => u.available))
+    const pool = this.newest()
+    if (pool !== this) return pool.available()
+    if (this.cachedAt !== this.members.version) {
+      this.cache = this.upstreams.filter((u) => u.available)
+      this.cachedAt = this.members.version
+    }
+    return this.cache
   }
 
-  /** Marks the candidate list stale (health flip, ejection, drain), and wakes queued requests. */
-  invalidate = (): void => {
-    this.availableCache = undefined
-    if (this.waiters.size && this.available().length) for (const wake of this.waiters) wake()
-  }
-
-  private readonly waiters = new Set<() => void>()
-
-  /**
-   * Waits up to the pool's `queue.timeout` for an upstream to become available (an upstream that
-   * is starting, a health check about to rise). Resolves false at once when the queue is full.
-   */
+  /** Waits up to the pool's `queue.timeout` for an available upstream; false at once when the queue is full or off. */
   waitForAvailable(): Promise<boolean> {
-    const { timeout, max } = this.settings.queue
-    if (timeout <= 0 || this.waiters.size >= max) return Promise.resolve(false)
-    return new Promise((resolve) => {
-      const done = (ok: boolean) => {
-        clearTimeout(timer)
-        this.waiters.delete(wake)
-        resolve(ok)
-      }
-      const wake = () => done(true)
-      const timer = setTimeout(() => done(false), timeout)
-      this.waiters.add(wake)
-    })
+    return this.members.waitForAvailable(this.settings.queue)
   }
 
   pick(ctx: BalanceContext, exclude?: readonly UpstreamRuntime[]): UpstreamRuntime | undefined {
-    let candidates = this.available()
+    const pool = this.newest()
+    let candidates = pool.available()
     if (exclude?.length) candidates = candidates.filter((u) => !exclude.includes(u))
-    return this.settings.balancer.pick(candidates, ctx) as UpstreamRuntime | undefined
-  }
-
-  /** Swaps in a new snapshot; state of upstreams that stay (same id) is kept. */
-  apply(next: readonly Upstream[]): PoolChanges {
-    const changes: PoolChanges = { added: [], removed: [], updated: [], retired: [] }
-    const byId = new Map<string, UpstreamRuntime>()
-    for (const up of next) {
-      if (byId.has(up.id)) continue
-      let state = this.byId.get(up.id)
-      if (state) {
-        const { changed, movedFrom } = state.update(up)
-        if (changed) changes.updated.push(state)
-        if (movedFrom) changes.retired.push(movedFrom)
-      } else {
-        const created = (state = new UpstreamRuntime(up))
-        state.onChange = () => {
-          this.invalidate()
-          if (!created.draining) this.onHealth?.(created) // one that left is no longer told about
-        }
-        // A cold instance joining a serving pool ramps up; at startup every instance is equally cold.
-        if (this.settings.slowStart > 0 && this.upstreams.length > 0) state.rampUp(this.settings.slowStart)
-        changes.added.push(state)
-      }
-      byId.set(up.id, state)
-    }
-    for (const [id, state] of this.byId) {
-      if (!byId.has(id)) {
-        state.leave()
-        changes.removed.push(state)
-        changes.retired.push({ id: state.id, url: state.url })
-      }
-    }
-    this.byId = byId
-    this.upstreams = [...byId.values()]
-    this.invalidate()
-    for (const listener of this.listeners) listener()
-    return changes
+    return pool.settings.balancer.pick(candidates, ctx) as UpstreamRuntime | undefined
   }
 }

@@ -3,7 +3,7 @@
  * read by balancers. Kept across discovery snapshots by upstream id, so a container that is
  * re-listed keeps its in-flight count and health history.
  */
-import type { Upstream, UpstreamHealth } from '../types.ts'
+import type { Upstream, UpstreamHealth } from './upstream.ts'
 
 export class UpstreamRuntime implements UpstreamHealth {
   id: string

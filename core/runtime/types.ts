@@ -29,20 +29,8 @@ export interface Inbound {
   clientGone(): boolean
 }
 
-/** Why an exchange failed. The upstream's doing: all but the last two. */
-export type FailureKind =
-  | 'refused'
-  | 'connect-timeout'
-  | 'reset'
-  | 'first-byte-timeout'
-  | 'idle-timeout'
-  | 'total-timeout'
-  | 'status'
-  | 'error'
-  /** The request itself was refused before it reached the upstream (a value the runtime's client rejects): 400. */
-  | 'bad-request'
-  /** The client went away, or its body broke off, before an answer: 499 (nginx's convention). */
-  | 'client-closed'
+export type { FailureKind } from './failure-kind.ts'
+import type { FailureKind } from './failure-kind.ts'
 
 export interface UpstreamFailure {
   kind: FailureKind
@@ -173,6 +161,8 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>
 }
 
+export type ProcessSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP'
+
 export interface Runtime {
   readonly name: 'node' | 'bun' | 'deno'
   /** Can its HTTPS listener answer ACME TLS-ALPN-01 (ServeTls.alpnChallenge)? */
@@ -187,7 +177,15 @@ export interface Runtime {
   cwd(): string
   env(name: string): string | undefined
   exit(code: number): never
-  onSignal(signal: 'SIGINT' | 'SIGTERM', fn: () => void): void
-  /** Loads a TypeScript or JavaScript module (a config file) by path, relative to cwd. */
+  /** SIGHUP: reload the config (`gatehouse reload`). */
+  onSignal(signal: ProcessSignal, fn: () => void): void
+  /** This process's id (written to `--pid-file`). */
+  readonly pid: number
+  /** Sends a signal to another process (`gatehouse reload`; Deno needs --allow-run). */
+  kill(pid: number, signal: ProcessSignal): void
+  /** Writes and removes a small file (the pid file; Deno needs --allow-write for it). */
+  writeTextFile(path: string, text: string): Promise<void>
+  removeFile(path: string): Promise<void>
+  /** Loads a TypeScript or JavaScript module (a config file) by path, relative to cwd; each call evaluates it afresh (a reload). */
   importModule(path: string): Promise<Record<string, unknown>>
 }

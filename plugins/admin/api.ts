@@ -53,9 +53,11 @@ export function adminApi(deps: ApiDeps): Hono {
   const hooks = view as GatewayView & ViewHooks
   const routes = () => view.routes().map((r) => describeRoute(r, hooks.routeSource?.(r)))
   const pools = () => view.pools().map((p) => describePool(p, deps))
-  const state = () => ({ time: Date.now(), routes: routes(), pools: pools(), changes: deps.changes.all() })
+  const config = () => describeConfig(view.config())
+  const state = () => ({ time: Date.now(), config: config(), routes: routes(), pools: pools(), changes: deps.changes.all() })
 
   const app = new Hono()
+  app.get('/api/config', (c) => c.json(config()))
   app.get('/api/routes', (c) => c.json({ routes: routes() }))
   app.get('/api/pools', (c) => c.json({ pools: pools() }))
   app.get('/api/state', (c) => c.json(state()))
@@ -126,4 +128,9 @@ function describeRoute(r: RouteConfig, source: string | undefined) {
     middleware: r.use.length,
     source,
   }
+}
+
+/** The config in force: its generation (1 at start, one more per reload) and when it was loaded. */
+function describeConfig({ generation, loadedAt }: { generation: number; loadedAt: number }) {
+  return { generation, loadedAt: new Date(loadedAt).toISOString() }
 }

@@ -6,7 +6,8 @@
  * | endpoint | what |
  * |---|---|
  * | `GET /metrics` | Prometheus text (the `metrics` option; its own `metrics()` by default) |
- * | `GET /api/routes`, `GET /api/pools`, `GET /api/state` | routes; pools with upstream state and request rates; both plus recent changes |
+ * | `GET /api/config` | the config in force: its generation (1 at start, +1 per reload) and when it loaded |
+ * | `GET /api/routes`, `GET /api/pools`, `GET /api/state` | routes; pools with upstream state and request rates; all of these plus recent changes |
  * | `GET /api/events` | the same state as server-sent events, every `interval` and at once on changes |
  * | `GET /api/certificates` | certificates served by the HTTPS listener; for ACME, each host: valid, pending, failing (lastError), next renewal |
  * | `POST /api/pools/:pool/upstreams/:id/disable` / `enable` | drain an upstream (no new requests) / take it back |

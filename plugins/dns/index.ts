@@ -67,15 +67,13 @@ export function dns(options: DnsOptions): DiscoveryPlugin {
         const client = io.dns({ servers: opts.servers, timeoutMs: opts.timeout })
         const label = `dns ${opts.type} ${opts.name}`
         let timer: ReturnType<typeof setTimeout> | undefined
-        let emitted: string | undefined // last emitted list: unchanged answers are not re-emitted
         let answered = false
         let failingSince: number | undefined
         let expired = false
         let unresolved = ''
 
         const publish = (upstreams: unknown[]) => {
-          const key = JSON.stringify(upstreams)
-          if (key !== emitted) (emitted = key), emit({ pools: { [target]: upstreams as never } })
+          emit({ pools: { [target]: upstreams as never } }) // an unchanged answer is dropped by the gateway's watcher
         }
         const fail = (err: NodeJS.ErrnoException) => {
           const why = err.code ?? err.message

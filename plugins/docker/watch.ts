@@ -30,14 +30,12 @@ export async function watch(api: DockerApi, s: WatchSettings, { emit, signal, lo
   const tracker = new ContainerTracker()
   const noted = new Map<string, string>()
   let listed = false // nothing is emitted before the first full list: a partial snapshot would drop containers
-  let lastEmitted: string | undefined
 
   const publish = () => {
     if (!listed || signal.aborted) return
     const { snapshot, skipped, held } = translate(tracker.containers(), s.translate)
     report(skipped, held)
-    const text = JSON.stringify(snapshot)
-    if (text !== lastEmitted) ((lastEmitted = text), emit(snapshot))
+    emit(snapshot) // an unchanged one is dropped by the gateway's watcher
   }
 
   /** Logs each skip (warn) and hold (info) once per container and reason. */

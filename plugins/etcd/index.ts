@@ -72,7 +72,7 @@ async function follow({ emit, signal, pool: attached, log }: DiscoveryContext, o
   const layout: Layout = { prefix: opts.prefix ?? (pool ? `/gatehouse/pools/${pool}/` : '/gatehouse/pools/'), pool, routesPrefix: opts.routesPrefix }
   const prefixes = layout.routesPrefix === false ? [layout.prefix] : [layout.prefix, layout.routesPrefix]
   const label = `etcd ${layout.prefix}`
-  let emitted: string | undefined
+  let emitted = false
   let problems = new Set<string>()
 
   const publish = (kvs: ReadonlyMap<string, string>) => {
@@ -80,10 +80,8 @@ async function follow({ emit, signal, pool: attached, log }: DiscoveryContext, o
     const t = toSnapshot(kvs, layout)
     for (const p of t.problems) if (!problems.has(p)) log.warn(`${label}: key skipped: ${p}`)
     problems = new Set(t.problems)
-    const json = JSON.stringify(t.snapshot)
-    if (json === emitted) return
-    emitted = json
-    emit(t.snapshot)
+    emitted = true
+    emit(t.snapshot) // an unchanged one is dropped by the gateway's watcher
   }
 
   let firstDone!: () => void

@@ -82,7 +82,7 @@ test('the drain button disables an upstream (grey, no traffic), enable brings it
   await chip(a.url).getByRole('button', { name: 'drain' }).click()
   await chip(a.url).and(page.locator('[data-state="disabled"]')).waitFor({ timeout: 2000 })
   assert.equal(await background(a.url), GREY)
-  assert.equal(gw.gateway.registry.get('web')!.upstreams[0]!.disabled, true)
+  assert.equal(gw.gateway.pool('web')!.upstreams[0]!.disabled, true)
   assert.equal((await fetch(gw.url + '/')).status, 503, 'a drained, b down: nothing left')
   await chip(a.url).getByRole('button', { name: 'enable' }).click()
   await chip(a.url).and(page.locator('[data-state="available"]')).waitFor({ timeout: 2000 })

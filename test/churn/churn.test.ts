@@ -38,7 +38,7 @@ test('churn: SIGKILL, replacement, graceful stop, 500s and a hang under load —
     },
     routes: [{ pool: 'web' }],
   })
-  const pool = gw.gateway.registry.get('web')!
+  const pool = { get upstreams() { return gw.gateway.pool('web')!.upstreams } }
   const unavailableSince = new Map<string, number>()
   const watcher = setInterval(() => {
     for (const u of pool.upstreams) if (!u.available && !unavailableSince.has(u.url.origin)) unavailableSince.set(u.url.origin, Date.now())

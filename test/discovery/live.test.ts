@@ -87,8 +87,8 @@ test('seed 003: containers, etcd keys and registered processes come and go under
     await Promise.all([container('c1', 'web'), container('c2', 'web')])
     await e.etcdctl(['put', '/app/servers/n1', `127.0.0.1:${nodes[0]!.port}`])
     registered.push(register('n2', nodes[1]!.url))
-    const pool = gw.gateway.registry.get('web')!
-    await waitFor(() => pool.upstreams.length === 4, { timeoutMs: 10_000, what: 'four upstreams discovered' })
+    const pool = () => gw.gateway.pool('web')!
+    await waitFor(() => pool().upstreams.length === 4, { timeoutMs: 10_000, what: 'four upstreams discovered' })
 
     const loop = requestLoop(gw.url + '/', Date.now() + 20_000)
     const steps: [number, string, () => Promise<unknown> | unknown][] = [
@@ -111,7 +111,7 @@ test('seed 003: containers, etcd keys and registered processes come and go under
     assert.ok(total >= 1000, `only ${total} requests`)
     assert.deepEqual(failures, [])
     for (const late of ['c3', 'n3', 'n4']) assert.ok((served.get(late) ?? 0) > 0, `${late} never took traffic`)
-    assert.deepEqual(pool.upstreams.map((u) => u.id).length, 3, 'c3, n3 and n4 should remain')
+    assert.deepEqual(pool().upstreams.map((u) => u.id).length, 3, 'c3, n3 and n4 should remain')
   } finally {
     await gw.stop()
     for (const p of registered) await p.stop()
@@ -135,7 +135,7 @@ test('churn on a Docker pool: docker kill, docker stop and a replacement under w
   })
   try {
     await Promise.all(['d1', 'd2', 'd3', 'd4'].map((n) => container(n, 'app')))
-    const pool = gw.gateway.registry.get('app')!
+    const pool = gw.gateway.pool('app')!
     await waitFor(() => pool.available().length === 4, { timeoutMs: 10_000, what: 'four containers available' })
     const load = run(wrk, ['-t2', '-c16', '-d15s', '--timeout', '5s', gw.url + '/'], { timeoutMs: 40_000 })
     await sleep(2500)

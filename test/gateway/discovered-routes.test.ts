@@ -90,20 +90,18 @@ test('a discovered route naming a pool nobody reports is left out with an error 
 })
 
 test('a skipped or ignored discovered route is logged once when it becomes so, not on every later change', async () => {
-  const { DiscoveredRoutes } = await import('../../core/gateway/discovered-routes.ts')
+  const { Watcher } = await import('../../core/gateway/watcher.ts')
+  const { UpstreamStore } = await import('../../core/pools/upstream-store.ts')
+  const { validateConfig } = await import('../../core/config/validate.ts')
   const warnings: string[] = []
   const log = { ...silentLogger, warn: (msg: string) => void warnings.push(msg) }
-  const routes = new DiscoveredRoutes([{ host: 'config.test', path: '/*', pool: 'fixed' } as never], log)
+  const config = validateConfig({ discovery: [source], pools: { p: { upstreams: ['http://127.0.0.1:1'] } }, routes: [{ host: 'config.test', pool: 'p' }] })
+  const watcher = new Watcher(config, { log, store: new UpstreamStore(() => {}), middleware: (m) => m as never })
   const bad = { host: 'x.test', pool: 42 }
   const taken = { host: 'config.test', pool: 'p' }
-  for (let i = 0; i < 4; i++) {
-    routes.apply('src', [bad, taken, { host: `other${i}.test`, pool: 'p' }]) // a change every time
-    routes.effective()
-  }
+  for (let i = 0; i < 4; i++) watcher.push('src', { pools: {}, routes: [bad, taken, { host: `other${i}.test`, pool: 'p' }] }) // a change every time
   assert.deepEqual(warnings, ['discovery src: route 0 skipped', 'discovery src: route config.test/* ignored, the config (or an earlier source) defines it'])
-  routes.apply('src', [])
-  routes.effective()
-  routes.apply('src', [bad, taken])
-  routes.effective()
+  watcher.push('src', { pools: {}, routes: [] })
+  watcher.push('src', { pools: {}, routes: [bad, taken] })
   assert.equal(warnings.length, 4, 'back after leaving: a new change, logged again')
 })

@@ -77,10 +77,10 @@ test('middleware answers and 404s are recorded', async () => {
 })
 
 test('pool changes and health flips are reported', async () => {
-  gw.gateway.registry.apply('staticUpstreams@pools.web', { pools: { web: [] } })
-  gw.gateway.registry.apply('staticUpstreams@pools.web', { pools: { web: [up.url] } })
+  gw.gateway.watcher.push('staticUpstreams@pools.web', { pools: { web: [] } })
+  gw.gateway.watcher.push('staticUpstreams@pools.web', { pools: { web: [up.url] } })
   assert.deepEqual(pools.slice(-2).map((p) => (p as { change: string }).change), ['removed', 'added'])
-  const upstream = gw.gateway.registry.get('web')!.upstreams[0]!
+  const upstream = gw.gateway.pool('web')!.upstreams[0]!
   upstream.setHealthy(false)
   assert.deepEqual(health.at(-1), { pool: 'web', upstream: up.url, id: up.url, available: false, healthy: false, ejectedUntil: 0, disabled: false })
   upstream.setHealthy(true)

@@ -115,7 +115,7 @@ test('event lines: availability flips with their reason; pool changes and reject
   const { gw, lines } = await gatewayLogging({ events: ['health', 'pool', 'discovery'] })
   assert.ok(lines.some((l) => /added upstream .* \(staticUpstreams@pools\.web\)/.test(l)), 'the startup snapshot was not logged')
   lines.splice(0) // from here on, only what the test does
-  const reg = gw.gateway.registry
+  const reg = { get: (name: string) => gw.gateway.pool(name), apply: (source: string, s: unknown) => gw.gateway.watcher.push(source, s) }
   const upstream = reg.get('web')!.upstreams[0]!
   const events = () => lines.map((l) => JSON.parse(l)).filter((e) => e.type !== 'request')
   upstream.setHealthy(false)
@@ -146,7 +146,7 @@ test('event lines: availability flips with their reason; pool changes and reject
 
 test('an ejected upstream that left the pool is not logged later as disabled by an operator', async () => {
   const { gw, lines } = await gatewayLogging({ events: ['health'] })
-  const reg = gw.gateway.registry
+  const reg = { get: (name: string) => gw.gateway.pool(name), apply: (source: string, s: unknown) => gw.gateway.watcher.push(source, s) }
   reg.apply('moving', { pools: { web: ['http://127.0.0.1:2'] } })
   const gone = reg.get('web')!.upstreams.find((u) => u.url.port === '2')!
   lines.splice(0)

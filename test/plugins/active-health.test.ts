@@ -53,7 +53,7 @@ async function gatewayWith(ups: Upstream[], health: Parameters<typeof activeHeal
   return gw
 }
 
-const availability = (gw: TestGateway) => gw.gateway.registry.get('web')!.upstreams.map((u) => u.available)
+const availability = (gw: TestGateway) => gw.gateway.pool('web')!.upstreams.map((u) => u.available)
 
 test('seed 002: expect body "Hello"; a failing upstream leaves within fall × interval and returns after rise', async () => {
   const a = await switchable('a')
@@ -78,7 +78,7 @@ test('status expectations, Host header, and probes stop when the upstream leaves
   a.set('500')
   await waitFor(() => availability(gw)[0] === false, { timeoutMs: 2000 })
   assert.equal((await fetch(gw.url)).status, 503)
-  gw.gateway.registry.apply('staticUpstreams@pools.web', { pools: { web: [] } })
+  gw.gateway.watcher.push('staticUpstreams@pools.web', { pools: { web: [] } })
   await new Promise((r) => setTimeout(r, 100))
   const count = a.probes.length
   await new Promise((r) => setTimeout(r, 300))
@@ -90,11 +90,11 @@ test('wait-for-rise: a new upstream takes no traffic before its first rise; stat
   const b = await switchable('b')
   const gw = await gatewayWith([a.up], { interval: '150ms', rise: 2, jitter: 0, initial: 'wait-for-rise' })
   await waitFor(() => availability(gw)[0] === true, { timeoutMs: 2000 })
-  gw.gateway.registry.apply('staticUpstreams@pools.web', { pools: { web: [a.up.url, b.up.url] } })
+  gw.gateway.watcher.push('staticUpstreams@pools.web', { pools: { web: [a.up.url, b.up.url] } })
   assert.deepEqual(availability(gw), [true, false], 'the new upstream was available before rising')
   await waitFor(() => availability(gw)[1] === true, { timeoutMs: 2000 })
   b.set('500')
   await waitFor(() => availability(gw)[1] === false, { timeoutMs: 2000 })
-  gw.gateway.registry.apply('staticUpstreams@pools.web', { pools: { web: [a.up.url, b.up.url] } })
+  gw.gateway.watcher.push('staticUpstreams@pools.web', { pools: { web: [a.up.url, b.up.url] } })
   assert.deepEqual(availability(gw), [true, false], 'a re-listed upstream forgot its health')
 })

@@ -126,7 +126,7 @@ test('a tokenless listener answers loopback host names only, and refuses cross-o
   assert.equal((await raw(base + '/api/pools', { headers: { host: `localhost:${adm.port}` } })).status, 200)
   const cross = await raw(base + upstreamPath(b.url, 'disable'), { method: 'POST', headers: { origin: 'http://evil.example' } })
   assert.equal(cross.status, 403)
-  assert.equal(gw.gateway.registry.get('web')!.upstreams[1]!.disabled, false)
+  assert.equal(gw.gateway.pool('web')!.upstreams[1]!.disabled, false)
 })
 
 test('GET /metrics on the admin listener (its own metrics() by default)', async () => {
@@ -160,13 +160,13 @@ test('GET /api/events: the state as server-sent events, pushed at once when an u
   try {
     assert.equal((await next()).pools[0]!.upstreams[1]!.state, 'available')
     const t0 = Date.now()
-    gw.gateway.registry.get('web')!.upstreams[1]!.setHealthy(false)
+    gw.gateway.pool('web')!.upstreams[1]!.setHealthy(false)
     const pushed = await next()
     assert.ok(Date.now() - t0 < 1000, `pushed after ${Date.now() - t0} ms (interval is 10 s)`)
     assert.equal(pushed.pools[0]!.upstreams[1]!.state, 'unhealthy')
     assert.equal(pushed.changes[0]!.change, 'unavailable')
   } finally {
-    gw.gateway.registry.get('web')!.upstreams[1]!.setHealthy(true)
+    gw.gateway.pool('web')!.upstreams[1]!.setHealthy(true)
     abort.abort()
   }
 })
@@ -200,7 +200,7 @@ test('with a token on 127.0.0.2: 401 without it or with a wrong one, 200 with it
   assert.equal((await fetch(url + '/api/pools', { headers: { authorization: `Bearer ${TOKEN}x` } })).status, 401)
   assert.equal((await fetch(url + '/api/pools', { headers: { authorization: `Bearer ${TOKEN.slice(0, -1)}` } })).status, 401)
   assert.equal((await fetch(url + upstreamPath(a.url, 'disable'), { method: 'POST' })).status, 401)
-  assert.equal(gw2.gateway.registry.get('web')!.upstreams[0]!.disabled, false)
+  assert.equal(gw2.gateway.pool('web')!.upstreams[0]!.disabled, false)
 
   const ok = await fetch(url + '/api/pools', { headers: { authorization: `Bearer ${TOKEN}` } })
   assert.equal(ok.status, 200)
@@ -248,7 +248,7 @@ test('a health check on demand runs one probe, counted by rise/fall', async () =
     assert.deepEqual(await check(), { pool: 'web', id: flaky.url, healthy: true })
     failing = true
     assert.deepEqual(await check(), { pool: 'web', id: flaky.url, healthy: false }, 'the probe did not run at once (interval is 1 h)')
-    assert.equal(gw2.gateway.registry.get('web')!.upstreams[0]!.available, false)
+    assert.equal(gw2.gateway.pool('web')!.upstreams[0]!.available, false)
   } finally {
     await gw2.stop()
     await flaky.close()

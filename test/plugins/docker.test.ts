@@ -253,7 +253,7 @@ describe('docker discovery: a route the config already defines', () => {
     assert.equal(ignored(), 1, lines.join('\n'))
     // Gone and back: a new change, logged again.
     await sh(['rm', '-f', 'dup'])
-    await until('dup gone', 3000, async () => (gw.gateway.registry.get('dup')?.upstreams.length === 0 ? true : undefined))
+    await until('dup gone', 3000, async () => (gw.gateway.pool('dup')?.upstreams.length === 0 ? true : undefined))
     await runIdle('dup', { ...label, 'gatehouse.host': 'taken.test', 'gatehouse.pool': 'dup', 'gatehouse.port': '80' })
     await until('logged again', 3000, async () => (ignored() === 2 ? true : undefined))
   })

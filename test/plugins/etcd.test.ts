@@ -111,7 +111,7 @@ describe('etcd discovery: seed 004 replayed (etcd + a gateway, no confd, no relo
     await ctl(e, 'put', '/app/servers/app2', JSON.stringify({ url: ups[1]!.url, weight: 1, labels: { zone: 'b' } }))
     timings.put2 = await within(1000, 'app2 served', async () => (await whoServes(gw)).has('app2'))
     assert.deepEqual(await whoServes(gw), new Set(['app1', 'app2']))
-    assert.equal(gw.gateway.registry.get('app')!.upstreams.find((u) => u.id === '/app/servers/app2')?.labels.zone, 'b', 'upstream id = the etcd key')
+    assert.equal(gw.gateway.pool('app')!.upstreams.find((u) => u.id === '/app/servers/app2')?.labels.zone, 'b', 'upstream id = the etcd key')
   })
 
   it('etcdctl del → gone within 1 s, the other keeps serving', async () => {

@@ -164,7 +164,7 @@ test('availability, health transitions, ejections, operator switches and pool si
   let s = await scrape()
   assert.equal(s.get(key('gatehouse_upstream_available', labels)), 1)
   assert.equal(s.get(key('gatehouse_pool_available_upstreams', { pool: 'web' })), 1)
-  const upstream = gw.gateway.registry.get('web')!.upstreams[0]!
+  const upstream = gw.gateway.pool('web')!.upstreams[0]!
   const flipsBefore = s.get(key('gatehouse_health_check_transitions_total', { ...labels, verdict: 'unhealthy' })) ?? 0
   upstream.setHealthy(false)
   s = await scrape()
@@ -180,7 +180,7 @@ test('availability, health transitions, ejections, operator switches and pool si
   assert.equal(s.get(key('gatehouse_upstream_ejected', labels)), 1)
   assert.ok((s.get(key('gatehouse_ejections_total', labels)) ?? 0) >= 1)
   upstream.eject(0)
-  gw.gateway.registry.get('web')!.upstreams[0]!.setDisabled(true)
+  gw.gateway.pool('web')!.upstreams[0]!.setDisabled(true)
   s = await scrape()
   assert.equal(s.get(key('gatehouse_upstream_ejected', labels)), 0)
   assert.equal(s.get(key('gatehouse_upstream_disabled', labels)), 1)
@@ -193,7 +193,7 @@ test('availability, health transitions, ejections, operator switches and pool si
 test('discovery snapshots applied and rejected per source; pool changes; a departed upstream\'s series go', async () => {
   const extra = await startUpstream(echo('extra'))
   try {
-    const reg = gw.gateway.registry
+    const reg = { get: (name: string) => gw.gateway.pool(name), apply: (source: string, s: unknown) => gw.gateway.watcher.push(source, s) }
     reg.apply('test-source', { pools: { web: [extra.url] } })
     reg.apply('test-source', { pools: { web: ['not a url'] } })
     reg.apply('test-source', { pools: { web: [extra.url] } })

@@ -1,12 +1,14 @@
 /**
  * Clients belong to one upstream id + origin: an upstream that moves (same id, new address) or
- * leaves has its address released by the registry; the transport's client for it is closed once
+ * leaves has its address released by the upstream store; the transport's client for it is closed once
  * the requests on it have ended, and the next request gets a client for the new origin. The
- * registry and the clients map (core/runtime/upstream-clients.ts) as the transports wire them.
+ * watcher, the store and the clients map (core/runtime/upstream-clients.ts) as the gateway wires them.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { PoolRegistry } from '../../core/pools/registry.ts'
+import { Watcher } from '../../core/gateway/watcher.ts'
+import { UpstreamStore } from '../../core/pools/upstream-store.ts'
+import { validateConfig } from '../../core/config/validate.ts'
 import { silentLogger } from '../../core/log.ts'
 import { UpstreamClients } from '../../core/runtime/upstream-clients.ts'
 
@@ -17,9 +19,10 @@ function setup() {
     (url) => (made.push(`pool for ${url.port}`), `pool for ${url.port}`),
     (client) => void closed.push(client),
   )
-  const registry = new PoolRegistry({}, silentLogger, (address) => clients.release(address))
-  const put = (url: string | null) => registry.apply('test', { pools: { app: url ? [{ id: 'app1', url }] : [] } })
-  return { clients, made, closed, put, up: () => registry.get('app')!.upstreams[0]! }
+  const store = new UpstreamStore((address) => clients.release(address))
+  const watcher = new Watcher(validateConfig({}), { log: silentLogger, store, middleware: (m) => m as never })
+  const put = (url: string | null) => watcher.push('test', { pools: { app: url ? [{ id: 'app1', url }] : [] } })
+  return { clients, made, closed, put, up: () => watcher.current().pools.get('app')!.upstreams[0]! }
 }
 
 test('a new address retires the old client after its last request; the next request makes a new one', () => {

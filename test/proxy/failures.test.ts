@@ -146,7 +146,7 @@ test('a client that goes away mid-response releases the upstream request', async
   const deadline = Date.now() + 2000
   while (!upstreamClosed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
   assert.ok(upstreamClosed, 'the upstream kept streaming to nobody')
-  const pool = gw.gateway.registry.get('sse')!
+  const pool = gw.gateway.pool('sse')!
   assert.equal(pool.upstreams[0]!.inflight, 0)
 })
 

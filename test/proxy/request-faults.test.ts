@@ -37,7 +37,7 @@ test('undici refusing the request (InvalidArgumentError): 400, not retried, the 
   }
   assert.deepEqual(records.slice(0, 4), Array(4).fill({ status: 400, error: undefined, tries: 1 }), 'one try each, no upstream error')
   assert.equal(a.seen.length + b.seen.length, 0, 'nothing reached an upstream')
-  const pool = gw.gateway.registry.get('web')!
+  const pool = gw.gateway.pool('web')!
   assert.equal(pool.available().length, 2, 'both upstreams still in the pool')
   const served = new Set<string | null>()
   for (let i = 0; i < 4; i++) served.add((await fetch(gw.url + '/')).headers.get('x-upstream'))

@@ -119,12 +119,12 @@ test('an open socket survives a discovery update that removes its upstream (drai
   const c = open(wsUrl('/ws'))
   await c.opened
   await c.next(1)
-  gw.gateway.registry.apply('staticUpstreams@pools.ws', { pools: { ws: [] } })
+  gw.gateway.watcher.push('staticUpstreams@pools.ws', { pools: { ws: [] } })
   c.ws.send('still there?')
   assert.equal((await c.next(2))!.data.toString(), 'still there?')
-  const up = gw.gateway.registry.get('ws')!
+  const up = gw.gateway.pool('ws')!
   assert.equal(up.upstreams.length, 0, 'the upstream left the pool')
   c.ws.close(1000)
   await c.closed
-  gw.gateway.registry.apply('staticUpstreams@pools.ws', { pools: { ws: [a.url] } })
+  gw.gateway.watcher.push('staticUpstreams@pools.ws', { pools: { ws: [a.url] } })
 })

@@ -10,11 +10,25 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
+const loads = new Map<string, number>()
+
 export async function importModule(path: string): Promise<Record<string, unknown>> {
   const file = resolve(path)
-  if (gatehouseResolvesFrom(dirname(file))) return import(pathToFileURL(file).href)
+  if (gatehouseResolvesFrom(dirname(file))) return import(fresh(file))
   const { importModule: bundleAndImport } = await import('../node/import-module.ts')
   return bundleAndImport(file)
+}
+
+/**
+ * From the second load on (a reload), the path gets a query: Bun caches modules by specifier, so a
+ * reload must name the config anew to evaluate it again. A path, not a file: URL, whose query Bun
+ * 1.4 ignores. Modules the config imports stay cached (the config is read afresh, not the files
+ * it imports).
+ */
+function fresh(file: string): string {
+  const n = (loads.get(file) ?? 0) + 1
+  loads.set(file, n)
+  return n > 1 ? `${file}?reload=${n}` : pathToFileURL(file).href
 }
 
 /** Whether `gatehouse` is this package (self-reference) or installed in a node_modules above `dir`. */

@@ -22,7 +22,11 @@ export interface DenoApi {
   cwd(): string
   exit(code: number): never
   env: { get(name: string): string | undefined }
-  addSignalListener(signal: 'SIGINT' | 'SIGTERM', fn: () => void): void
+  addSignalListener(signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP', fn: () => void): void
+  readonly pid: number
+  kill(pid: number, signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP'): void
+  writeTextFile(path: string, text: string): Promise<void>
+  remove(path: string): Promise<void>
   upgradeWebSocket(req: Request, opts?: { protocol?: string }): { socket: WebSocket; response: Response }
 }
 

@@ -7,6 +7,15 @@
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
+const loads = new Map<string, number>()
+
+/**
+ * From the second load on (a reload), the URL gets a query: Deno caches modules by URL, so the
+ * config must be named anew to be evaluated again. Modules the config imports stay cached.
+ */
 export function importModule(path: string): Promise<Record<string, unknown>> {
-  return import(pathToFileURL(resolve(path)).href)
+  const file = resolve(path)
+  const n = (loads.get(file) ?? 0) + 1
+  loads.set(file, n)
+  return import(pathToFileURL(file).href + (n > 1 ? `?reload=${n}` : ''))
 }

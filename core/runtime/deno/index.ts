@@ -29,5 +29,9 @@ export const denoRuntime: Runtime = {
   env,
   exit: (code) => deno.exit(code),
   onSignal: (signal, fn) => deno.addSignalListener(signal, fn),
+  pid: deno.pid,
+  kill: (pid, signal) => deno.kill(pid, signal),
+  writeTextFile: (path, text) => deno.writeTextFile(path, text),
+  removeFile: (path) => deno.remove(path).catch((err: Error) => (err.name === 'NotFound' ? undefined : Promise.reject(err))),
   importModule,
 }
