@@ -3,7 +3,6 @@
  * its own zod schema (through `definePlugin`, core/plugin/define.ts) and returns one of these;
  * each carries its kind, name and options (PluginBase, core/plugin/contract.ts).
  */
-import type { Context, MiddlewareHandler } from 'hono'
 import type { PluginBase, PluginContext } from './plugin/contract.ts'
 
 export type { Upstream, UpstreamHealth, UpstreamState } from './pools/upstream.ts'
@@ -62,11 +61,7 @@ export interface PoolHealthView {
   onChange(listener: () => void): void
 }
 
-/** One health probe over HTTP; the runtime's client, so a Host header can be set (fetch forbids it). */
-export type HealthCheckRequest = (
-  url: URL,
-  opts: { method: string; headers: Record<string, string>; timeoutMs: number; maxBodyBytes: number },
-) => Promise<{ status: number; body: string }>
+export type { HealthCheckRequest } from './plugin/io.ts'
 
 /** Probes with `ctx.io.healthCheck`. */
 export interface HealthContext extends PluginContext {
@@ -148,29 +143,5 @@ export interface ObserverPlugin extends PluginBase<'observer'> {
   start(ctx: ObserverContext): void | Promise<void>
 }
 
-export interface Logger {
-  info(msg: string, fields?: Record<string, unknown>): void
-  warn(msg: string, fields?: Record<string, unknown>): void
-  error(msg: string, fields?: Record<string, unknown>): void
-}
-
-/** Hono environment of every gateway request. */
-export interface GatewayEnv {
-  Variables: {
-    /** Client address per trusted-proxy rules. */
-    clientIp: string
-    /** Name of the matched route's pool. */
-    pool: string
-    /** Path params of the matched route (`/users/:id`). */
-    params: Record<string, string>
-    /** Who the request is from, as an auth plugin established it (JWT subject, API-key consumer). */
-    consumer: string | undefined
-    /** Headers set on the upstream request by middleware; see `setUpstreamHeader`. */
-    upstreamHeaders: Record<string, string> | undefined
-  }
-}
-
-export type GatewayContext = Context<GatewayEnv>
-
-/** Everything else (auth, rate limits, header rules) is a Hono middleware. */
-export type GatewayMiddleware = MiddlewareHandler<GatewayEnv>
+export type { GatewayEnv, GatewayContext, GatewayMiddleware } from './gateway-env.ts'
+export type { Logger } from './logger.ts'

@@ -2,7 +2,7 @@
 import { z } from 'zod'
 import { isHostPattern } from '../routing/host-pattern.ts'
 import { isPathPattern } from '../routing/path-pattern.ts'
-import { pluginList } from '../plugin/slots.ts'
+import { middlewareList } from '../plugin/middleware-slot.ts'
 import { byteSize } from './byte-size.ts'
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
@@ -43,7 +43,7 @@ export const routeSchema = z.strictObject({
     .describe('Host header sent upstream: the client\'s ("preserve", default), the upstream\'s host:port ("upstream"), or a fixed host.'),
   requestHeaders: headerRules.optional(),
   responseHeaders: headerRules.optional(),
-  use: pluginList('middleware').default([]).describe('Middleware run before the request is proxied, in order.'),
+  use: middlewareList().default([]).describe('Middleware run before the request is proxied, in order.'),
   maxBodySize: byteSize()
     .optional()
     .describe(

@@ -13,7 +13,7 @@
 import { z } from 'zod'
 import type { CertificateSource } from '../tls/certificate-source.ts'
 import { certificateFileSchema, watchedFiles } from '../tls/certificate-files.ts'
-import { slotProblems } from '../plugin/slots.ts'
+import { slotProblems } from '../plugin/slot-problems.ts'
 
 const SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 }
 const AGE = /^(\d+)\s*(s|m|h|d)$/

@@ -6,7 +6,8 @@
  * starts them: the gateway's logger, an abort signal and the runtime's I/O, so a plugin imports
  * no runtime (as Hono injects runtime functions).
  */
-import type { GatewayMiddleware, Logger } from '../types.ts'
+import type { GatewayMiddleware } from '../gateway-env.ts'
+import type { Logger } from '../logger.ts'
 import type { PluginIO } from './io.ts'
 
 export type PluginKind = 'balancer' | 'discovery' | 'health' | 'outlier' | 'observer' | 'middleware' | 'certificates'

@@ -2,7 +2,6 @@
  * The I/O a runtime offers plugins (`ctx.io`): each runtime implements it under core/runtime/, so
  * plugins stay portable and import no runtime module. Everything here is used by a built-in plugin.
  */
-import type { HealthCheckRequest } from '../types.ts'
 
 /** A listener of the plugin's own (the admin API, a metrics endpoint, demo upstreams). */
 export interface PluginServer {
@@ -80,3 +79,9 @@ export interface PluginIO {
   /** This machine's host name. */
   hostname(): string
 }
+
+/** One health probe over HTTP; the runtime's client, so a Host header can be set (fetch forbids it). */
+export type HealthCheckRequest = (
+  url: URL,
+  opts: { method: string; headers: Record<string, string>; timeoutMs: number; maxBodyBytes: number },
+) => Promise<{ status: number; body: string }>

@@ -1,0 +1,23 @@
+/** What Hono's context carries through every gateway request, and the middleware type built on it. */
+import type { Context, MiddlewareHandler } from 'hono'
+
+/** Hono environment of every gateway request. */
+export interface GatewayEnv {
+  Variables: {
+    /** Client address per trusted-proxy rules. */
+    clientIp: string
+    /** Name of the matched route's pool. */
+    pool: string
+    /** Path params of the matched route (`/users/:id`). */
+    params: Record<string, string>
+    /** Who the request is from, as an auth plugin established it (JWT subject, API-key consumer). */
+    consumer: string | undefined
+    /** Headers set on the upstream request by middleware; see `setUpstreamHeader`. */
+    upstreamHeaders: Record<string, string> | undefined
+  }
+}
+
+export type GatewayContext = Context<GatewayEnv>
+
+/** Everything else (auth, rate limits, header rules) is a Hono middleware. */
+export type GatewayMiddleware = MiddlewareHandler<GatewayEnv>
