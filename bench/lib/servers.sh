@@ -160,8 +160,8 @@ start_floor() {
 # How each runtime runs the gateway CLI (Bun and Deno from their npm packages, as in npm test).
 declare -A GATEHOUSE_CMD=(
   [node]="node bin/gatehouse.js"
-  [bun]="$REPO/node_modules/.bin/bun core/cli/run.ts"
-  [deno]="$REPO/node_modules/.bin/deno run --allow-net --allow-env --allow-read=. --unstable-no-legacy-abort core/cli/run.ts"
+  [bun]="$REPO/node_modules/.bin/bun bin/gatehouse.js"
+  [deno]="$REPO/node_modules/.bin/deno run --allow-net --allow-env --allow-read=. --unstable-no-legacy-abort bin/gatehouse.js"
 )
 # CPU_PROF=1: every node gateway writes a V8 CPU profile to $OUT/prof/<name>/ when it stops
 # (summarized at the end of the run by lib/cpuprofile-top.mjs).

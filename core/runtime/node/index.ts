@@ -1,4 +1,4 @@
-/** The Node 20 runtime: node:http serving, undici upstream client, process facts. */
+/** The Node runtime: node:http serving, undici upstream client, process facts. */
 import type { Runtime } from '../types.ts'
 import { processFacts } from '../io/process-facts.ts'
 import { nodeHealthCheck } from './health-check.ts'
