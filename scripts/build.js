@@ -34,7 +34,6 @@ const fresh = (stamp) => !force && existsSync(stamp) && statSync(stamp).mtimeMs 
 
 if (!fresh(JS_STAMP)) {
   const t0 = Date.now()
-  clean(/\.js(\.map)?$/) // a renamed or deleted source must not leave its old output behind
   await build({
     entryPoints: sources,
     outdir: dist,
@@ -55,13 +54,13 @@ if (!fresh(JS_STAMP)) {
       },
     }],
   })
+  removeOrphans()
   writeFileSync(JS_STAMP, '')
   console.error(`gatehouse build: ${sources.length} modules → ${relative(root, dist)}/ in ${Date.now() - t0} ms`)
 }
 
 if (!jsOnly && !fresh(TYPES_STAMP)) {
   const t0 = Date.now()
-  clean(/\.d\.ts(\.map)?$/)
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
   const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
   if (r.status !== 0) process.exit(r.status ?? 1)
@@ -71,8 +70,13 @@ if (!jsOnly && !fresh(TYPES_STAMP)) {
   console.error(`gatehouse build: declarations in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
 }
 
-function clean(pattern) {
-  if (existsSync(dist)) for (const f of walk(dist)) if (pattern.test(f)) rmSync(f)
+/** Output whose source was renamed or deleted. Files are overwritten in place, never removed first,
+ *  so a gateway or test running from dist/ meanwhile never finds a module missing. */
+function removeOrphans() {
+  for (const f of walk(dist)) {
+    const source = join(root, relative(dist, f)).replace(/(\.d)?\.(js|ts)(\.map)?$/, '.ts')
+    if (/\.(js|ts|map)$/.test(f) && !existsSync(source)) rmSync(f)
+  }
 }
 
 function walk(dir) {

@@ -13,12 +13,15 @@ const USAGE = `usage: gatehouse <start|check> [--config gateway.config.ts] [--lo
   start   validate the config and serve it
   check   validate the config; exit 1 and name every bad field if it is wrong
   register     keep one instance in etcd while it runs (gatehouse register --help)
-  registrator  keep this Docker host's labelled containers in etcd (gatehouse registrator --help)`
+  registrator  keep this Docker host's labelled containers in etcd (gatehouse registrator --help)
+  hash-password  print the hash of a password (stdin) for basicAuth({ users })
+  hash-key       print the hash of an API key (stdin) for apiKey({ keys })`
 
 export async function main(runtime: Runtime): Promise<void> {
   const [command, ...rest] = runtime.args
   if (command === 'register') return (await import('./register.ts')).register(runtime, rest)
   if (command === 'registrator') return (await import('./registrator.ts')).registrator(runtime, rest)
+  if (command === 'hash-password' || command === 'hash-key') return (await import('./hash.ts')).hash(runtime, command, rest)
   const opts = parseFlags(rest)
   if (!opts || (command !== 'start' && command !== 'check')) {
     console.error(USAGE)

@@ -3,6 +3,7 @@ import type { Runtime } from '../types.ts'
 import { processFacts } from '../io/process-facts.ts'
 import { bunHealthCheck } from './health-check.ts'
 import { importModule } from './import-module.ts'
+import { readSecret } from '../io/read-secret.ts'
 import { bunInbound } from './inbound.ts'
 import { bunServe } from './serve.ts'
 import { bunTransport } from './transport.ts'
@@ -15,4 +16,5 @@ export const bunRuntime: Runtime = {
   serve: bunServe,
   ...processFacts,
   importModule,
+  readSecret,
 }

@@ -3,6 +3,7 @@ import type { Runtime } from '../types.ts'
 import { nodeHealthCheck } from '../node/health-check.ts'
 import { deno } from './api.ts'
 import { importModule } from './import-module.ts'
+import { readSecret } from '../io/read-secret.ts'
 import { denoInbound } from './inbound.ts'
 import { denoServe } from './serve.ts'
 import { denoTransport } from './transport.ts'
@@ -27,4 +28,5 @@ export const denoRuntime: Runtime = {
   exit: (code) => deno.exit(code),
   onSignal: (signal, fn) => deno.addSignalListener(signal, fn),
   importModule,
+  readSecret,
 }

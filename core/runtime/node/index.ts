@@ -3,6 +3,7 @@ import type { Runtime } from '../types.ts'
 import { processFacts } from '../io/process-facts.ts'
 import { nodeHealthCheck } from './health-check.ts'
 import { importModule } from './import-module.ts'
+import { readSecret } from '../io/read-secret.ts'
 import { nodeInbound } from './inbound.ts'
 import { nodeServe } from './serve.ts'
 import { nodeTransport } from './transport.ts'
@@ -15,4 +16,5 @@ export const nodeRuntime: Runtime = {
   serve: nodeServe,
   ...processFacts,
   importModule,
+  readSecret,
 }
