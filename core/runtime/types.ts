@@ -131,6 +131,8 @@ export interface Runtime {
   onSignal(signal: 'SIGINT' | 'SIGTERM', fn: () => void): void
   /** Loads a TypeScript or JavaScript module (a config file) by path, relative to cwd. */
   importModule(path: string): Promise<Record<string, unknown>>
+  /** Whether the process `pid` exists (`gatehouse register --check-pid`). */
+  processAlive(pid: number): boolean
   /** A secret from stdin: prompted without echo on a terminal, else all of stdin; undefined if aborted. */
   readSecret(prompt: string): Promise<{ value: string; fromTerminal: boolean } | undefined>
 }

@@ -3,6 +3,7 @@ import type { Runtime } from '../types.ts'
 import { processFacts } from '../io/process-facts.ts'
 import { bunHealthCheck } from './health-check.ts'
 import { importModule } from './import-module.ts'
+import { processAlive } from '../io/process-alive.ts'
 import { readSecret } from '../io/read-secret.ts'
 import { bunInbound } from './inbound.ts'
 import { bunServe } from './serve.ts'
@@ -17,4 +18,5 @@ export const bunRuntime: Runtime = {
   ...processFacts,
   importModule,
   readSecret,
+  processAlive,
 }

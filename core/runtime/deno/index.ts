@@ -3,6 +3,7 @@ import type { Runtime } from '../types.ts'
 import { nodeHealthCheck } from '../node/health-check.ts'
 import { deno } from './api.ts'
 import { importModule } from './import-module.ts'
+import { processAlive } from '../io/process-alive.ts'
 import { readSecret } from '../io/read-secret.ts'
 import { denoInbound } from './inbound.ts'
 import { denoServe } from './serve.ts'
@@ -29,4 +30,5 @@ export const denoRuntime: Runtime = {
   onSignal: (signal, fn) => deno.addSignalListener(signal, fn),
   importModule,
   readSecret,
+  processAlive,
 }
