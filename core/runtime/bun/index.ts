@@ -3,6 +3,7 @@ import type { Runtime } from '../types.ts'
 import { processFacts } from '../io/process-facts.ts'
 import { bunHealthCheck } from './health-check.ts'
 import { importModule } from './import-module.ts'
+import { webCompression } from '../web/compression.ts'
 import { processAlive } from '../io/process-alive.ts'
 import { readSecret } from '../io/read-secret.ts'
 import { bunInbound } from './inbound.ts'
@@ -19,4 +20,5 @@ export const bunRuntime: Runtime = {
   importModule,
   readSecret,
   processAlive,
+  compression: webCompression,
 }

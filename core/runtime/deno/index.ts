@@ -3,6 +3,7 @@ import type { Runtime } from '../types.ts'
 import { nodeHealthCheck } from '../node/health-check.ts'
 import { deno } from './api.ts'
 import { importModule } from './import-module.ts'
+import { webCompression } from '../web/compression.ts'
 import { processAlive } from '../io/process-alive.ts'
 import { readSecret } from '../io/read-secret.ts'
 import { denoInbound } from './inbound.ts'
@@ -31,4 +32,5 @@ export const denoRuntime: Runtime = {
   importModule,
   readSecret,
   processAlive,
+  compression: webCompression,
 }

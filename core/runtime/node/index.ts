@@ -3,6 +3,7 @@ import type { Runtime } from '../types.ts'
 import { processFacts } from '../io/process-facts.ts'
 import { nodeHealthCheck } from './health-check.ts'
 import { importModule } from './import-module.ts'
+import { nodeCompression } from './compression.ts'
 import { processAlive } from '../io/process-alive.ts'
 import { readSecret } from '../io/read-secret.ts'
 import { nodeInbound } from './inbound.ts'
@@ -19,4 +20,5 @@ export const nodeRuntime: Runtime = {
   importModule,
   readSecret,
   processAlive,
+  compression: nodeCompression,
 }
