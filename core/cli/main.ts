@@ -16,7 +16,7 @@ const usage = (commands: Record<string, CliCommand>) =>
     'usage: gatehouse <start|check> [--config gateway.config.ts] [--log json|text]',
     '  start   validate the config and serve it',
     '  check   validate the config; exit 1 and name every bad field if it is wrong',
-    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`),
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`),
   ].join('\n')
 
 /** `commands`: more commands, from plugins (bin/commands.ts composes them; core knows none). */

@@ -6,7 +6,7 @@
 import type { Context } from 'hono'
 import type { BalanceContext, GatewayEnv } from '../types.ts'
 import type { PoolRegistry } from '../pools/registry.ts'
-import type { Inbound, Runtime } from '../runtime/types.ts'
+import type { ContentEncoding, Inbound, Runtime } from '../runtime/types.ts'
 import type { RouteTable } from '../routing/route-table.ts'
 import { matchingPath, normalizePath } from '../routing/normalize-path.ts'
 import { normalizeHost } from '../routing/host-pattern.ts'
@@ -17,6 +17,7 @@ import { withUpstreamHeaders } from '../proxy/upstream-headers.ts'
 import { plain } from '../proxy/failure.ts'
 import { limitRequestBody, PAYLOAD_TOO_LARGE } from '../runtime/io/body-limit.ts'
 import { proxy } from '../proxy/proxy.ts'
+import { encodeWebBody } from '../runtime/web/compression.ts'
 import type { CompiledRoute } from './compile-routes.ts'
 import { cookieValue, parseTarget } from './request-target.ts'
 import { refuseMalformed, validHost } from './request-checks.ts'
@@ -116,7 +117,9 @@ function route({ registry, routes, trusted, runtime }: HandlerDeps) {
         inbound.websocket,
       )
       const rules = route.responseRules
-      return proxy(
+      const encoder = c.get('responseEncoder')
+      let encoding: ContentEncoding | undefined
+      const proxied = proxy(
         c,
         {
           inbound,
@@ -125,10 +128,11 @@ function route({ registry, routes, trusted, runtime }: HandlerDeps) {
           headers,
           upstreamHost: route.hostHeader === 'upstream',
           balance,
-          onResponseHead: (rules || pending) && ((_status, h) => {
+          onResponseHead: (rules || pending || encoder) && ((status, h) => {
             if (rules) applyResponseRules(h, rules)
             if (pending) mergePendingHeaders(h, pending)
             headSent = true
+            return (encoding = encoder?.(status, h, runtime.compression))
           }),
           record: rec && (handOver!(), (rec.consumer = c.get('consumer')), rec),
           report,
@@ -136,6 +140,8 @@ function route({ registry, routes, trusted, runtime }: HandlerDeps) {
         runtime.transport,
         registry,
       )
+      // Bun and Deno return a Web Response: its body is encoded here (Node's transport did it already).
+      return encoder && !runtime.compression.inTransport ? proxied.then((res) => (encoding ? encodeWebBody(res, encoding) : res)) : proxied
     }
     if (!route.chain) return send()
     let proxied: Response | undefined

@@ -8,7 +8,7 @@ import type { Pool } from '../pools/pool.ts'
 import type { PoolRegistry } from '../pools/registry.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 import type { Context } from 'hono'
-import type { Inbound, Transport, UpstreamFailure } from '../runtime/types.ts'
+import type { ContentEncoding, Inbound, Transport, UpstreamFailure } from '../runtime/types.ts'
 import { canReplay, failureResponse, isClientFault, isRetryable, unavailableResponse } from './failure.ts'
 import type { RequestRecord } from '../gateway/events.ts'
 
@@ -22,7 +22,7 @@ export interface ProxyCall {
   /** 'upstream': Host becomes each tried upstream's host:port. */
   upstreamHost: boolean
   balance: BalanceContext
-  onResponseHead?: (status: number, headers: string[]) => void
+  onResponseHead?: (status: number, headers: string[]) => ContentEncoding | void
   /** When someone observes requests: filled in here and handed to `report` when the exchange ends. */
   record?: RequestRecord
   report?: (record: RequestRecord) => void

@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url'
 export async function importModule(path: string): Promise<Record<string, unknown>> {
   const file = resolve(path)
   if (gatehouseResolvesFrom(dirname(file))) return import(pathToFileURL(file).href)
-  const { importModule: bundleAndImport } = await import('../node/import-module.ts')
+  const { bundleAndImport } = await import('../node/bundle-config.ts')
   return bundleAndImport(file)
 }
 

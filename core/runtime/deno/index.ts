@@ -4,6 +4,9 @@ import { nodeHealthCheck } from '../node/health-check.ts'
 import { nodeCompatibleIO } from '../plugin-io/index.ts'
 import { deno } from './api.ts'
 import { importModule } from './import-module.ts'
+import { webCompression } from '../web/compression.ts'
+import { processAlive } from '../io/process-alive.ts'
+import { readSecret } from '../io/read-secret.ts'
 import { denoInbound } from './inbound.ts'
 import { denoServe } from './serve.ts'
 import { denoTransport } from './transport.ts'
@@ -30,4 +33,7 @@ export const denoRuntime: Runtime = {
   exit: (code) => deno.exit(code),
   onSignal: (signal, fn) => deno.addSignalListener(signal, fn),
   importModule,
+  readSecret,
+  processAlive,
+  compression: webCompression,
 }
