@@ -1,11 +1,12 @@
-# Gatehouse, the edge gateway, on Node 20.
+# Gatehouse, the edge gateway, on Node 26 (the current LTS line).
 #
 #   docker build -t gatehouse .
 #   docker run -v "$PWD/gateway.config.ts:/app/gateway.config.ts:ro" -p 8080:8080 gatehouse
 #
-# BASE is any image with Node >= 20.18.1 at `node` on PATH (and npm, for the deps stage); the tests
-# build with a stand-in imported offline (test/support/base-image.ts).
-ARG BASE=node:20-bookworm-slim
+# BASE is any image with Node >= 22.12 at `node` on PATH (and npm, for the deps stage); the tests
+# build with a stand-in imported offline (test/support/base-image.ts). On Node >= 22.18 the config
+# loads with Node's own type stripping; older Node bundles it with esbuild at start.
+ARG BASE=node:26-slim
 
 # --- deps: production dependencies only, from the lockfile ---------------------------------------
 FROM ${BASE} AS deps
@@ -18,18 +19,26 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --no-update-notifier \
  && mkdir -p node_modules/.cache/gatehouse
 
+# --- build: the JavaScript that ships (dist/), by esbuild, a production dependency ------------------
+FROM deps AS build
+COPY scripts/build.js scripts/
+COPY core core/
+COPY plugins plugins/
+COPY bin bin/
+RUN node scripts/build.js --js && rm dist/.js-built
+
 # --- runtime ---------------------------------------------------------------------------------------
 FROM ${BASE}
 WORKDIR /app
 # Code and dependencies are root-owned and read-only for the gateway's user; only the cache where
-# bin/gatehouse.js bundles the CLI and the config at start is writable (copied with --chown, so the
-# runtime stage needs no shell).
+# a config that Node cannot load itself is bundled at start is writable (copied with --chown, so
+# the runtime stage needs no shell).
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=deps --chown=10001:10001 /app/node_modules/.cache ./node_modules/.cache
-# The sources: package.json, package-lock.json, gateway.config.ts and registry.json (the embedded
-# default and the file registry it watches), bin, core, plugins: exactly what .dockerignore lets
-# into the build context (it is an allowlist).
-COPY . .
+COPY --from=build /app/dist ./dist/
+# gateway.config.ts and registry.json: the embedded default and the file registry it watches.
+COPY package.json package-lock.json gateway.config.ts registry.json ./
+COPY bin ./bin/
 
 ENV NODE_ENV=production \
     GATEHOUSE_HEALTH_URL=http://127.0.0.1:8080/__gatehouse/health

@@ -16,6 +16,7 @@
 #   SUITE=all  which rows: main      direct nginx haproxy floor gatehouse-node/-bun/-deno 100routes full
 #                          scenarios full 1000up churn direct-1mb/nginx-1mb/floor-node-1mb/gatehouse-node-1mb jwt
 #                          growth    routes-{1,100,1000,10000} up-{2,10,100,1000}
+#                          compress  a 16 KiB page direct, through the gateway plain, gzip, br, zstd
 #                          all       all of them (~28 min with the defaults below; main ~12,
 #                                    scenarios ~12, growth ~7)
 #   TARGETS="..."  exact target names instead of SUITE (see define_target below). Either way the
@@ -54,6 +55,12 @@ OUT="${OUT:-$BENCH/results/$(date +%Y%m%d-%H%M%S)}"
 RUN="$OUT/run"; GEN="$OUT/gen"; RAW="$OUT/raw.csv"
 UP1=18001; UP2=18002
 EXTRA1=19000; EXTRA2=19500; EXTRA_PER=500   # extra listen ports of UP1 / UP2 (lib/servers.sh)
+
+# The gateway runs on the current LTS Node (as `npm test` does), from the built package (dist/).
+NODE_BIN="$(node --input-type=module -e "import('$REPO/test/support/node-binary.js').then((m) => console.log(m.nodeBinary(process.env.BENCH_NODE ?? 'lts')))")" \
+  || { echo "bench: cannot install Node LTS" >&2; exit 1; }
+export PATH="$(dirname "$NODE_BIN"):$PATH"
+node "$REPO/scripts/build.js" --js || exit 1
 
 source "$BENCH/lib/common.sh"
 source "$BENCH/lib/deps.sh"
@@ -121,6 +128,14 @@ define_target gatehouse-node-1mb       18027 /1mb             start_gatehouse no
 for t in direct-1mb nginx-1mb floor-node-1mb gatehouse-node-1mb; do T_BASE[$t]=direct-1mb; done
 define_target gatehouse-node-jwt       18028 /                start_gatehouse node jwt "BENCH_JWT_SECRET=$JWT_SECRET"
 T_WRKARGS[gatehouse-node-jwt]=$(printf '%s\n' -H "Authorization: Bearer $(jwt_token "$JWT_SECRET")")
+# compress: a 16 KiB HTML page (/text) plain, then through compress() in each encoding wrk asks for
+define_target direct-text              $UP1  /text            start_direct
+define_target gatehouse-node-text      18040 /text            start_gatehouse node round-robin
+define_target gatehouse-node-gzip      18041 /text            start_gatehouse node compress
+define_target gatehouse-node-br        18042 /text            start_gatehouse node compress
+define_target gatehouse-node-zstd      18043 /text            start_gatehouse node compress
+for e in gzip br zstd; do T_WRKARGS[gatehouse-node-$e]=$(printf '%s\n' -H "Accept-Encoding: $e"); done
+for t in direct-text gatehouse-node-text gatehouse-node-gzip gatehouse-node-br gatehouse-node-zstd; do T_BASE[$t]=direct-text; done
 # growth: routes 1 -> 10,000 (worst case, see configs/worst-case-routes.ts), upstreams 2 -> 1,000
 GROWTH_TARGETS=()
 for n in 1 100 1000 10000; do
@@ -136,10 +151,11 @@ declare -A SUITES=(
   [main]="direct nginx haproxy floor-node gatehouse-node gatehouse-bun gatehouse-deno gatehouse-node-100routes gatehouse-node-full"
   [scenarios]="gatehouse-node-full gatehouse-node-1000up gatehouse-node-up-100 gatehouse-node-churn direct-1mb nginx-1mb floor-node-1mb gatehouse-node-1mb gatehouse-node-jwt"
   [growth]="${GROWTH_TARGETS[*]}"
+  [compress]="direct-text gatehouse-node-text gatehouse-node-gzip gatehouse-node-br gatehouse-node-zstd"
   [all]="${ALL_TARGETS[*]}"
 )
 SUITE="${SUITE:-all}"
-[[ -n "${SUITES[$SUITE]:-}" ]] || die "unknown SUITE=$SUITE (main, scenarios, growth, all)"
+[[ -n "${SUITES[$SUITE]:-}" ]] || die "unknown SUITE=$SUITE (main, scenarios, growth, compress, all)"
 TARGETS="${TARGETS:-${SUITES[$SUITE]}}"
 
 # with_references <targets...>: the list, with each one's baseline and growth reference added in

@@ -1,4 +1,4 @@
-/** Entry point under Bun and Deno (Node: bin/gatehouse.js): pick the runtime we are running under, then run the CLI. */
+/** Entry point (built to dist/bin/run.js, which bin/gatehouse.js imports on every runtime): pick the runtime we are running under, then run the CLI with the plugin commands. */
 import { main } from '../core/cli/main.ts'
 import { currentRuntime } from '../core/runtime/select.ts'
 import { pluginCommands } from './commands.ts'

@@ -14,6 +14,8 @@ export interface GatewayEnv {
     consumer: string | undefined
     /** Headers set on the upstream request by middleware; see `setUpstreamHeader`. */
     upstreamHeaders: Record<string, string> | undefined
+    /** Encodes the proxied response body (compress); see `setResponseEncoder`. */
+    responseEncoder: import('./proxy/response-encoding.ts').ResponseEncoder | undefined
   }
 }
 

@@ -32,6 +32,7 @@ http {
 $listens
     location / { add_header X-Upstream \$server_port; return 200 "hello\n"; }
     location = /1mb { add_header X-Upstream \$server_port; default_type application/octet-stream; alias $RUN/1mb.bin; }
+    location = /text { add_header X-Upstream \$server_port; default_type text/html; alias $RUN/text.html; }
     location = /__nginx_status { stub_status; }
   }
 }
@@ -49,6 +50,8 @@ start_upstreams() {
   local p x
   extra_ports_free || die "a port in $EXTRA1-$((EXTRA2 + EXTRA_PER - 1)) is already in use (another bench running?)"
   head -c 1048576 /dev/urandom >"$RUN/1mb.bin"
+  # /text: 16 KiB of HTML-like text, the compress rows' page (compresses ~10x with gzip).
+  for i in $(seq 1 200); do printf '<li class="item-%d"><a href="/items/%d">item %d</a> of the list</li>\n' "$i" "$i" "$((i * 7919 % 1000))"; done | head -c 16384 >"$RUN/text.html"
   for p in $UP1 $UP2; do
     port_in_use "$p" && die "port $p is already in use (another bench running?)"
     if [[ $p == "$UP1" ]]; then x=$EXTRA1; else x=$EXTRA2; fi
@@ -160,8 +163,8 @@ start_floor() {
 # How each runtime runs the gateway CLI (Bun and Deno from their npm packages, as in npm test).
 declare -A GATEHOUSE_CMD=(
   [node]="node bin/gatehouse.js"
-  [bun]="$REPO/node_modules/.bin/bun bin/run.ts"
-  [deno]="$REPO/node_modules/.bin/deno run --allow-net --allow-env --allow-read=. --unstable-no-legacy-abort bin/run.ts"
+  [bun]="$REPO/node_modules/.bin/bun bin/gatehouse.js"
+  [deno]="$REPO/node_modules/.bin/deno run --allow-net --allow-env --allow-read=. --unstable-no-legacy-abort bin/gatehouse.js"
 )
 # CPU_PROF=1: every node gateway writes a V8 CPU profile to $OUT/prof/<name>/ when it stops
 # (summarized at the end of the run by lib/cpuprofile-top.mjs).

@@ -21,7 +21,7 @@ const usage = (commands: Record<string, CliCommand>) =>
     '          [--pid-file FILE]   write the process id there (for gatehouse reload)',
     '  check   validate the config; exit 1 and name every bad field if it is wrong',
     '  reload  --pid-file FILE: make the running gateway reload its config (sends it SIGHUP)',
-    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`),
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`),
   ].join('\n')
 
 /** `commands`: more commands, from plugins (bin/commands.ts composes them; core knows none). */

@@ -30,72 +30,99 @@ const cidr = z.string().refine(
 
 export const timeoutsSchema = z
   .strictObject({
-    connect: duration().default(5_000).describe('TCP connect to an upstream. Default 5s; 504 when exceeded.'),
-    firstByte: duration().default(60_000).describe('From request sent to response headers. Default 60s; 504.'),
-    idle: duration().default(60_000).describe('Between two body chunks of the response. Default 60s.'),
-    total: duration().optional().describe('Whole exchange, first byte to last. Default none (SSE and downloads may run long).'),
+    /** TCP connect to an upstream. Default 5s; 504 when exceeded. */
+    connect: duration().default(5_000),
+    /** From request sent to response headers. Default 60s; 504. */
+    firstByte: duration().default(60_000),
+    /** Between two body chunks of the response. Default 60s. */
+    idle: duration().default(60_000),
+    /** Whole exchange, first byte to last. Default none (SSE and downloads may run long). */
+    total: duration().optional(),
   })
   .prefault({})
 
 export const poolSchema = z
   .strictObject({
-    upstreams: upstreamListSchema.optional().describe('Static upstreams (shorthand for discovery: staticUpstreams([...])).'),
+    /** Static upstreams (shorthand for discovery: staticUpstreams([...])). */
+    upstreams: upstreamListSchema.optional(),
+    /** Where the pool's upstreams come from; several sources are merged. */
     discovery: pluginOneOrList('discovery')
       .optional()
-      .transform((d) => d ?? [])
-      .describe('Where the pool\'s upstreams come from; several sources are merged.'),
-    balancer: pluginSlot('balancer').default(() => roundRobin()).describe('How an upstream is chosen. Default roundRobin().'),
-    retries: z.number().int({ error: 'expected a whole number from 0 to 10' }).min(0).max(10).default(2).describe('Further tries on another upstream after a connection failure. Default 2.'),
+      .transform((d) => d ?? []),
+    /** How an upstream is chosen. Default roundRobin(). */
+    balancer: pluginSlot('balancer').default(() => roundRobin()),
+    /** Further tries on another upstream after a connection failure. Default 2. */
+    retries: z.number().int({ error: 'expected a whole number from 0 to 10' }).min(0).max(10).default(2),
+    /** Also retry idempotent requests on another upstream when it answers one of these statuses (e.g. [502, 503]). Default none. */
     retryOn: z
       .array(z.number().int().min(500).max(599))
-      .default([])
-      .describe('Also retry idempotent requests on another upstream when it answers one of these statuses (e.g. [502, 503]). Default none.'),
+      .default([]),
+    /** When no upstream is available: answer 503 at once (default) or wait briefly for one. */
     queue: z
       .strictObject({
-        timeout: duration().default(0).describe('How long a request may wait for an available upstream. Default 0: 503 at once.'),
-        max: z.number().int().min(1).max(100_000).default(1000).describe('Requests waiting at most; more get 503 at once. Default 1000.'),
+        /** How long a request may wait for an available upstream. Default 0: 503 at once. */
+        timeout: duration().default(0),
+        /** Requests waiting at most; more get 503 at once. Default 1000. */
+        max: z.number().int().min(1).max(100_000).default(1000),
       })
-      .prefault({})
-      .describe('When no upstream is available: answer 503 at once (default) or wait briefly for one.'),
-    slowStart: duration().default(0).describe('Ramp a new upstream\'s weight up over this time (weighted balancers). Default 0: off.'),
-    health: pluginSlot('health').optional().describe('Active checks, e.g. activeHealth({ path: "/", interval: "2s" }). Default none.'),
-    outlier: pluginSlot('outlier').optional().describe('Passive health on real traffic, e.g. outlierDetection(). Default none.'),
+      .prefault({}),
+    /** Ramp a new upstream's weight up over this time (weighted balancers). Default 0: off. */
+    slowStart: duration().default(0),
+    /** Active checks, e.g. activeHealth({ path: "/", interval: "2s" }). Default none. */
+    health: pluginSlot('health').optional(),
+    /** Passive health on real traffic, e.g. outlierDetection(). Default none. */
+    outlier: pluginSlot('outlier').optional(),
+    /** Upstream timeouts: `{ connect: '5s', firstByte: '60s', idle: '60s', total? }`; each exceeded → 504. */
     timeouts: timeoutsSchema,
   })
   .prefault({})
 
 export const configSchema = z.strictObject({
+  /** Where the gateway listens: `{ port: 8080, host: '0.0.0.0', tls? }`. */
   listen: z
     .strictObject({
-      port: z.number().int().min(0).max(65535).default(8080).describe('Default 8080 (use 443 with tls).'),
-      host: z.string().min(1).default('0.0.0.0').describe('Default 0.0.0.0 (every IPv4 address).'),
-      tls: tlsSchema.optional().describe('Serve HTTPS on this port: certificates by SNI, live reload, optional HTTP redirect and HSTS. Default none (plain HTTP).'),
+      /** Default 8080 (use 443 with tls). */
+      port: z.number().int().min(0).max(65535).default(8080),
+      /** Default 0.0.0.0 (every IPv4 address). */
+      host: z.string().min(1).default('0.0.0.0'),
+      /** Serve HTTPS on this port: certificates by SNI, live reload, optional HTTP redirect and HSTS. Default none (plain HTTP). */
+      tls: tlsSchema.optional(),
     })
     .refine((l) => !l.tls?.redirectHttp || l.tls.redirectHttp.port === 0 || l.tls.redirectHttp.port !== l.port, {
       error: 'the plain-HTTP redirect listener needs a port of its own (not listen.port)',
       path: ['tls', 'redirectHttp', 'port'],
     })
     .prefault({}),
-  limits: limitsSchema.describe('Header size and count (431), header read and idle timeouts, on every listener.'),
-  trustedProxies: z.array(cidr).default([]).describe('Peers whose X-Forwarded-* headers are believed. Default none.'),
-  discovery: pluginList('discovery')
-    .default([])
-    .describe('Sources that may add pools and routes of their own (Docker labels, etcd keys, a routes file).'),
-  observe: pluginList('observer')
-    .default([])
-    .describe('Observers: metrics, access logs, the admin API and dashboard.'),
+  /** Header size and count (431), header read and idle timeouts, on every listener. */
+  limits: limitsSchema,
+  /** Peers whose X-Forwarded-* headers are believed. Default none. */
+  trustedProxies: z.array(cidr).default([]),
+  /** Sources that may add pools and routes of their own (Docker labels, etcd keys, a routes file). */
+  discovery: pluginList('discovery').default([]),
+  /** Observers: metrics, access logs, the admin API and dashboard. */
+  observe: pluginList('observer').default([]),
+  /** Answered 200 by the gateway itself (container HEALTHCHECK, load balancers); false turns it off. */
   healthPath: z
     .union([z.string().regex(/^\/\S*$/, { error: 'expected a path starting with "/"' }), z.literal(false)])
-    .default('/__gatehouse/health')
-    .describe('Answered 200 by the gateway itself (container HEALTHCHECK, load balancers); false turns it off.'),
+    .default('/__gatehouse/health'),
+  /** What SIGTERM/SIGINT do: stop accepting, let in-flight requests finish, exit 0. */
   shutdown: z
-    .strictObject({ grace: duration().default(10_000).describe('How long in-flight requests may finish after SIGTERM. Default 10s.') })
+    .strictObject({
+      /** How long in-flight requests may finish after SIGTERM. Default 10s. */
+      grace: duration().default(10_000),
+    })
     .prefault({}),
+  /** Pools of upstreams by name: `{ web: { upstreams: ['http://127.0.0.1:8001'], balancer: leastConn() } }`. */
   pools: z.record(poolName, poolSchema).default({}),
+  /** Routes, matched most specific first (exact host, then exact path, then more conditions, then order). */
   routes: z.array(routeSchema).default([]),
 })
 
-export type GatewayConfigInput = z.input<typeof configSchema>
+/**
+ * What `gateway.config.ts` exports (`defineConfig({...})`): every field optional, defaults in each
+ * field's doc. An interface, so editors and declaration files name it instead of expanding the schema.
+ */
+export interface GatewayConfigInput extends z.input<typeof configSchema> {}
 export type GatewayConfig = z.output<typeof configSchema>
 export type PoolConfig = z.output<typeof poolSchema>
 export type TimeoutsConfig = z.output<typeof timeoutsSchema>

@@ -43,9 +43,12 @@ const hstsSchema = z.preprocess(
   (v) => (v === true ? {} : v),
   z
     .strictObject({
-      maxAge: maxAge.default(180 * 86_400).describe('How long browsers remember to use HTTPS only. Default "180d"; "0s" tells them to forget.'),
-      includeSubDomains: z.boolean().default(false).describe('Also every subdomain. Default false.'),
-      preload: z.boolean().default(false).describe('Ask to be preloaded into browsers (hstspreload.org: needs maxAge ≥ 365d and includeSubDomains). Default false.'),
+      /** How long browsers remember to use HTTPS only. Default "180d"; "0s" tells them to forget. */
+      maxAge: maxAge.default(180 * 86_400),
+      /** Also every subdomain. Default false. */
+      includeSubDomains: z.boolean().default(false),
+      /** Ask to be preloaded into browsers (hstspreload.org: needs maxAge ≥ 365d and includeSubDomains). Default false. */
+      preload: z.boolean().default(false),
     })
     .superRefine((h, ctx) => {
       if (h.preload && (h.maxAge < YEAR_S || !h.includeSubDomains)) {
@@ -59,17 +62,21 @@ const port = z.number().int().min(0).max(65535)
 const redirectSchema = z.preprocess(
   (v) => (v === true ? {} : v),
   z.strictObject({
-    port: port.default(80).describe('Port of the plain-HTTP listener (same host as listen.host). Default 80.'),
-    httpsPort: port.optional().describe('Port put in the redirect\'s Location, when clients reach HTTPS on another port than listen.port (a container port mapping). Default: listen.port.'),
+    /** Port of the plain-HTTP listener (same host as listen.host). Default 80. */
+    port: port.default(80),
+    /** Port put in the redirect's Location, when clients reach HTTPS on another port than listen.port (a container port mapping). Default: listen.port. */
+    httpsPort: port.optional(),
   }),
 )
 
 export const tlsSchema = z.strictObject({
-  certificates: certificates.describe('[{ cert, key, hosts? }] PEM files (watched, reloaded on change), or a certificate source. The first is the default certificate.'),
+  /** [{ cert, key, hosts? }] PEM files (watched, reloaded on change), or a certificate source. The first is the default certificate. */
+  certificates,
+  /** An extra plain-HTTP listener answering 308 to https:// (except healthPath and ACME HTTP-01 challenges). Default none. */
   redirectHttp: redirectSchema
-    .optional()
-    .describe('An extra plain-HTTP listener answering 308 to https:// (except healthPath and ACME HTTP-01 challenges). Default none.'),
-  hsts: hstsSchema.optional().describe('Strict-Transport-Security on every HTTPS response that has none, e.g. { maxAge: "180d" } or true. Default none.'),
+    .optional(),
+  /** Strict-Transport-Security on every HTTPS response that has none, e.g. { maxAge: "180d" } or true. Default none. */
+  hsts: hstsSchema.optional(),
 })
 
 export type TlsConfig = z.output<typeof tlsSchema>

@@ -18,6 +18,7 @@ import { PAYLOAD_TOO_LARGE } from '../runtime/io/body-limit.ts'
 import { proxy } from '../proxy/proxy.ts'
 import type { GatewayState } from './state.ts'
 import { aroundProxy } from './around-proxy.ts'
+import { encodeWebBody } from '../runtime/web/compression.ts'
 import { cookieValue, parseTarget } from './request-target.ts'
 import { refuseMalformed, validHost } from './request-checks.ts'
 import type { GatewayEvents, RequestRecord } from './events.ts'
@@ -105,7 +106,12 @@ function route({ state: current, runtime }: HandlerDeps) {
       )
       const consumer = ex.observed ? c.get('consumer') : undefined
       const call = { pool, path: forwardPath(path, target.query, route.pathRules), headers, upstreamHost: route.hostHeader === 'upstream', balance, consumer }
-      return proxy(ex, call, runtime.transport)
+      // A response encoder (compress) set by middleware: the exchange asks it once the head is known.
+      const encoder = c.get('responseEncoder')
+      if (encoder) ex.encodeWith((status, h) => encoder(status, h, runtime.compression))
+      const proxied = proxy(ex, call, runtime.transport)
+      // Bun and Deno return a Web Response: its body is encoded here (Node's transport did it already).
+      return encoder && !runtime.compression.inTransport ? proxied.then((res) => (ex.encoding ? encodeWebBody(res, ex.encoding) : res)) : proxied
     }
     const answer = route.chain ? aroundProxy(c, ex, route.chain, send) : send()
     // A body over the limit as it arrives: the runtime's 413 wins if no response has started.

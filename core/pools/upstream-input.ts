@@ -19,7 +19,8 @@ export const upstreamInputSchema = z.union([
   z.strictObject({
     url: httpUrl,
     id: z.string().min(1).optional(),
-    weight: z.number().int().min(1).max(1000).default(1).describe('Relative share of traffic. Default 1.'),
+    /** Relative share of traffic. Default 1. */
+    weight: z.number().int().min(1).max(1000).default(1),
     labels: z.record(z.string(), z.string()).default({}),
   }),
 ])

@@ -7,7 +7,7 @@
 import type { ExchangeOutcome } from '../types.ts'
 import type { Pool } from '../pools/pool.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
-import type { OutboundRequest, TransportRequest, UpstreamFailure } from '../runtime/types.ts'
+import type { ContentEncoding, OutboundRequest, TransportRequest, UpstreamFailure } from '../runtime/types.ts'
 import { isClientFault } from './failure.ts'
 
 /** What a try needs of its exchange (exchange.ts). */
@@ -16,7 +16,7 @@ export interface AttemptOwner {
   /** Whether a record is kept (then times are measured). */
   readonly observed: boolean
   blame(failure: UpstreamFailure): UpstreamFailure
-  responseHead(attempt: Attempt, status: number, headers: string[]): void
+  responseHead(attempt: Attempt, status: number, headers: string[]): ContentEncoding | undefined
   attemptEnded(attempt: Attempt): void
 }
 
@@ -54,8 +54,8 @@ export class Attempt implements OutboundRequest {
     upstream.inflight++
   }
 
-  onResponseHead(status: number, headers: string[]): void {
-    this.exchange.responseHead(this, status, headers)
+  onResponseHead(status: number, headers: string[]): ContentEncoding | undefined {
+    return this.exchange.responseHead(this, status, headers)
   }
 
   onDone(seen?: UpstreamFailure, status?: number, bytes?: number): void {

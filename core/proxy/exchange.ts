@@ -17,7 +17,7 @@
 import type { RequestRecord } from '../gateway/events.ts'
 import type { Pool } from '../pools/pool.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
-import type { TransportRequest, UpstreamFailure } from '../runtime/types.ts'
+import type { ContentEncoding, TransportRequest, UpstreamFailure } from '../runtime/types.ts'
 import { Attempt, type AttemptOwner } from './attempt.ts'
 import { isClientFault } from './failure.ts'
 
@@ -32,6 +32,9 @@ export class Exchange implements AttemptOwner {
   /** A response head has gone through the hooks: headers middleware set are in it. */
   headSent = false
   private hooks: HeadHook[] | undefined
+  private encoder: ((status: number, headers: string[]) => ContentEncoding | undefined) | undefined
+  /** The Content-Encoding the response body got (compress), once its head went out. */
+  encoding: ContentEncoding | undefined
   /** The proxy took over: its outcome ends the exchange, not the handler's answer. */
   private forwarded = false
   private answer: Attempt | undefined
@@ -89,11 +92,18 @@ export class Exchange implements AttemptOwner {
     return f.kind === 'client-closed' || !this.request.inbound.clientGone() ? f : { kind: 'client-closed', message: `the client left (${f.message})` }
   }
 
-  /** From a try (attempt.ts): a head is about to go to the client. */
-  responseHead(attempt: Attempt, status: number, headers: string[]): void {
+  /** Asks `encoder` for the body's Content-Encoding once the head is known (compress; it edits the head too). */
+  encodeWith(encoder: (status: number, headers: string[]) => ContentEncoding | undefined): void {
+    this.encoder = encoder
+  }
+
+  /** From a try (attempt.ts): a head is about to go to the client. Returns the encoding the body gets, if any. */
+  responseHead(attempt: Attempt, status: number, headers: string[]): ContentEncoding | undefined {
     if (this.record) this.record.upstreamMs = Date.now() - attempt.sentAt
     if (this.hooks) for (const hook of this.hooks) hook(status, headers)
     this.headSent = true
+    this.encoding = this.encoder?.(status, headers)
+    return this.encoding
   }
 
   /** From a try (attempt.ts): its transport reported its end. The answering try's end ends the exchange. */

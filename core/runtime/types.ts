@@ -71,8 +71,12 @@ export interface OutboundRequest {
   headers: string[]
   hasBody: boolean
   timeouts: { connect: number; firstByte: number; idle: number; total?: number }
-  /** Edit the response head in place before it is sent to the client (response-side plugins). */
-  onResponseHead?(status: number, headers: string[]): void
+  /**
+   * Edit the response head in place before it is sent to the client (response-side plugins). An
+   * encoding it returns is applied to the body by the Node transport (node:zlib); Web runtimes
+   * ignore it, since the core encodes the Web Response they return (core/runtime/web/compression.ts).
+   */
+  onResponseHead?: (status: number, headers: string[]) => ContentEncoding | void
   /**
    * Called exactly once, when the exchange has fully ended: with the upstream's status when it
    * answered, with a failure when the upstream failed (a client that went away is neither), and
@@ -81,6 +85,19 @@ export interface OutboundRequest {
   onDone(failure?: UpstreamFailure, status?: number, bytes?: number): void
   /** Statuses to treat as a failure worth another upstream (opt-in `retryOn`), checked before the head is sent. */
   retryStatus?: (status: number) => boolean
+}
+
+/** A `Content-Encoding` the gateway can produce (RFC 9110 names). */
+export type ContentEncoding = 'zstd' | 'br' | 'gzip' | 'deflate'
+
+/** What a runtime can compress with. */
+export interface RuntimeCompression {
+  /** The encodings it has (Node 22.12: no zstd; Deno: no zstd in CompressionStream). */
+  readonly encodings: readonly ContentEncoding[]
+  /** Whether each body chunk is flushed to the client as it is compressed (needed for event streams). */
+  readonly flushes: boolean
+  /** Node: its transport encodes the body it writes; else the core encodes the returned Web Response. */
+  readonly inTransport: boolean
 }
 
 export type SendResult = { ok: true; response: Response } | { ok: false; failure: UpstreamFailure }
@@ -188,4 +205,9 @@ export interface Runtime {
   removeFile(path: string): Promise<void>
   /** Loads a TypeScript or JavaScript module (a config file) by path, relative to cwd; each call evaluates it afresh (a reload). */
   importModule(path: string): Promise<Record<string, unknown>>
+  readonly compression: RuntimeCompression
+  /** Whether the process `pid` exists (`gatehouse register --check-pid`). */
+  processAlive(pid: number): boolean
+  /** A secret from stdin: prompted without echo on a terminal, else all of stdin; undefined if aborted. */
+  readSecret(prompt: string): Promise<{ value: string; fromTerminal: boolean } | undefined>
 }

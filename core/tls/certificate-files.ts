@@ -29,9 +29,12 @@ const hostPattern = z.string().refine(isHostPattern, { error: 'expected a host l
 /** One `{ cert, key, hosts? }` entry; the files are read and checked, so `gatehouse check` names a bad one. */
 export const certificateFileSchema = z
   .strictObject({
-    cert: z.string().min(1, { error: 'expected the path of a PEM certificate file' }).describe('PEM certificate chain, leaf first; relative to the working directory.'),
-    key: z.string().min(1, { error: 'expected the path of a PEM private key file' }).describe('PEM private key of that certificate.'),
-    hosts: z.array(hostPattern).min(1).optional().describe('SNI names it serves. Default: the DNS names in the certificate.'),
+    /** PEM certificate chain, leaf first; relative to the working directory. */
+    cert: z.string().min(1, { error: 'expected the path of a PEM certificate file' }),
+    /** PEM private key of that certificate. */
+    key: z.string().min(1, { error: 'expected the path of a PEM private key file' }),
+    /** SNI names it serves. Default: the DNS names in the certificate. */
+    hosts: z.array(hostPattern).min(1).optional(),
   })
   .superRefine((entry, ctx) => {
     for (const p of checkCertificateFiles(entry)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message, input: entry })
@@ -40,11 +43,12 @@ export const certificateFileSchema = z
 export type CertificateFile = z.input<typeof certificateFileSchema>
 
 const optionsSchema = z.strictObject({
-  debounce: duration().default(100).describe('Wait after a change event before reading, so a cert and key written together are read together. Default 100ms.'),
+  /** Wait after a change event before reading, so a cert and key written together are read together. Default 100ms. */
+  debounce: duration().default(100),
+  /** Stat poll, the safety net for missed watch events. Default 2s. */
   poll: duration()
     .default(2_000)
-    .refine((ms) => ms >= 100, { error: 'expected at least 100ms' })
-    .describe('Stat poll, the safety net for missed watch events. Default 2s.'),
+    .refine((ms) => ms >= 100, { error: 'expected at least 100ms' }),
 })
 
 export type CertificateFilesOptions = z.input<typeof optionsSchema>

@@ -21,16 +21,18 @@ import { healthFlips } from './health-flips.ts'
 import { batchLines } from './batch.ts'
 
 const optionsSchema = z.strictObject({
-  format: z.enum(['json', 'text']).default('json').describe('JSON lines, or readable text for a terminal. Default json.'),
-  level: z.enum(['info', 'warn', 'error']).default('info').describe('Least severe line written. Default info (everything).'),
+  /** JSON lines, or readable text for a terminal. Default json. */
+  format: z.enum(['json', 'text']).default('json'),
+  /** Least severe line written. Default info (everything). */
+  level: z.enum(['info', 'warn', 'error']).default('info'),
+  /** Event lines besides requests: availability flips ("health"), pool changes, discovery results. Default ["health"]. */
   events: z
     .array(z.enum(['health', 'pool', 'discovery']))
-    .default(['health'])
-    .describe('Event lines besides requests: availability flips ("health"), pool changes, discovery results. Default ["health"].'),
+    .default(['health']),
+  /** Where lines go, one call per line. Default: stdout (console.log), lines of one event-loop turn written together. */
   write: z
     .custom<(line: string) => void>((v) => typeof v === 'function', { error: 'expected a function (line: string) => void' })
-    .optional()
-    .describe('Where lines go, one call per line. Default: stdout (console.log), lines of one event-loop turn written together.'),
+    .optional(),
 })
 
 export type AccessLogOptions = z.input<typeof optionsSchema>

@@ -18,23 +18,33 @@ import { RiseFall } from './thresholds.ts'
 const status = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]\d\d-[1-5]\d\d$/, { error: 'expected a status or a range like "200-399"' })])
 
 const optionsSchema = z.strictObject({
-  path: z.string().startsWith('/').default('/').describe('Path probed. Default "/".'),
+  /** Path probed. Default "/". */
+  path: z.string().startsWith('/').default('/'),
   method: z.enum(['GET', 'HEAD', 'OPTIONS']).default('GET'),
   headers: z.record(z.string(), z.string()).default({}),
-  host: z.string().optional().describe('Host header of the probe. Default: the upstream\'s host:port.'),
-  interval: duration().default(2_000).describe('Time between probes of one upstream. Default 2s.'),
-  timeout: duration().default(1_000).describe('A probe slower than this failed. Default 1s.'),
-  rise: z.number().int().min(1).max(100).default(2).describe('Consecutive successes to become available. Default 2.'),
-  fall: z.number().int().min(1).max(100).default(3).describe('Consecutive failures to become unavailable. Default 3.'),
+  /** Host header of the probe. Default: the upstream's host:port. */
+  host: z.string().optional(),
+  /** Time between probes of one upstream. Default 2s. */
+  interval: duration().default(2_000),
+  /** A probe slower than this failed. Default 1s. */
+  timeout: duration().default(1_000),
+  /** Consecutive successes to become available. Default 2. */
+  rise: z.number().int().min(1).max(100).default(2),
+  /** Consecutive failures to become unavailable. Default 3. */
+  fall: z.number().int().min(1).max(100).default(3),
   expect: z
     .strictObject({
-      status: z.union([status, z.array(status).min(1)]).default('200-399').describe('Accepted statuses. Default "200-399".'),
-      body: z.string().optional().describe('Substring the body must contain.'),
+      /** Accepted statuses. Default "200-399". */
+      status: z.union([status, z.array(status).min(1)]).default('200-399'),
+      /** Substring the body must contain. */
+      body: z.string().optional(),
       bodyMatches: z.string().refine(isRegExp, { error: 'expected a valid regular expression' }).optional(),
     })
     .prefault({}),
-  jitter: z.number().min(0).max(0.5).default(0.1).describe('Fraction of the interval each wait varies by. Default 0.1.'),
-  initial: z.enum(['available', 'wait-for-rise']).default('available').describe('A new upstream takes traffic at once, or only after its first rise. Default available.'),
+  /** Fraction of the interval each wait varies by. Default 0.1. */
+  jitter: z.number().min(0).max(0.5).default(0.1),
+  /** A new upstream takes traffic at once, or only after its first rise. Default available. */
+  initial: z.enum(['available', 'wait-for-rise']).default('available'),
   random: z.custom<() => number>((v) => typeof v === 'function').optional(),
 })
 

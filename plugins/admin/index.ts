@@ -36,17 +36,21 @@ const metricsPlugin = z.custom<Metrics>((v) => typeof v === 'object' && v !== nu
 
 const optionsSchema = z
   .strictObject({
+    /** Where the admin listener binds. Default 127.0.0.1:9901. */
     listen: z
       .strictObject({
         port: z.number().int().min(0).max(65535).default(9901),
         host: z.string().min(1).default('127.0.0.1'),
       })
-      .prefault({})
-      .describe('Where the admin listener binds. Default 127.0.0.1:9901.'),
-    token: z.string().min(16, { error: 'expected a token of at least 16 characters' }).optional().describe('Required on every request when set; required to bind anything but loopback.'),
-    metrics: z.union([metricsPlugin, z.literal(false)]).optional().describe('The metrics served at /metrics. Default: a metrics() of its own; false for none.'),
-    dashboard: z.boolean().default(true).describe('Serve the dashboard at /dashboard. Default true.'),
-    interval: duration().default(1_000).describe('How often /api/events pushes the state. Default 1s.'),
+      .prefault({}),
+    /** Required on every request when set; required to bind anything but loopback. */
+    token: z.string().min(16, { error: 'expected a token of at least 16 characters' }).optional(),
+    /** The metrics served at /metrics. Default: a metrics() of its own; false for none. */
+    metrics: z.union([metricsPlugin, z.literal(false)]).optional(),
+    /** Serve the dashboard at /dashboard. Default true. */
+    dashboard: z.boolean().default(true),
+    /** How often /api/events pushes the state. Default 1s. */
+    interval: duration().default(1_000),
   })
   .superRefine((o, ctx) => {
     if (o.token === undefined && !isLocalOnly(o.listen.host)) {

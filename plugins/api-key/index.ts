@@ -35,13 +35,16 @@ const headerName = z
 const digest = z.string().regex(/^[0-9a-fA-F]{64}$/, { error: 'expected the SHA-256 of a key, 64 hex digits (see hashApiKey); never the key itself' })
 
 const schema = z.strictObject({
+  /** SHA-256 hex of each key → consumer name. Required. */
   keys: z
     .record(digest, z.string().regex(/^[\x20-\x7e]+$/, { error: 'expected a consumer name in printable ASCII' }))
-    .refine((k) => Object.keys(k).length > 0, { error: 'expected at least one key hash' })
-    .describe('SHA-256 hex of each key → consumer name. Required.'),
-  header: headerName.default('x-api-key').describe('Request header carrying the key. Default x-api-key.'),
-  query: z.string().min(1).optional().describe('Also accept the key in this query parameter. Default: not accepted.'),
-  consumerHeader: z.union([headerName, z.literal(false)]).default('x-consumer').describe('Upstream header naming the consumer; false: none. Default x-consumer.'),
+    .refine((k) => Object.keys(k).length > 0, { error: 'expected at least one key hash' }),
+  /** Request header carrying the key. Default x-api-key. */
+  header: headerName.default('x-api-key'),
+  /** Also accept the key in this query parameter. Default: not accepted. */
+  query: z.string().min(1).optional(),
+  /** Upstream header naming the consumer; false: none. Default x-consumer. */
+  consumerHeader: z.union([headerName, z.literal(false)]).default('x-consumer'),
 })
 
 export type ApiKeyOptions = z.input<typeof schema>

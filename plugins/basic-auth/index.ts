@@ -40,6 +40,7 @@ const headerName = z
   .refine((h) => !RESERVED.has(h.toLowerCase()), { error: 'set by the gateway itself; choose another header' })
 
 const schema = z.strictObject({
+  /** User name → password hash. Required. */
   users: z
     .record(
       z.string().regex(/^[\x20-\x39\x3b-\x7e]+$/, { error: 'expected a user name in printable ASCII, without ":"' }),
@@ -48,12 +49,15 @@ const schema = z.strictObject({
         if (problem) ctx.addIssue({ code: 'custom', message: problem })
       }),
     )
-    .refine((u) => Object.keys(u).length > 0, { error: 'expected at least one user' })
-    .describe('User name → password hash. Required.'),
-  realm: z.string().regex(/^[\x20-\x7e]*$/).default('gatehouse').describe('Shown by browsers in the login prompt. Default "gatehouse".'),
-  consumerHeader: z.union([headerName, z.literal(false)]).default('x-consumer').describe('Upstream header naming the user; false: none. Default x-consumer.'),
-  cacheTtl: duration().default(300_000).describe('How long a verified user+password is remembered; 0: never. Default 5m.'),
-  cacheSize: z.number().int().min(0).default(1000).describe('At most this many remembered logins. Default 1000.'),
+    .refine((u) => Object.keys(u).length > 0, { error: 'expected at least one user' }),
+  /** Shown by browsers in the login prompt. Default "gatehouse". */
+  realm: z.string().regex(/^[\x20-\x7e]*$/).default('gatehouse'),
+  /** Upstream header naming the user; false: none. Default x-consumer. */
+  consumerHeader: z.union([headerName, z.literal(false)]).default('x-consumer'),
+  /** How long a verified user+password is remembered; 0: never. Default 5m. */
+  cacheTtl: duration().default(300_000),
+  /** At most this many remembered logins. Default 1000. */
+  cacheSize: z.number().int().min(0).default(1000),
 })
 
 export type BasicAuthOptions = z.input<typeof schema>

@@ -29,15 +29,20 @@ type OriginFn = (origin: string, c: GatewayContext) => string | undefined | null
 
 const schema = z
   .strictObject({
+    /** Allowed origin(s), or a function (origin, c) returning the origin to allow. Default "*". */
     origin: z
       .union([origin, z.array(origin).min(1), z.custom<OriginFn>((v) => typeof v === 'function')])
-      .default('*')
-      .describe('Allowed origin(s), or a function (origin, c) returning the origin to allow. Default "*".'),
-    allowMethods: z.array(z.string().regex(/^[A-Z]+$/)).default(['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH']).describe('Preflight Access-Control-Allow-Methods.'),
-    allowHeaders: z.array(headerName).default([]).describe('Preflight Access-Control-Allow-Headers. Default: what the browser asks for.'),
-    exposeHeaders: z.array(headerName).default([]).describe('Response headers scripts may read. Default none.'),
-    maxAge: duration().optional().describe('How long browsers may cache a preflight.'),
-    credentials: z.boolean().default(false).describe('Allow cookies/Authorization. Default false.'),
+      .default('*'),
+    /** Preflight Access-Control-Allow-Methods. */
+    allowMethods: z.array(z.string().regex(/^[A-Z]+$/)).default(['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH']),
+    /** Preflight Access-Control-Allow-Headers. Default: what the browser asks for. */
+    allowHeaders: z.array(headerName).default([]),
+    /** Response headers scripts may read. Default none. */
+    exposeHeaders: z.array(headerName).default([]),
+    /** How long browsers may cache a preflight. */
+    maxAge: duration().optional(),
+    /** Allow cookies/Authorization. Default false. */
+    credentials: z.boolean().default(false),
   })
   .refine((o) => !(o.credentials && o.origin === '*'), { error: 'credentials: true needs explicit origins: browsers refuse "*" with credentials', path: ['credentials'] })
 

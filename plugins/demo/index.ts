@@ -9,8 +9,10 @@ import { definePlugin } from '../../core/plugin/define.ts'
 import type { DiscoveryPlugin } from '../../core/types.ts'
 
 const optionsSchema = z.strictObject({
-  count: z.number().int().min(1).max(16).default(2).describe('How many demo upstreams. Default 2.'),
-  basePort: z.number().int().min(0).max(65535).default(0).describe('First port (then +1…); 0 picks free ports. Default 0.'),
+  /** How many demo upstreams. Default 2. */
+  count: z.number().int().min(1).max(16).default(2),
+  /** First port (then +1…); 0 picks free ports. Default 0. */
+  basePort: z.number().int().min(0).max(65535).default(0),
 })
 
 export function demoUpstreams(options: z.input<typeof optionsSchema> = {}): DiscoveryPlugin {

@@ -31,21 +31,31 @@ const SERVER = /^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?
 
 const optionsSchema = z
   .strictObject({
-    name: z.string().min(1, { error: 'expected a DNS name' }).describe('Name to query, e.g. "_http._tcp.web.service.consul".'),
-    type: z.enum(['SRV', 'A', 'AAAA']).default('SRV').describe('Record type. Default SRV.'),
-    port: z.number().int().min(1).max(65535).optional().describe('Upstream port; required for A/AAAA (SRV carries its own).'),
-    scheme: z.enum(['http', 'https']).default('http').describe('Upstream URL scheme. Default http.'),
+    /** Name to query, e.g. "_http._tcp.web.service.consul". */
+    name: z.string().min(1, { error: 'expected a DNS name' }),
+    /** Record type. Default SRV. */
+    type: z.enum(['SRV', 'A', 'AAAA']).default('SRV'),
+    /** Upstream port; required for A/AAAA (SRV carries its own). */
+    port: z.number().int().min(1).max(65535).optional(),
+    /** Upstream URL scheme. Default http. */
+    scheme: z.enum(['http', 'https']).default('http'),
+    /** DNS servers to ask. Default: the system resolvers. */
     servers: z
       .array(z.string().regex(SERVER, { error: 'expected a DNS server like "127.0.0.1:8600" or "[::1]:53"' }))
       .min(1)
-      .optional()
-      .describe('DNS servers to ask. Default: the system resolvers.'),
-    pool: z.string().min(1).optional().describe('Pool to fill. Default: the pool this source is attached to.'),
-    resolveTargets: z.boolean().optional().describe('Resolve SRV target hostnames with `servers`. Default true for http, false for https.'),
-    minTtl: duration().default(1_000).describe('Shortest refresh, whatever the TTL; also the retry interval after a failed lookup. Default 1s.'),
-    maxTtl: duration().default(60_000).describe('Longest refresh, whatever the TTL. Default 60s.'),
-    grace: duration().default(300_000).describe('How long the last answer outlives a failing resolver. Default 5m.'),
-    timeout: duration().default(2_000).describe('Per query try (two tries). Default 2s.'),
+      .optional(),
+    /** Pool to fill. Default: the pool this source is attached to. */
+    pool: z.string().min(1).optional(),
+    /** Resolve SRV target hostnames with `servers`. Default true for http, false for https. */
+    resolveTargets: z.boolean().optional(),
+    /** Shortest refresh, whatever the TTL; also the retry interval after a failed lookup. Default 1s. */
+    minTtl: duration().default(1_000),
+    /** Longest refresh, whatever the TTL. Default 60s. */
+    maxTtl: duration().default(60_000),
+    /** How long the last answer outlives a failing resolver. Default 5m. */
+    grace: duration().default(300_000),
+    /** Per query try (two tries). Default 2s. */
+    timeout: duration().default(2_000),
   })
   .superRefine((o, ctx) => {
     if (o.type !== 'SRV' && o.port === undefined) ctx.addIssue({ code: 'custom', path: ['port'], message: `required for type "${o.type}" (SRV records carry their own ports)` })

@@ -48,26 +48,33 @@ const hostAddress = z.string().refine(
 )
 
 const optionsSchema = z.strictObject({
-  socketPath: z.string().min(1).optional().describe('The Docker socket. Default: DOCKER_HOST (unix://, tcp://), else /var/run/docker.sock.'),
+  /** The Docker socket. Default: DOCKER_HOST (unix://, tcp://), else /var/run/docker.sock. */
+  socketPath: z.string().min(1).optional(),
+  /** Take containers with these labels ("key=value", or "key" for present; all must match). Default under a pool: "gatehouse.pool=<pool>"; at the top level: any "gatehouse.*" label. */
   label: z
     .union([selector, z.array(selector).min(1)])
     .optional()
-    .transform((l) => (l === undefined ? undefined : [l].flat()))
-    .describe('Take containers with these labels ("key=value", or "key" for present; all must match). Default under a pool: "gatehouse.pool=<pool>"; at the top level: any "gatehouse.*" label.'),
-  image: z.string().min(1).optional().describe('Take containers of this image ("myapp" = any tag; "myapp:1.2" = that tag). Combines with label.'),
-  containerPort: z.number().int().min(1).max(65535).optional().describe('The container port to use when a container has no gatehouse.port label. Default: its only exposed port.'),
-  network: z.string().min(1).optional().describe('Take addresses on this Docker network (the gateway runs on it too). Default: the published port, else the only network.'),
-  hostAddress: hostAddress.default('127.0.0.1').describe('The Docker host as the gateway reaches it: for --network host containers and ports published on all interfaces. Default 127.0.0.1.'),
-  prefix: z.string().regex(POOL_NAME, { error: 'expected a label prefix like "gatehouse"' }).default('gatehouse').describe('Prefix of the labels read. Default "gatehouse".'),
+    .transform((l) => (l === undefined ? undefined : [l].flat())),
+  /** Take containers of this image ("myapp" = any tag; "myapp:1.2" = that tag). Combines with label. */
+  image: z.string().min(1).optional(),
+  /** The container port to use when a container has no gatehouse.port label. Default: its only exposed port. */
+  containerPort: z.number().int().min(1).max(65535).optional(),
+  /** Take addresses on this Docker network (the gateway runs on it too). Default: the published port, else the only network. */
+  network: z.string().min(1).optional(),
+  /** The Docker host as the gateway reaches it: for --network host containers and ports published on all interfaces. Default 127.0.0.1. */
+  hostAddress: hostAddress.default('127.0.0.1'),
+  /** Prefix of the labels read. Default "gatehouse". */
+  prefix: z.string().regex(POOL_NAME, { error: 'expected a label prefix like "gatehouse"' }).default('gatehouse'),
+  /** Full re-list, the safety net for missed events. Default 30s. */
   resync: duration()
     .default(30_000)
-    .refine((ms) => ms >= 100, { error: 'expected at least 100ms' })
-    .describe('Full re-list, the safety net for missed events. Default 30s.'),
+    .refine((ms) => ms >= 100, { error: 'expected at least 100ms' }),
+  /** Longest wait between attempts to reconnect to Docker (they start at 100ms and double). Default 5s. */
   reconnect: duration()
     .default(5_000)
-    .refine((ms) => ms >= 10, { error: 'expected at least 10ms' })
-    .describe('Longest wait between attempts to reconnect to Docker (they start at 100ms and double). Default 5s.'),
-  timeout: duration().default(10_000).describe('Deadline of one list or inspect call. Default 10s.'),
+    .refine((ms) => ms >= 10, { error: 'expected at least 10ms' }),
+  /** Deadline of one list or inspect call. Default 10s. */
+  timeout: duration().default(10_000),
 })
 
 export type DockerOptions = z.input<typeof optionsSchema>

@@ -36,16 +36,22 @@ const endpoint = z.string().refine((s) => URL.canParse(s) && /^https?:$/.test(ne
 })
 
 const optionsSchema = z.strictObject({
-  endpoints: z.array(endpoint).min(1).default(['http://127.0.0.1:2379']).describe('etcd client URLs. Default ["http://127.0.0.1:2379"].'),
-  prefix: keyPrefix.optional().describe('Server keys. Default "/gatehouse/pools/<pool>/" under a pool, "/gatehouse/pools/" at the top level.'),
-  pool: z.string().min(1).optional().describe('Pool every key under prefix feeds. Default: the pool this source is attached to (none at the top level).'),
-  routesPrefix: z.union([keyPrefix, z.literal(false)]).default('/gatehouse/routes/').describe('Route keys (one JSON route each); false: none. Default "/gatehouse/routes/".'),
-  dialTimeout: duration().default(2_000).describe('Deadline of each etcd request and of setting up the watch. Default 2s.'),
+  /** etcd client URLs. Default ["http://127.0.0.1:2379"]. */
+  endpoints: z.array(endpoint).min(1).default(['http://127.0.0.1:2379']),
+  /** Server keys. Default "/gatehouse/pools/<pool>/" under a pool, "/gatehouse/pools/" at the top level. */
+  prefix: keyPrefix.optional(),
+  /** Pool every key under prefix feeds. Default: the pool this source is attached to (none at the top level). */
+  pool: z.string().min(1).optional(),
+  /** Route keys (one JSON route each); false: none. Default "/gatehouse/routes/". */
+  routesPrefix: z.union([keyPrefix, z.literal(false)]).default('/gatehouse/routes/'),
+  /** Deadline of each etcd request and of setting up the watch. Default 2s. */
+  dialTimeout: duration().default(2_000),
+  /** Delay before re-reading after a failure: min doubling up to max, jittered. Default 100ms..3s. */
   backoff: z
     .strictObject({ min: duration().default(100), max: duration().default(3_000) })
-    .default({ min: 100, max: 3_000 })
-    .describe('Delay before re-reading after a failure: min doubling up to max, jittered. Default 100ms..3s.'),
-  auth: z.strictObject({ username: z.string().min(1), password: z.string() }).optional().describe('etcd user and password, when auth is on.'),
+    .default({ min: 100, max: 3_000 }),
+  /** etcd user and password, when auth is on. */
+  auth: z.strictObject({ username: z.string().min(1), password: z.string() }).optional(),
 })
 
 export type EtcdOptions = z.input<typeof optionsSchema>

@@ -17,6 +17,7 @@ import type { Runtime } from '../../core/runtime/types.ts'
 import type { Logger } from '../../core/types.ts'
 import { encodeUpstream, keyName } from './encode.ts'
 import { keepRegistered, type Registration } from './registration.ts'
+import { planCheck, watchInstance, type InstanceCheck } from './instance-check.ts'
 
 export const REGISTER_USAGE = `usage: gatehouse register --etcd URL[,URL…] --url URL (--pool NAME | --prefix /dir/) [options]
   --etcd URL[,URL…]  etcd client URLs (also: GATEHOUSE_ETCD)
@@ -27,6 +28,9 @@ export const REGISTER_USAGE = `usage: gatehouse register --etcd URL[,URL…] --u
   --ttl 10s          lease time to live: how long a killed process stays listed (default 10s)
   --weight N         relative share of traffic (default 1)
   --label k=v        an upstream label (repeatable)
+  --check-url URL    the instance's health URL: while it fails (no answer, or 400 and up) the key is withdrawn
+  --check-pid PID    the instance's process: when it is gone, the key is withdrawn and register exits
+  --check-interval 5s  how often the check runs (the key goes within one interval)
   --log json|text    log format (default text)`
 
 /** `--ttl` → whole seconds (etcd's unit), at least 1. */
@@ -48,11 +52,12 @@ export interface RegisterPlan {
   key: string
   value: string
   ttl: number
+  check?: InstanceCheck
 }
 
 /** Validates the flags into what to write; a string is the problem to print. */
 export function planRegister(args: readonly string[], env: (name: string) => string | undefined): RegisterPlan | string {
-  const parsed = parseArgs(args, ['etcd', 'url', 'pool', 'prefix', 'name', 'ttl', 'weight', 'log'], ['label'])
+  const parsed = parseArgs(args, ['etcd', 'url', 'pool', 'prefix', 'name', 'ttl', 'weight', 'log', 'check-url', 'check-pid', 'check-interval'], ['label'])
   if (typeof parsed === 'string') return parsed
   const { flags, lists } = parsed
   const endpoints = endpointsOf(flags.etcd ?? env('GATEHOUSE_ETCD'))
@@ -72,9 +77,11 @@ export function planRegister(args: readonly string[], env: (name: string) => str
   }
   const ttl = ttlSeconds(flags.ttl)
   if (typeof ttl === 'string') return ttl
+  const check = planCheck(flags)
+  if (typeof check === 'string') return check
   const name = keyName(flags.name ?? new URL(url.data).host)
   const dir = flags.prefix ?? `/gatehouse/pools/${flags.pool}/`
-  return { endpoints, key: `${dir}${name}`, value: encodeUpstream({ url: url.data, weight, labels }), ttl }
+  return { endpoints, key: `${dir}${name}`, value: encodeUpstream({ url: url.data, weight, labels }), ttl, ...(check && { check }) }
 }
 
 /** Runs until SIGTERM/SIGINT, then revokes the lease and exits 0 (a second signal exits 1 at once). */
@@ -87,8 +94,20 @@ export async function register(runtime: Runtime, args: readonly string[]): Promi
   }
   const log = createLogger(logFormat(runtime, args))
   const reg = keepRegistered({ endpoints: plan.endpoints, timeout: 2_000, ttl: plan.ttl, log })
-  reg.set(new Map([[plan.key, plan.value]]))
-  exitOnSignal(runtime, log, reg)
+  const keys = new Map([[plan.key, plan.value]])
+  if (!plan.check) {
+    reg.set(keys)
+    return exitOnSignal(runtime, log, reg)
+  }
+  const { check } = plan
+  const what = check.pid !== undefined ? `PID ${check.pid}` : check.url
+  const stopWatching = watchInstance(check, runtime, (state) => {
+    if (state === 'passing') log.info(`instance ${what} passes its check: registering ${plan.key}`)
+    else log.warn(`instance ${what} ${state === 'gone' ? 'is gone' : 'fails its check'}: withdrawing ${plan.key}`)
+    reg.set(state === 'passing' ? keys : new Map())
+    if (state === 'gone') reg.close().then((told) => runtime.exit(told ? 0 : 1))
+  })
+  exitOnSignal(runtime, log, reg, stopWatching)
 }
 
 /** SIGTERM/SIGINT: revoke the lease, then exit 0; a second signal exits 1 at once. */

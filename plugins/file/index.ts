@@ -27,13 +27,16 @@ import type { DiscoveryPlugin } from '../../core/types.ts'
 import { parseRegistry } from './parse.ts'
 
 const optionsSchema = z.strictObject({
-  path: z.string().min(1, { error: 'expected the path of a JSON file' }).describe('The registry file; relative to the working directory.'),
-  pool: z.string().min(1).optional().describe('Pool a plain-array file fills. Default: the pool this source is attached to.'),
-  debounce: duration().default(100).describe('Wait after a change event before reading, to read a burst of writes once. Default 100ms.'),
+  /** The registry file; relative to the working directory. */
+  path: z.string().min(1, { error: 'expected the path of a JSON file' }),
+  /** Pool a plain-array file fills. Default: the pool this source is attached to. */
+  pool: z.string().min(1).optional(),
+  /** Wait after a change event before reading, to read a burst of writes once. Default 100ms. */
+  debounce: duration().default(100),
+  /** Stat poll, the safety net for missed watch events. Default 2s. */
   poll: duration()
     .default(2_000)
-    .refine((ms) => ms >= 100, { error: 'expected at least 100ms' })
-    .describe('Stat poll, the safety net for missed watch events. Default 2s.'),
+    .refine((ms) => ms >= 100, { error: 'expected at least 100ms' }),
 })
 
 export type FileOptions = z.input<typeof optionsSchema>

@@ -14,11 +14,12 @@ import type { DiscoverySnapshot } from '../../core/types.ts'
 /** Same rule as pool names in core/config/schema.ts. */
 
 const registrySchema = z.strictObject({
+  /** Upstreams per pool. Default none. */
   pools: z
     .record(poolName, upstreamListSchema)
-    .default({})
-    .describe('Upstreams per pool. Default none.'),
-  routes: z.array(z.unknown()).optional().describe('Routes, as in gateway.config.ts but without `use`.'),
+    .default({}),
+  /** Routes, as in gateway.config.ts but without `use`. */
+  routes: z.array(z.unknown()).optional(),
 })
 
 export type ParseResult = { ok: true; snapshot: DiscoverySnapshot } | { ok: false; problems: string[] }

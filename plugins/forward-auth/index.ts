@@ -35,14 +35,20 @@ const RESERVED = new Set(['host', 'content-length', 'transfer-encoding', 'connec
 const upstreamHeader = headerName.refine((h) => !RESERVED.has(h), { error: 'set by the gateway itself; choose another header' })
 
 const schema = z.strictObject({
-  url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).describe('The auth service endpoint. Required.'),
-  timeout: duration().default(5_000).describe('Whole exchange with the auth service (answer and body). Default 5s.'),
-  requestHeaders: z.array(headerName).default(['authorization', 'cookie']).describe('Original request headers sent to the auth service. Default Authorization, Cookie.'),
-  copyHeaders: z.array(upstreamHeader).default([]).describe('Auth response headers sent upstream on 2xx. Default none.'),
-  consumerHeader: headerName.optional().describe('Auth response header whose value becomes c.get("consumer").'),
-  responseHeaders: z.array(headerName).default(['www-authenticate', 'location', 'set-cookie', 'content-type', 'retry-after'])
-    .describe('Auth response headers passed to the client on a refusal. Default WWW-Authenticate, Location, Set-Cookie, Content-Type, Retry-After.'),
-  maxBodyBytes: z.number().int().min(0).default(65_536).describe('Larger refusal bodies are replaced by a short one. Default 64 KiB.'),
+  /** The auth service endpoint. Required. */
+  url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+  /** Whole exchange with the auth service (answer and body). Default 5s. */
+  timeout: duration().default(5_000),
+  /** Original request headers sent to the auth service. Default Authorization, Cookie. */
+  requestHeaders: z.array(headerName).default(['authorization', 'cookie']),
+  /** Auth response headers sent upstream on 2xx. Default none. */
+  copyHeaders: z.array(upstreamHeader).default([]),
+  /** Auth response header whose value becomes c.get("consumer"). */
+  consumerHeader: headerName.optional(),
+  /** Auth response headers passed to the client on a refusal. Default WWW-Authenticate, Location, Set-Cookie, Content-Type, Retry-After. */
+  responseHeaders: z.array(headerName).default(['www-authenticate', 'location', 'set-cookie', 'content-type', 'retry-after']),
+  /** Larger refusal bodies are replaced by a short one. Default 64 KiB. */
+  maxBodyBytes: z.number().int().min(0).default(65_536),
 })
 
 export type ForwardAuthOptions = z.input<typeof schema>

@@ -26,8 +26,10 @@ const cidr = z.string().refine((v) => isAddress(v.split('/')[0]!) && (!v.include
 
 const schema = z
   .strictObject({
-    allow: z.array(cidr).optional().describe('Only these ranges may pass. Default: everyone not denied.'),
-    deny: z.array(cidr).default([]).describe('These ranges are refused, even when also allowed. Default none.'),
+    /** Only these ranges may pass. Default: everyone not denied. */
+    allow: z.array(cidr).optional(),
+    /** These ranges are refused, even when also allowed. Default none. */
+    deny: z.array(cidr).default([]),
   })
   .refine((o) => o.allow !== undefined || o.deny.length > 0, { error: 'give `allow`, `deny` or both' })
 

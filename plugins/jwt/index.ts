@@ -44,31 +44,45 @@ const PEM = /-----BEGIN (PUBLIC KEY|CERTIFICATE)-----/
 
 const schema = z
   .strictObject({
-    secret: z.string().min(32, { error: 'use at least 32 bytes (256 bits) of secret' }).optional().describe('HMAC secret (HS256/384/512).'),
+    /** HMAC secret (HS256/384/512). */
+    secret: z.string().min(32, { error: 'use at least 32 bytes (256 bits) of secret' }).optional(),
     publicKey: z.string().regex(PEM, { error: 'expected a PEM "PUBLIC KEY" or "CERTIFICATE" (never a private key)' }).optional(),
     jwk: z.record(z.string(), z.unknown()).refine((k) => typeof k.kty === 'string', { error: 'expected a JWK with "kty"' }).optional(),
-    jwksUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional().describe('Remote JWKS (identity provider).'),
+    /** Remote JWKS (identity provider). */
+    jwksUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
     jwks: z
       .strictObject({
-        cacheMaxAge: duration().default(600_000).describe('Refetch in the background after this. Default 10m.'),
-        cooldown: duration().default(30_000).describe('At most one fetch per cooldown (unknown kid, stale cache). Default 30s.'),
-        timeout: duration().default(5_000).describe('JWKS fetch timeout. Default 5s.'),
+        /** Refetch in the background after this. Default 10m. */
+        cacheMaxAge: duration().default(600_000),
+        /** At most one fetch per cooldown (unknown kid, stale cache). Default 30s. */
+        cooldown: duration().default(30_000),
+        /** JWKS fetch timeout. Default 5s. */
+        timeout: duration().default(5_000),
       })
       .prefault({}),
-    algorithms: z.array(z.enum(ALGORITHMS, { error: `expected one of ${ALGORITHMS.join(', ')} ("none" is never allowed)` })).min(1).optional()
-      .describe('Allowed `alg` values. Default by key: HS256 (secret), the jwk\'s alg, all asymmetric ones (JWKS); required with publicKey.'),
-    issuer: oneOrMany.optional().describe('Accepted `iss` value(s). Default: not checked.'),
-    audience: oneOrMany.optional().describe('Accepted `aud` value(s). Default: not checked.'),
-    clockTolerance: duration().default(5_000).describe('Leeway for exp/nbf. Default 5s.'),
-    maxTokenAge: duration().optional().describe('Reject tokens whose `iat` is older than this.'),
-    requiredClaims: z.array(z.string().min(1)).default([]).describe('Claims that must be present.'),
-    claims: z.record(z.string().min(1), claimRule).default({}).describe('Claim rules; a failing one answers 403.'),
-    cookie: z.string().min(1).optional().describe('Also read the token from this cookie (Authorization wins).'),
-    forwardClaims: z.record(z.string().min(1), headerName).default({}).describe('Claim → upstream header.'),
-    realm: z.string().regex(/^[^"\\\r\n]*$/).default('gatehouse').describe('Realm of the WWW-Authenticate challenge.'),
+    /** Allowed `alg` values. Default by key: HS256 (secret), the jwk's alg, all asymmetric ones (JWKS); required with publicKey. */
+    algorithms: z.array(z.enum(ALGORITHMS, { error: `expected one of ${ALGORITHMS.join(', ')} ("none" is never allowed)` })).min(1).optional(),
+    /** Accepted `iss` value(s). Default: not checked. */
+    issuer: oneOrMany.optional(),
+    /** Accepted `aud` value(s). Default: not checked. */
+    audience: oneOrMany.optional(),
+    /** Leeway for exp/nbf. Default 5s. */
+    clockTolerance: duration().default(5_000),
+    /** Reject tokens whose `iat` is older than this. */
+    maxTokenAge: duration().optional(),
+    /** Claims that must be present. */
+    requiredClaims: z.array(z.string().min(1)).default([]),
+    /** Claim rules; a failing one answers 403. */
+    claims: z.record(z.string().min(1), claimRule).default({}),
+    /** Also read the token from this cookie (Authorization wins). */
+    cookie: z.string().min(1).optional(),
+    /** Claim → upstream header. */
+    forwardClaims: z.record(z.string().min(1), headerName).default({}),
+    /** Realm of the WWW-Authenticate challenge. */
+    realm: z.string().regex(/^[^"\\\r\n]*$/).default('gatehouse'),
+    /** Reuse a token that verified for this long, within its exp (0: verify every request). Default 60s. */
     verifiedCache: duration()
-      .default(60_000)
-      .describe('Reuse a token that verified for this long, within its exp (0: verify every request). Default 60s.'),
+      .default(60_000),
   })
   .superRefine((o, ctx) => {
     const given = (['secret', 'publicKey', 'jwk', 'jwksUrl'] as const).filter((k) => o[k] !== undefined)

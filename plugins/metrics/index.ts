@@ -20,13 +20,14 @@ import { RequestMetrics } from './request-metrics.ts'
 import { StateMetrics } from './state-metrics.ts'
 
 const optionsSchema = z.strictObject({
+  /** Histogram bucket bounds in seconds. Default 5ms … 30s (12 buckets). */
   buckets: z
     .array(z.number().positive())
     .min(1)
     .refine((b) => b.every((v, i) => i === 0 || v > b[i - 1]!), { error: 'expected bucket bounds in increasing order' })
-    .default([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30])
-    .describe('Histogram bucket bounds in seconds. Default 5ms … 30s (12 buckets).'),
-  maxSeries: z.number().int().min(10).max(1_000_000).default(10_000).describe('Label sets per metric at most; more are counted under "_overflow". Default 10000.'),
+    .default([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]),
+  /** Label sets per metric at most; more are counted under "_overflow". Default 10000. */
+  maxSeries: z.number().int().min(10).max(1_000_000).default(10_000),
 })
 
 export type MetricsOptions = z.input<typeof optionsSchema>

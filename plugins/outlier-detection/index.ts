@@ -14,15 +14,19 @@ import { duration } from '../../core/config/duration.ts'
 import type { ExchangeOutcome, OutlierPlugin, UpstreamHealth } from '../../core/types.ts'
 
 const optionsSchema = z.strictObject({
-  consecutive: z.number().int().min(1).max(1000).default(5).describe('Failures in a row that eject. Default 5.'),
+  /** Failures in a row that eject. Default 5. */
+  consecutive: z.number().int().min(1).max(1000).default(5),
+  /** What counts as a failure. Default all: connect failures, timeouts, resets, 5xx answers. */
   on: z
     .array(z.enum(['connect', 'timeout', 'reset', '5xx']))
     .min(1)
-    .default(['connect', 'timeout', 'reset', '5xx'])
-    .describe('What counts as a failure. Default all: connect failures, timeouts, resets, 5xx answers.'),
-  baseEjection: duration().default(30_000).describe('First ejection time; doubles on each repeat. Default 30s.'),
-  maxEjection: duration().default(300_000).describe('Longest ejection. Default 5m.'),
-  maxEjectedPercent: z.number().min(0).max(100).default(50).describe('Share of the pool that may be ejected at once. Default 50.'),
+    .default(['connect', 'timeout', 'reset', '5xx']),
+  /** First ejection time; doubles on each repeat. Default 30s. */
+  baseEjection: duration().default(30_000),
+  /** Longest ejection. Default 5m. */
+  maxEjection: duration().default(300_000),
+  /** Share of the pool that may be ejected at once. Default 50. */
+  maxEjectedPercent: z.number().min(0).max(100).default(50),
   now: z.custom<() => number>((v) => typeof v === 'function').optional(),
 })
 

@@ -33,26 +33,34 @@ import { throttledWarn } from './throttled-log.ts'
 const KEY_ERROR = 'expected "ip", "consumer", "jwt-sub" or { header: "<name>" }'
 
 const schema = z.strictObject({
-  rate: z.string().refine((r) => parseRate(r) !== undefined, { error: RATE_ERROR }).describe('Refill rate, "<count>/<duration>" ("100/1m", "10/s"). Required.'),
-  burst: z.number().int().min(1).optional().describe('Bucket size: requests allowed at once. Default: the rate\'s count.'),
+  /** Refill rate, "<count>/<duration>" ("100/1m", "10/s"). Required. */
+  rate: z.string().refine((r) => parseRate(r) !== undefined, { error: RATE_ERROR }),
+  /** Bucket size: requests allowed at once. Default: the rate's count. */
+  burst: z.number().int().min(1).optional(),
+  /** Whose bucket: client IP, c.get("consumer") (api-key, basic-auth, jwt `sub`), or a header. Default ip. */
   key: z
     .union([z.enum(['ip', 'consumer', 'jwt-sub'], { error: KEY_ERROR }), z.strictObject({ header: z.string().min(1) })], { error: KEY_ERROR })
-    .default('ip')
-    .describe('Whose bucket: client IP, c.get("consumer") (api-key, basic-auth, jwt `sub`), or a header. Default ip.'),
+    .default('ip'),
   store: z
     .union([
       z.literal('local'),
       z.strictObject({
         redis: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }),
-        prefix: z.string().default('gatehouse:rate:').describe('Key prefix. Default "gatehouse:rate:".'),
-        timeout: duration().default(250).describe('Deadline of one Redis call. Default 250ms.'),
+        /** Key prefix. Default "gatehouse:rate:". */
+        prefix: z.string().default('gatehouse:rate:'),
+        /** Deadline of one Redis call. Default 250ms. */
+        timeout: duration().default(250),
       }),
     ])
     .default('local'),
-  name: z.string().min(1).optional().describe('Limiters with the same name share buckets (in Redis, across routes and gateways). Default: rate, burst and key.'),
-  maxKeys: z.number().int().min(1).default(100_000).describe('Local store: most buckets kept (LRU). Default 100000.'),
-  onStoreError: z.enum(['allow', 'deny']).default('allow').describe('Store down: let requests pass, or answer 503. Default allow.'),
-  headers: z.boolean().default(true).describe('Send RateLimit-* headers on allowed requests too. Default true.'),
+  /** Limiters with the same name share buckets (in Redis, across routes and gateways). Default: rate, burst and key. */
+  name: z.string().min(1).optional(),
+  /** Local store: most buckets kept (LRU). Default 100000. */
+  maxKeys: z.number().int().min(1).default(100_000),
+  /** Store down: let requests pass, or answer 503. Default allow. */
+  onStoreError: z.enum(['allow', 'deny']).default('allow'),
+  /** Send RateLimit-* headers on allowed requests too. Default true. */
+  headers: z.boolean().default(true),
 })
 
 export type RateLimitOptions = z.input<typeof schema>

@@ -29,22 +29,35 @@ const toggle = z.union([z.boolean(), value]).optional()
 const directives = z.record(z.string().regex(/^[a-zA-Z-]+$/), z.union([value, z.array(value)])).optional()
 
 const schema = z.strictObject({
-  contentSecurityPolicy: directives.describe('CSP directives: { defaultSrc: ["\'self\'"] }. Default: none.'),
+  /** CSP directives: { defaultSrc: ["'self'"] }. Default: none. */
+  contentSecurityPolicy: directives,
   contentSecurityPolicyReportOnly: directives,
-  crossOriginEmbedderPolicy: toggle.describe('Default false (not sent).'),
-  crossOriginResourcePolicy: toggle.describe('Default "same-origin".'),
-  crossOriginOpenerPolicy: toggle.describe('Default "same-origin".'),
-  originAgentCluster: toggle.describe('Default "?1".'),
-  referrerPolicy: toggle.describe('Default "no-referrer".'),
-  strictTransportSecurity: toggle.describe('Default "max-age=15552000; includeSubDomains".'),
-  xContentTypeOptions: toggle.describe('Default "nosniff".'),
-  xDnsPrefetchControl: toggle.describe('Default "off".'),
-  xDownloadOptions: toggle.describe('Default "noopen".'),
-  xFrameOptions: toggle.describe('Default "SAMEORIGIN".'),
-  xPermittedCrossDomainPolicies: toggle.describe('Default "none".'),
-  xXssProtection: toggle.describe('Default "0".'),
-  permissionsPolicy: z.record(z.string().regex(/^[a-zA-Z-]+$/), z.union([z.boolean(), z.array(value)])).optional()
-    .describe('{ camera: false, geolocation: ["self"] }. Default: none.'),
+  /** Default false (not sent). */
+  crossOriginEmbedderPolicy: toggle,
+  /** Default "same-origin". */
+  crossOriginResourcePolicy: toggle,
+  /** Default "same-origin". */
+  crossOriginOpenerPolicy: toggle,
+  /** Default "?1". */
+  originAgentCluster: toggle,
+  /** Default "no-referrer". */
+  referrerPolicy: toggle,
+  /** Default "max-age=15552000; includeSubDomains". */
+  strictTransportSecurity: toggle,
+  /** Default "nosniff". */
+  xContentTypeOptions: toggle,
+  /** Default "off". */
+  xDnsPrefetchControl: toggle,
+  /** Default "noopen". */
+  xDownloadOptions: toggle,
+  /** Default "SAMEORIGIN". */
+  xFrameOptions: toggle,
+  /** Default "none". */
+  xPermittedCrossDomainPolicies: toggle,
+  /** Default "0". */
+  xXssProtection: toggle,
+  /** { camera: false, geolocation: ["self"] }. Default: none. */
+  permissionsPolicy: z.record(z.string().regex(/^[a-zA-Z-]+$/), z.union([z.boolean(), z.array(value)])).optional(),
 })
 
 export type SecurityHeadersOptions = z.input<typeof schema>

@@ -1,6 +1,6 @@
 // The container image, for real: the repository's Dockerfile is built by a private dockerd
 // (test/support/dockerd.ts) on a stand-in base imported from this machine's Node and npm
-// (test/support/base-image.ts; the daemon cannot pull node:20-bookworm-slim), then run with
+// (test/support/base-image.ts; the daemon cannot pull node:26-slim), then run with
 // --network host and a mounted config in front of a node:http upstream started here.
 //
 // Checked: production dependencies only, a non-root user; requests pass through; the image's
@@ -14,6 +14,7 @@ import assert from 'node:assert/strict'
 import { mkdirSync, readFileSync, writeFileSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { importNodeBaseImage } from '../support/base-image.ts'
+import { NODE_VERSIONS } from '../support/node-binary.js'
 import { startDockerd, type Dockerd } from '../support/dockerd.ts'
 import { ROOT } from '../support/gateway.ts'
 import { echo, startUpstream } from '../support/http-upstream.ts'
@@ -107,7 +108,8 @@ console.log(JSON.stringify({
   esbuildBinary: version('node_modules/@esbuild/linux-x64'),
   devPresent: e.devOnly.filter((p) => fs.existsSync('/app/' + p)),
   top: fs.readdirSync('/app').sort(),
-  writable: ['/app', '/app/core', '/app/node_modules', '/app/node_modules/.cache/gatehouse'].filter(w),
+  writable: ['/app', '/app/dist', '/app/node_modules', '/app/node_modules/.cache/gatehouse'].filter(w),
+  node: process.version,
 }))`
   const contents = JSON.parse(await ok(d, ['run', '--rm', '--network', 'none', '--entrypoint', 'node', IMAGE, '-e', probe]))
   assert.equal(contents.uid, 10001, 'runs as root or another user')
@@ -117,7 +119,9 @@ console.log(JSON.stringify({
   assert.deepEqual(contents.wrongProd, [], 'production packages missing or not at the locked version')
   assert.deepEqual(contents.wrongOptional, [])
   assert.equal(contents.esbuildBinary, expected.optional['node_modules/@esbuild/linux-x64'])
-  assert.deepEqual(contents.top, ['bin', 'core', 'gateway.config.ts', 'node_modules', 'package-lock.json', 'package.json', 'plugins', 'registry.json'])
+  // Built JavaScript only: no TypeScript sources, no build script.
+  assert.deepEqual(contents.top, ['bin', 'dist', 'gateway.config.ts', 'node_modules', 'package-lock.json', 'package.json', 'registry.json'])
+  assert.equal(contents.node.split('.')[0], `v${NODE_VERSIONS.lts.split('.')[0]}`, 'the image runs the current LTS Node')
   assert.deepEqual(contents.writable, ['/app/node_modules/.cache/gatehouse'])
   t.diagnostic(`image holds ${Object.keys(expected.prod).length} production packages; none of the ${expected.devOnly.length} dev-only ones (typescript, tsx, bun, deno, …)`)
 
@@ -161,7 +165,7 @@ export default defineConfig({
     'run', '-d', '--name', name, '--network', 'host',
     '-v', `${configFile}:/app/gateway.config.ts:ro`,
     '-v', `${d.socketPath}:/var/run/docker.sock:ro`, '--group-add', String(socketGid),
-    // Hardened as the README suggests: a read-only root, the bundle cache on a tmpfs.
+    // Hardened as the README suggests: a read-only root, the bundle cache (older Node only) on a tmpfs.
     '--read-only', '--tmpfs', '/app/node_modules/.cache/gatehouse:uid=10001,gid=10001,mode=0700',
     '-e', `GATEHOUSE_HEALTH_URL=${health}`,
     '--health-interval', '1s', '--health-timeout', '5s', '--health-start-period', '30s',

@@ -13,6 +13,7 @@ import { admin } from '../../plugins/admin/index.ts'
 import { apiKey } from '../../plugins/api-key/index.ts'
 import { basicAuth } from '../../plugins/basic-auth/index.ts'
 import { certificateFiles } from '../../plugins/certificates/index.ts'
+import { compress } from '../../plugins/compress/index.ts'
 import { cors } from '../../plugins/cors/index.ts'
 import { demoUpstreams } from '../../plugins/demo/index.ts'
 import { dns } from '../../plugins/dns/index.ts'
@@ -45,6 +46,7 @@ const factories: [string, PluginKind, () => { kind: string; name: string; proble
   ['apiKey', 'middleware', () => apiKey(BAD)],
   ['basicAuth', 'middleware', () => basicAuth(BAD)],
   ['certificateFiles', 'certificates', () => certificateFiles(BAD)],
+  ['compress', 'middleware', () => compress(BAD)],
   ['cors', 'middleware', () => cors(BAD)],
   ['demoUpstreams', 'discovery', () => demoUpstreams(BAD)],
   ['dns', 'discovery', () => dns(BAD)],

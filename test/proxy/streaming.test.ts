@@ -96,7 +96,11 @@ test('HEAD passes Content-Length without a body', async () => {
   assert.deepEqual(res, { status: 200, len: '1234', body: '' })
 })
 
-test('a 1 GB upload streams through a gateway process that stays under 150 MB RSS', { timeout: 120_000 }, async () => {
+// Node 26 peaks at 170–190 MB here (Node 20 stayed under 150 MB with the same code: newer V8 lets more young
+// garbage build up, and Node's TypeScript stripper is ~14 MB); a buffered upload would need more than 1 GB.
+const UPLOAD_RSS_BOUND_MB = 230
+
+test(`a 1 GB upload streams through a gateway process that stays under ${UPLOAD_RSS_BOUND_MB} MB RSS`, { timeout: 120_000 }, async () => {
   let gwp: GatewayProcess | undefined
   try {
     gwp = await spawnGatewayCli(
@@ -128,7 +132,7 @@ export default defineConfig({ listen: { host: '127.0.0.1', port: ${port} }, pool
     const status = readFileSync(`/proc/${gwp.proc.pid}/status`, 'utf8')
     const peakMb = Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024
     console.log(`# 1 GB upload: gateway peak RSS ${peakMb.toFixed(0)} MB`)
-    assert.ok(peakMb < 150, `gateway peak RSS ${peakMb.toFixed(0)} MB`)
+    assert.ok(peakMb < UPLOAD_RSS_BOUND_MB, `gateway peak RSS ${peakMb.toFixed(0)} MB (bound ${UPLOAD_RSS_BOUND_MB} MB)`)
   } finally {
     await gwp?.proc.stop()
   }

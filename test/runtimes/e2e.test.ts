@@ -19,11 +19,13 @@ import { run } from '../support/process.ts'
 
 /**
  * Peak RSS (VmHWM) of the gateway process after the whole suite, a 1 GB upload included.
- * Measured: Node 120–135 MB, Bun 75–90 MB, Deno 165–205 MB. Deno's is not buffering: it starts
+ * Measured: Node 26 170–190 MB (Node 20 was 120–155 MB with the same code: newer V8 lets more
+ * young garbage build up; ~14 MB of it is Node's TypeScript stripper, loaded for the config),
+ * Bun 75–90 MB, Deno 165–205 MB. Deno's is not buffering: it starts
  * at ~68 MB, and reading a request body in JavaScript at all lets V8 garbage reach ~130 MB more
  * before it is collected; it plateaus (a 6 GB upload peaks at ~180 MB, like a 1 GB one).
  */
-const UPLOAD_RSS_BOUND_MB: Record<RuntimeName, number> = { node: 150, bun: 150, deno: 250 }
+const UPLOAD_RSS_BOUND_MB: Record<RuntimeName, number> = { node: 230, bun: 150, deno: 250 }
 
 /**
  * Bun builds `request.url` from the Host header: an absolute-form target's own authority is lost,

@@ -1,8 +1,8 @@
-// A stand-in for `node:20-bookworm-slim`, for building the Dockerfile on a machine whose private
+// A stand-in for `node:26-slim`, for building the Dockerfile on a machine whose private
 // dockerd cannot pull images (test/container/image.test.ts passes it as `--build-arg BASE=`).
 //
 // It is `docker import`ed from a tarball of *this machine's* runtime:
-//   - the running node binary at /usr/bin/node (+ /usr/local/bin/node, where the official image has it)
+//   - the current LTS node binary (test/support/node-binary.js, the one `npm test` runs on) at /usr/bin/node (+ /usr/local/bin/node, where the official image has it)
 //     and every library `ldd` lists for it, at the same (merged-/usr) paths as on the host;
 //   - npm (/usr/lib/node_modules/npm, /usr/bin/npm and npx), for the Dockerfile's `npm ci`;
 //   - static busybox as /bin/sh and all its applets (/usr/bin/env for npm's shebang, mkdir, chown, …),
@@ -18,6 +18,7 @@ import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, read
 import { createHash } from 'node:crypto'
 import { basename, dirname, join } from 'node:path'
 import { ROOT } from './gateway.ts'
+import { nodeBinary, resolveNodeVersion } from './node-binary.js'
 import { run, tempDir } from './process.ts'
 import type { Dockerd } from './dockerd.ts'
 
@@ -29,7 +30,7 @@ const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt'
 
 export interface BaseImage {
   tag: string
-  /** Node version inside the image (the host's). */
+  /** Node version inside the image (the current LTS). */
   nodeVersion: string
   /** How it was made, for the test log. */
   tarball: string
@@ -131,7 +132,7 @@ function fingerprint(parts: string[]): string {
 /** Builds (or reuses the cached tarball of) the stand-in base and imports it into `d` as NODE_BASE_IMAGE. */
 export async function importNodeBaseImage(d: Dockerd, opts: { tag?: string } = {}): Promise<BaseImage> {
   const tag = opts.tag ?? NODE_BASE_IMAGE
-  const node = realpathSync(process.execPath)
+  const node = realpathSync(nodeBinary('lts'))
   for (const need of [BUSYBOX, NPM_DIR]) if (!existsSync(need)) throw new Error(`base image: ${need} missing (busybox-static, npm)`)
   const libs = await lddLibraries(node)
   const cacheDir = join(ROOT, 'test-output', 'container')
@@ -167,5 +168,5 @@ export async function importNodeBaseImage(d: Dockerd, opts: { tag?: string } = {
     { timeoutMs: 180_000 },
   )
   if (imp.code !== 0) throw new Error(`docker import ${tag} failed: ${imp.stderr}`)
-  return { tag, nodeVersion: process.version, tarball, cached }
+  return { tag, nodeVersion: `v${resolveNodeVersion('lts')}`, tarball, cached }
 }

@@ -32,12 +32,12 @@ export function denoRunFlags(): string[] {
   return flags.slice(0, flags.findIndex((w) => !w.startsWith('--'))).map((f) => (f === '--allow-read=.' ? f + extra : f))
 }
 
-/** How each runtime starts the CLI: Node through bin/gatehouse.js (esbuild), Bun and Deno from the TypeScript sources. */
+/** How each runtime starts the CLI: bin/gatehouse.js, the built package (dist/) that users run. */
 export function gatewayCommand(name: RuntimeName, args: string[]): { cmd: string; args: string[] } {
   const bin = runtimeBinary(name)
-  if (name === 'node') return { cmd: bin, args: [join(ROOT, 'bin/gatehouse.js'), ...args] }
-  if (name === 'bun') return { cmd: bin, args: [join(ROOT, 'bin/run.ts'), ...args] }
-  return { cmd: bin, args: ['run', ...denoRunFlags(), join(ROOT, 'bin/run.ts'), ...args] }
+  const cli = join(ROOT, 'bin/gatehouse.js')
+  if (name === 'deno') return { cmd: bin, args: ['run', ...denoRunFlags(), cli, ...args] }
+  return { cmd: bin, args: [cli, ...args] }
 }
 
 export interface RuntimeGateway {

@@ -62,9 +62,9 @@ test('dnsmasq: serves SRV and A records, restart swaps them', { timeout: 60_000 
   const resolver = new dns.Resolver({ timeout: 2000, tries: 1 })
   resolver.setServers([`127.0.0.1:${dnsmasq.port}`])
 
-  assert.deepEqual(await resolver.resolveSrv(srv.name), [
-    { name: 'web.svc.test', port: 8080, priority: 1, weight: 10 },
-  ])
+  // The record's fields (Node 26 also tags each record with `type: 'SRV'`).
+  const records = (await resolver.resolveSrv(srv.name)).map(({ name, port, priority, weight }) => ({ name, port, priority, weight }))
+  assert.deepEqual(records, [{ name: 'web.svc.test', port: 8080, priority: 1, weight: 10 }])
   assert.deepEqual(await resolver.resolve4('web.svc.test'), ['127.0.0.5'])
 
   await dnsmasq.restart({ srv: [{ ...srv, port: 9090 }] })

@@ -15,7 +15,7 @@ const loads = new Map<string, number>()
 export async function importModule(path: string): Promise<Record<string, unknown>> {
   const file = resolve(path)
   if (gatehouseResolvesFrom(dirname(file))) return import(fresh(file))
-  const { importModule: bundleAndImport } = await import('../node/import-module.ts')
+  const { bundleAndImport } = await import('../node/bundle-config.ts')
   return bundleAndImport(file)
 }
 

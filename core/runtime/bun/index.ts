@@ -5,6 +5,9 @@ import { nodeCompatibleIO } from '../plugin-io/index.ts'
 import { bunHealthCheck } from './health-check.ts'
 import { importModule } from './import-module.ts'
 import { bunRequest } from './request.ts'
+import { webCompression } from '../web/compression.ts'
+import { processAlive } from '../io/process-alive.ts'
+import { readSecret } from '../io/read-secret.ts'
 import { bunServe } from './serve.ts'
 import { bunTransport } from './transport.ts'
 
@@ -16,4 +19,7 @@ export const bunRuntime: Runtime = {
   serve: bunServe,
   ...processFacts,
   importModule,
+  readSecret,
+  processAlive,
+  compression: webCompression,
 }

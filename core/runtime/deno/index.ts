@@ -5,6 +5,9 @@ import { nodeCompatibleIO } from '../plugin-io/index.ts'
 import { deno } from './api.ts'
 import { importModule } from './import-module.ts'
 import { denoRequest } from './request.ts'
+import { webCompression } from '../web/compression.ts'
+import { processAlive } from '../io/process-alive.ts'
+import { readSecret } from '../io/read-secret.ts'
 import { denoServe } from './serve.ts'
 import { denoTransport } from './transport.ts'
 
@@ -34,4 +37,7 @@ export const denoRuntime: Runtime = {
   writeTextFile: (path, text) => deno.writeTextFile(path, text),
   removeFile: (path) => deno.remove(path).catch((err: Error) => (err.name === 'NotFound' ? undefined : Promise.reject(err))),
   importModule,
+  readSecret,
+  processAlive,
+  compression: webCompression,
 }

@@ -1,10 +1,13 @@
-/** The Node 20 runtime: node:http serving, undici upstream client, process facts. */
+/** The Node runtime: node:http serving, undici upstream client, process facts. */
 import type { Runtime } from '../types.ts'
 import { processFacts } from '../io/process-facts.ts'
 import { nodeCompatibleIO } from '../plugin-io/index.ts'
 import { nodeHealthCheck } from './health-check.ts'
 import { importModule } from './import-module.ts'
 import { nodeRequest } from './request.ts'
+import { nodeCompression } from './compression.ts'
+import { processAlive } from '../io/process-alive.ts'
+import { readSecret } from '../io/read-secret.ts'
 import { nodeServe } from './serve.ts'
 import { nodeTransport } from './transport.ts'
 
@@ -17,4 +20,7 @@ export const nodeRuntime: Runtime = {
   serve: nodeServe,
   ...processFacts,
   importModule,
+  readSecret,
+  processAlive,
+  compression: nodeCompression,
 }

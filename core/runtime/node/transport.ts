@@ -4,12 +4,14 @@
  * RESPONSE_ALREADY_SENT returned to Hono. No Web Response around the upstream body (that halves
  * throughput), no fetch (that divides it by five). Bodies stream both ways; nothing is buffered.
  */
+import type { Transform } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import { filterResponseHeaders } from '../../proxy/hop-by-hop.ts'
 import { classify, dispatch, headerPairs, headerStrings, undiciPools } from '../undici.ts'
 import type { NodeRequest } from './request.ts'
 import { upgradeToUpstream } from './websocket.ts'
+import { nodeEncoder } from './compression.ts'
 import type { OutboundRequest, SendResult, Transport, UpstreamFailure, UpstreamTarget } from '../types.ts'
 
 const pools = undiciPools()
@@ -27,6 +29,7 @@ export const nodeTransport: Transport<NodeRequest> = {
       let finished = false
       let abort: ((err?: Error) => void) | undefined
       let drained: (() => void) | undefined
+      let sink: Transform | undefined // the compressor between the upstream body and the client, if any
       let timedOut = false
       const totalTimer = req.timeouts.total
         ? setTimeout(() => ((timedOut = true), abort?.(new Error('total timeout'))), req.timeouts.total)
@@ -68,7 +71,7 @@ export const nodeTransport: Transport<NodeRequest> = {
             return false
           }
           const headers = filterResponseHeaders(headerStrings(rawHeaders))
-          req.onResponseHead?.(code, headers)
+          const encoding = req.onResponseHead?.(code, headers)
           responded = true
           if (req.method === 'HEAD') {
             // Hono answers HEAD by wrapping the GET result in a new Response, which would turn
@@ -80,18 +83,24 @@ export const nodeTransport: Transport<NodeRequest> = {
           // close this client connection after the response rather than read the rest to discard.
           if (req.hasBody && !incoming.complete) headers.push('connection', 'close')
           outgoing.writeHead(code, headers)
+          if (encoding) {
+            // compress(): the body goes through node:zlib, whose back-pressure includes the client's.
+            sink = nodeEncoder(encoding)
+            sink.pipe(outgoing)
+          }
           drained = resume
           settle({ ok: true, response: RESPONSE_ALREADY_SENT })
           return true
         },
         onData(chunk) {
           bytes += chunk.length
-          if (outgoing.write(chunk)) return true
-          outgoing.once('drain', drained!) // only when the client is slower than the upstream
+          const out = sink ?? outgoing
+          if (out.write(chunk)) return true
+          out.once('drain', drained!) // only when the client is slower than the upstream
           return false
         },
         onComplete() {
-          if (req.method !== 'HEAD') outgoing.end()
+          if (req.method !== 'HEAD') (sink ?? outgoing).end()
           if (req.hasBody && !incoming.complete) incoming.resume() // unread body: let the close proceed
           finish()
         },
@@ -99,6 +108,7 @@ export const nodeTransport: Transport<NodeRequest> = {
           if (settled && !responded) return // the abort that follows a retryable status
           const failure: UpstreamFailure = timedOut ? { kind: 'total-timeout', message: 'total timeout' } : classify(err)
           if (responded) {
+            sink?.unpipe(outgoing).destroy()
             outgoing.destroy(err) // mid-body failure: the client must see a broken response, not a short one
             finish(failure)
           } else {
