@@ -18,8 +18,10 @@ import type { FileIO } from '../../core/plugin/io.ts'
 import { checkKey, defineStore, type AcmeStore } from './store.ts'
 
 const optionsSchema = z.strictObject({
-  path: z.string().min(1, { error: 'expected a directory path' }).default('./acme').describe('Directory of the account, certificates and keys; relative to the working directory. Default "./acme".'),
-  staleLock: duration().default(600_000).describe('A lock file older than this was left by a process that died mid-order. Default 10m.'),
+  /** Directory of the account, certificates and keys; relative to the working directory. Default "./acme". */
+  path: z.string().min(1, { error: 'expected a directory path' }).default('./acme'),
+  /** A lock file older than this was left by a process that died mid-order. Default 10m. */
+  staleLock: duration().default(600_000),
 })
 
 export type DirectoryStoreOptions = z.input<typeof optionsSchema>

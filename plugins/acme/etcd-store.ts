@@ -24,14 +24,18 @@ const endpoint = z.string().refine((s) => URL.canParse(s) && /^https?:$/.test(ne
 })
 
 const optionsSchema = z.strictObject({
-  endpoints: z.array(endpoint).min(1).default(['http://127.0.0.1:2379']).describe('etcd client URLs. Default ["http://127.0.0.1:2379"].'),
-  prefix: z.string().regex(/^.*\/$/, { error: 'expected a key prefix ending in "/"' }).default('/gatehouse/acme/').describe('Keys of the store. Default "/gatehouse/acme/".'),
+  /** etcd client URLs. Default ["http://127.0.0.1:2379"]. */
+  endpoints: z.array(endpoint).min(1).default(['http://127.0.0.1:2379']),
+  /** Keys of the store. Default "/gatehouse/acme/". */
+  prefix: z.string().regex(/^.*\/$/, { error: 'expected a key prefix ending in "/"' }).default('/gatehouse/acme/'),
+  /** Lease of the order lock: how soon another replica may order after the holder died. Default 30s. */
   lockTtl: duration()
     .default(30_000)
-    .refine((ms) => ms >= 2_000, { error: 'expected at least 2s' })
-    .describe('Lease of the order lock: how soon another replica may order after the holder died. Default 30s.'),
-  dialTimeout: duration().default(2_000).describe('Deadline of each etcd request. Default 2s.'),
-  auth: z.strictObject({ username: z.string().min(1), password: z.string() }).optional().describe('etcd user and password, when auth is on.'),
+    .refine((ms) => ms >= 2_000, { error: 'expected at least 2s' }),
+  /** Deadline of each etcd request. Default 2s. */
+  dialTimeout: duration().default(2_000),
+  /** etcd user and password, when auth is on. */
+  auth: z.strictObject({ username: z.string().min(1), password: z.string() }).optional(),
 })
 
 export type EtcdStoreOptions = z.input<typeof optionsSchema>

@@ -26,34 +26,40 @@ const pemFile = z.string().superRefine((path, ctx) => {
 })
 
 export const acmeOptionsSchema = z.strictObject({
-  email: z.email({ error: 'expected an email address (the CA writes there about expiring certificates and problems)' }).optional()
-    .describe('Contact address of the ACME account. Default none.'),
+  /** Contact address of the ACME account. Default none. */
+  email: z.email({ error: 'expected an email address (the CA writes there about expiring certificates and problems)' }).optional(),
+  /** The CA's ACME directory. Default Let's Encrypt (production); use its staging directory while trying things out. */
   directory: z.url({ protocol: /^https?$/, error: 'expected the URL of an ACME directory, like "https://acme-staging-v02.api.letsencrypt.org/directory"' })
-    .default(LETS_ENCRYPT)
-    .describe('The CA\'s ACME directory. Default Let\'s Encrypt (production); use its staging directory while trying things out.'),
-  directoryCa: pemFile.optional().describe('PEM file of a CA to trust for the directory\'s own HTTPS (a private CA such as pebble). Default: the system\'s.'),
+    .default(LETS_ENCRYPT),
+  /** PEM file of a CA to trust for the directory's own HTTPS (a private CA such as pebble). Default: the system's. */
+  directoryCa: pemFile.optional(),
+  /** Challenge types in order of preference. Default: those the gateway can answer, HTTP-01 first (TLS-ALPN-01 on Node only). */
   challenges: z
     .array(z.enum(['http-01', 'tls-alpn-01'], { error: 'expected "http-01" or "tls-alpn-01" (DNS-01 is not built in)' }))
     .min(1)
     .refine((list) => new Set(list).size === list.length, { error: 'each challenge type once' })
-    .optional()
-    .describe('Challenge types in order of preference. Default: those the gateway can answer, HTTP-01 first (TLS-ALPN-01 on Node only).'),
-  store: store.optional().describe('Where the account, certificates and keys live. Default directoryStore({ path: "./acme" }).'),
+    .optional(),
+  /** Where the account, certificates and keys live. Default directoryStore({ path: "./acme" }). */
+  store: store.optional(),
+  /** Backoff after a failed order or renewal. */
   retry: z
     .strictObject({
-      min: duration().default(60_000).describe('First wait after a failed order. Default 1m.'),
-      max: duration().default(3_600_000).describe('Longest wait (the wait doubles per failure). Default 1h.'),
+      /** First wait after a failed order. Default 1m. */
+      min: duration().default(60_000),
+      /** Longest wait (the wait doubles per failure). Default 1h. */
+      max: duration().default(3_600_000),
     })
     .refine((r) => r.min <= r.max, { error: 'retry.min must not exceed retry.max', path: ['min'] })
-    .prefault({})
-    .describe('Backoff after a failed order or renewal.'),
+    .prefault({}),
+  /** Rate limit on orders (new and renewals), so a flood of discovered hosts cannot exhaust the CA's limits. */
   newOrders: z
     .strictObject({
-      max: z.number().int().min(1).max(10_000).default(30).describe('Orders at most per window. Default 30.'),
-      per: duration().default(3_600_000).describe('The window. Default 1h.'),
+      /** Orders at most per window. Default 30. */
+      max: z.number().int().min(1).max(10_000).default(30),
+      /** The window. Default 1h. */
+      per: duration().default(3_600_000),
     })
-    .prefault({})
-    .describe('Rate limit on orders (new and renewals), so a flood of discovered hosts cannot exhaust the CA\'s limits.'),
+    .prefault({}),
 })
 
 export type AcmeOptions = z.input<typeof acmeOptionsSchema>
