@@ -20,11 +20,21 @@ export async function importModule(path: string): Promise<Record<string, unknown
   const file = resolve(path)
   if (!nativeTypeScript() && /\.[mc]?ts$/.test(file)) return bundleAndImport(file)
   try {
-    return await import(pathToFileURL(file).href)
+    return await import(fresh(file))
   } catch (err) {
     if (NEEDS_BUNDLE.has((err as { code?: string }).code ?? '')) return bundleAndImport(file)
     throw located(err)
   }
+}
+
+const loads = new Map<string, number>()
+
+/** From the second load on (a reload) the URL gets a query: Node caches modules by URL, so a reload must name the config anew. */
+function fresh(file: string): string {
+  const n = (loads.get(file) ?? 0) + 1
+  loads.set(file, n)
+  const url = pathToFileURL(file).href
+  return n > 1 ? `${url}?reload=${n}` : url
 }
 
 /** Node names the file and line of a syntax error only in the stack's first line: put them in the message. */
