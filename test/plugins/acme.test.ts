@@ -5,6 +5,7 @@
 // TLS-ALPN-01 issues on Node when it is the only challenge; `gatehouse check` names bad options.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { nodeRuntime } from '../../core/runtime/node/index.ts'
 import { execFile } from 'node:child_process'
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -105,7 +106,9 @@ test('a TLS handshake naming a host no route names gets the fallback and never c
   assert.equal(gw.gateway.certificates()!.managed.some((c) => c.host.includes('unknown')), false)
 })
 
-test('TLS-ALPN-01 on Node: a gateway with no plain-HTTP listener gets its certificate on the TLS port', async () => {
+test('TLS-ALPN-01 on Node: a gateway with no plain-HTTP listener gets its certificate on the TLS port', {
+  skip: nodeRuntime.tlsAlpnChallenges ? false : `this Node (${process.version}) does not offer TLS-ALPN-01 (README: Automatic HTTPS)`,
+}, async () => {
   const port = await freePort()
   const ca = await startPebble({ httpPort: await freePort(), tlsPort: port }) // nothing listens on its HTTP-01 port
   const g = await startLoggedGateway({
