@@ -1,5 +1,6 @@
 /** What Hono's context carries through every gateway request, and the middleware type built on it. */
 import type { Context, MiddlewareHandler } from 'hono'
+import type { ContentEncoding, RuntimeCompression } from './runtime/types.ts'
 
 /** Hono environment of every gateway request. */
 export interface GatewayEnv {
@@ -15,7 +16,7 @@ export interface GatewayEnv {
     /** Headers set on the upstream request by middleware; see `setUpstreamHeader`. */
     upstreamHeaders: Record<string, string> | undefined
     /** Encodes the proxied response body (compress); see `setResponseEncoder`. */
-    responseEncoder: import('./proxy/response-encoding.ts').ResponseEncoder | undefined
+    responseEncoder: ResponseEncoder | undefined
   }
 }
 
@@ -23,3 +24,6 @@ export type GatewayContext = Context<GatewayEnv>
 
 /** Everything else (auth, rate limits, header rules) is a Hono middleware. */
 export type GatewayMiddleware = MiddlewareHandler<GatewayEnv>
+
+/** Chooses the Content-Encoding of a proxied response from its head (compress; see `setResponseEncoder`). */
+export type ResponseEncoder = (status: number, headers: string[], runtime: RuntimeCompression) => ContentEncoding | undefined

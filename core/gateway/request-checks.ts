@@ -1,6 +1,6 @@
 /**
  * Requests refused before routing, the same way on every runtime. Node's parser keeps repeated
- * header lines apart; Bun.serve and Deno.serve join them with ", " — so a listed value ("5, 5",
+ * header lines apart; the Bun and Deno servers join them with ", " — so a listed value ("5, 5",
  * "a, b") is how a repeated Content-Length or Host looks there, and both forms are refused here.
  *
  * - Host (RFC 9112 §3.2): exactly one, a valid `host[:port]`, else 400 — also for HTTP/1.0
@@ -12,7 +12,7 @@
  * - A method Node's parser (llhttp) does not know: 400 everywhere, as on Node (methods are
  *   case-sensitive: Deno's parser would pass `get` or `BREW` on as methods of their own).
  * - Expect other than 100-continue: 417 (RFC 9110 §10.1.1), as Node's server answers by itself.
- * - GET or HEAD with a body: 400. Bun.serve and Deno.serve hide such a body from the handler, so
+ * - GET or HEAD with a body: 400. The Bun and Deno servers hide such a body from the handler, so
  *   forwarding it on one runtime and dropping it silently on another is not an option.
  */
 import type { Inbound } from '../runtime/types.ts'

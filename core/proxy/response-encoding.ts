@@ -13,7 +13,7 @@
  * }
  */
 import type { Context } from 'hono'
-import type { GatewayEnv } from '../types.ts'
+import type { GatewayEnv, ResponseEncoder } from '../gateway-env.ts'
 import type { ContentEncoding, RuntimeCompression } from '../runtime/types.ts'
 
 export type { ContentEncoding }
@@ -23,7 +23,7 @@ export type { ContentEncoding }
  * body, and with which of the runtime's `supported` encodings. When it returns one, it must have
  * set `content-encoding` and removed `content-length` itself.
  */
-export type ResponseEncoder = (status: number, headers: string[], runtime: RuntimeCompression) => ContentEncoding | undefined
+export type { ResponseEncoder } from '../gateway-env.ts'
 
 export function setResponseEncoder(c: Context<GatewayEnv>, encoder: ResponseEncoder): void {
   c.set('responseEncoder', encoder)
