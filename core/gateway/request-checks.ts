@@ -27,7 +27,6 @@ const METHODS = new Set(
 // reg-name or IPv4 (letters, digits, -._~ and sub-delims without ","), or an [IPv6] literal; optional port.
 const HOST = /^(?:[A-Za-z0-9\-._~!$&'()*+;=]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
 
-export const NOT_ALLOWED = ['CONNECT', 'TRACE']
 const ALLOW = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'
 
 const bad = (why: string) => plain(400, `gatehouse: bad request: ${why}\n`, { connection: 'close', 'x-gatehouse-error': 'bad-request' })
@@ -35,7 +34,7 @@ const bad = (why: string) => plain(400, `gatehouse: bad request: ${why}\n`, { co
 /** A response for a request that must not be routed, or undefined when it may go on. */
 export function refuseMalformed(inbound: Inbound): Response | undefined {
   const method = inbound.method
-  if (!METHODS.has(method)) return plain(400, `gatehouse: bad request: unknown method\n`, { connection: 'close', 'x-gatehouse-error': 'bad-request' })
+  if (!METHODS.has(method)) return bad('unknown method')
   if (method === 'CONNECT' || method === 'TRACE') {
     return plain(405, `gatehouse: ${method} is not served here (not a forward proxy)\n`, { allow: ALLOW, connection: 'close', 'x-gatehouse-error': 'method-not-allowed' })
   }
