@@ -7,6 +7,7 @@
 //   npm test                       the whole suite on Node LTS
 //   npm test -- test/proxy         a folder (or files)
 //   npm test -- --node oldest      on the oldest supported Node (or --node 24.11.0)
+//   npm test -- test/x.test.ts --test-name-pattern=churn   Node's own --test* flags pass through
 import { spawnSync } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
 import { delimiter, dirname, join } from 'node:path'
@@ -21,11 +22,13 @@ const env = { ...process.env, PATH: `${dirname(node)}${delimiter}${process.env.P
 const built = spawnSync(node, [join(import.meta.dirname, '..', 'scripts', 'build.js')], { stdio: 'inherit', env })
 if (built.status !== 0) process.exit(built.status ?? 1)
 
-const roots = args.length ? args : ['test']
+const flags = args.filter((a) => a.startsWith('--test'))
+const paths = args.filter((a) => !a.startsWith('--test'))
+const roots = paths.length ? paths : ['test']
 const files = roots.flatMap(function walk(p) {
   if (statSync(p).isFile()) return p.endsWith('.test.ts') ? [p] : []
   return readdirSync(p).sort().flatMap((name) => walk(join(p, name)))
 })
 console.log(`# node ${spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim()} (${node})`)
-const { status } = spawnSync(node, ['--import', 'tsx', '--test', '--test-timeout=300000', ...files], { stdio: 'inherit', env })
+const { status } = spawnSync(node, ['--import', 'tsx', '--test', '--test-timeout=300000', ...flags, ...files], { stdio: 'inherit', env })
 process.exit(status ?? 1)

@@ -3,7 +3,7 @@
  * two and never none, whatever way it ends: proxied (200, HEAD), no route (404), a bad target
  * (400), a body over the route's limit (413, declared or counted as it arrives), no upstream
  * answered (502), none available (503), retried on another upstream, a WebSocket, a client that
- * left (499), a middleware's own answer (401) or its error (500). Spawned gateways on Node, Bun
+ * left (499), a response the upstream cut (200 with its error), a middleware's own answer (401) or its error (500). Spawned gateways on Node, Bun
  * and Deno with the JSON access log on stdout; each request has a path of its own.
  */
 import assert from 'node:assert/strict'
@@ -22,6 +22,7 @@ interface Line {
   status: number
   tries: number
   retryReasons: string[]
+  error?: string
 }
 
 let upstream: Server
@@ -32,6 +33,11 @@ before(async () => {
   upstream = createServer((req, res) => {
     req.resume()
     req.on('error', () => {})
+    if (req.url!.startsWith('/cut/')) {
+      // Cut mid-body: the gateway's own cut of the client is the upstream's failure, not a client that left.
+      res.writeHead(200, { 'content-length': '10' }).write('abc')
+      return void setTimeout(() => res.socket?.destroy(), 30)
+    }
     req.on('end', () => (req.url!.startsWith('/slow/') ? setTimeout(() => res.end('late'), 600) : res.end('ok')))
   })
   wss = new WebSocketServer({ server: upstream })
@@ -56,6 +62,7 @@ export default defineConfig({
   routes: [
     { path: '/ok/*', pool: 'app' },
     { path: '/slow/*', pool: 'app' },
+    { path: '/cut/*', pool: 'app' },
     { path: '/ws/*', pool: 'app' },
     { path: '/small/*', pool: 'app', maxBodySize: 10 },
     { path: '/down/*', pool: 'down' },
@@ -145,6 +152,8 @@ for (const runtime of RUNTIMES.filter((r) => !process.env.E2E_ONLY || process.en
       answered['/mixed/2'] = await send(gw, 'GET', '/mixed/2')
       assert.equal(await webSocketRoundTrip(gw, '/ws/echo'), 'ping')
       await leaveBeforeAnswer(gw, '/slow/gone')
+      // Node and Deno send the head and then cut; Bun.serve holds a streamed head with the body's first bytes and closes without one.
+      assert.ok([0, 200].includes(await send(gw, 'GET', '/cut/a')))
       answered['/locked/a'] = await send(gw, 'GET', '/locked/a')
       answered['/throws/a'] = await send(gw, 'GET', '/throws/a')
       assert.deepEqual(answered, {
@@ -152,7 +161,7 @@ for (const runtime of RUNTIMES.filter((r) => !process.env.E2E_ONLY || process.en
         '/down/a': 502, '/empty/a': 503, '/mixed/1': 200, '/mixed/2': 200, '/locked/a': 401, '/throws/a': 500,
       })
 
-      const expected = [...Object.keys(answered), '/ws/echo', '/slow/gone']
+      const expected = [...Object.keys(answered), '/ws/echo', '/slow/gone', '/cut/a']
       // The slow upstream answers after 600 ms: a second event for the client that left would come by then.
       await sleep(1000)
       const lines = accessLines(gw)
@@ -162,6 +171,8 @@ for (const runtime of RUNTIMES.filter((r) => !process.env.E2E_ONLY || process.en
       assert.equal(status('/ws/echo'), 101)
       assert.equal(status('/slow/gone'), 499)
       assert.equal(status('/throws/a'), 500)
+      const cut = lines.find((l) => l.path === '/cut/a')!
+      assert.equal(cut.error, 'reset', `a response cut by the upstream is its failure: ${JSON.stringify(cut)}`)
       const mixed = lines.filter((l) => l.path.startsWith('/mixed/'))
       const retried = mixed.find((l) => l.tries === 2)
       assert.ok(retried, `one of the two was retried: ${JSON.stringify(mixed)}`)

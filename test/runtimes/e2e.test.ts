@@ -37,7 +37,7 @@ const ROUTES_ABSOLUTE_FORM_BY_TARGET: Record<RuntimeName, boolean> = { node: tru
 const GZIPPED = gzipSync(Buffer.from('compressed hello '.repeat(100)))
 const closers: (() => unknown)[] = []
 let a: Upstream, b: Upstream, sink: Upstream, victim: Upstream, ka: Upstream
-let hang: string, stall: string, bigStall: string, hole: string, dead: number
+let hang: string, stall: string, bigStall: string, headDies: string, hole: string, dead: number
 let ticker: { url: string; closed: () => number }
 let busy: Upstream
 let wsEcho: { url: string; closes: { code: number; reason: string }[] }
@@ -102,6 +102,8 @@ before(async () => {
   stall = await rawServer((s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial'))
   // A body too large to be answered as bytes (core/runtime/http1/transport.ts): streamed on every runtime.
   bigStall = await rawServer((s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\npartial'))
+  // A container killed between writing its head and its body (busybox httpd writes them apart).
+  headDies = await rawServer((s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n', () => setTimeout(() => s.destroy(), 30)))
   dead = await deadPort()
   const bh = await blackhole()
   closers.push(() => bh.close())
@@ -178,6 +180,8 @@ export default defineConfig({
     stream: { upstreams: ['${sink.url}'] },
     retry: { upstreams: ['http://127.0.0.1:${dead}', '${b.url}'], retries: 1 },
     dead: { upstreams: ['http://127.0.0.1:${dead}'], retries: 0 },
+    headdies: { upstreams: ['${headDies}', '${b.url}'], retries: 1 },
+    headdiesalone: { upstreams: ['${headDies}'], retries: 0 },
     slow: { upstreams: ['${hang}'], retries: 0, timeouts: { firstByte: '300ms' } },
     stall: { upstreams: ['${stall}'], retries: 0, timeouts: { idle: '300ms' } },
     bigstall: { upstreams: ['${bigStall}'], retries: 0, timeouts: { idle: '300ms' } },
@@ -194,6 +198,8 @@ export default defineConfig({
     { host: 'stream.test', pool: 'stream' },
     { host: 'retry.test', pool: 'retry' },
     { host: 'dead.test', pool: 'dead' },
+    { host: 'headdies.test', pool: 'headdies' },
+    { host: 'headdiesalone.test', pool: 'headdiesalone' },
     { host: 'slow.test', pool: 'slow' },
     { host: 'stall.test', pool: 'stall' },
     { host: 'bigstall.test', pool: 'bigstall' },
@@ -344,6 +350,18 @@ for (const runtime of RUNTIMES.filter((r) => !process.env.E2E_ONLY || process.en
       assert.equal(alone.status, 502)
       assert.equal(alone.headers['x-gatehouse-error'], 'refused')
       assert.match(alone.body.toString(), /pool "dead": connection refused/)
+    })
+
+    test('an upstream that dies between its head and its body is retried on the other; alone it answers 502', async () => {
+      for (let i = 0; i < 4; i++) {
+        const get = await send(gw, '/h', { host: 'headdies.test' })
+        assert.equal(get.status, 200, get.error)
+        assert.equal(get.error, undefined)
+        assert.equal(json(get).name, 'b')
+      }
+      const alone = await send(gw, '/', { host: 'headdiesalone.test' })
+      assert.equal(alone.status, 502, alone.error)
+      assert.equal(alone.headers['x-gatehouse-error'], 'reset')
     })
 
     test('first-byte timeout answers 504 in time', async () => {

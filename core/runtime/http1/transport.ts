@@ -14,6 +14,7 @@
  * not the upstream's: onDone gets no failure (outlier detection must not count it), the client 400.
  */
 import { filterResponseHeaders } from '../../proxy/hop-by-hop.ts'
+import { announcesBody } from '../../proxy/held-head.ts'
 import { Exchange } from './client.ts'
 import { Http1Error } from './errors.ts'
 import { Pool, type Connector } from './pool.ts'
@@ -91,6 +92,16 @@ export function http1Transport<R extends WebRequest>(connector: (url: URL) => Co
         finish(failure)
         return { ok: false, failure }
       }
+      if (req.method !== 'HEAD' && !ex.complete && !ex.buffered.length && announcesBody(status, head.headers)) {
+        // The head goes out with its first body bytes (held-head.ts): a death before them is retried.
+        try {
+          ex.buffered = (await ex.read()) ?? []
+        } catch (err) {
+          const failure = failureOf(err)
+          finish(failure)
+          return { ok: false, failure }
+        }
+      }
       body?.commit()
       const headers = filterResponseHeaders(head.headers)
       req.onResponseHead?.(status, headers)
@@ -124,8 +135,8 @@ export function http1Transport<R extends WebRequest>(connector: (url: URL) => Co
           try {
             parts = await ex.read()
           } catch (err) {
-            ctrl.error(err) // mid-body failure: the client must see a cut response, not a short one
-            return finish(failureOf(err))
+            finish(failureOf(err)) // first: reported as the upstream's, before the client's side is torn down
+            return ctrl.error(err) // mid-body failure: the client must see a cut response, not a short one
           }
           if (!parts) {
             ctrl.close()

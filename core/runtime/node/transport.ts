@@ -8,6 +8,7 @@ import type { Transform } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import { filterResponseHeaders } from '../../proxy/hop-by-hop.ts'
+import { announcesBody } from '../../proxy/held-head.ts'
 import { classify, dispatch, headerPairs, headerStrings, undiciPools } from '../undici.ts'
 import type { NodeRequest } from './request.ts'
 import { upgradeToUpstream } from './websocket.ts'
@@ -31,6 +32,28 @@ export const nodeTransport: Transport<NodeRequest> = {
       let drained: (() => void) | undefined
       let sink: Transform | undefined // the compressor between the upstream body and the client, if any
       let timedOut = false
+      let held: string[] | undefined // a response head waiting for its first body bytes
+      const respond = (code: number, headers: string[]) => {
+        held = undefined
+        const encoding = req.onResponseHead?.(code, headers)
+        responded = true
+        if (req.method === 'HEAD') {
+          // Hono answers HEAD by wrapping the GET result in a new Response, which would turn
+          // RESPONSE_ALREADY_SENT into a second head; a HEAD response has no body to stream anyway.
+          settle({ ok: true, response: new Response(null, { status: code, headers: headerPairs(headers) }) })
+          return
+        }
+        // The upstream answered before the client finished sending its body (an early 413, say):
+        // close this client connection after the response rather than read the rest to discard.
+        if (req.hasBody && !incoming.complete) headers.push('connection', 'close')
+        outgoing.writeHead(code, headers)
+        if (encoding) {
+          // compress(): the body goes through node:zlib, whose back-pressure includes the client's.
+          sink = nodeEncoder(encoding)
+          sink.pipe(outgoing)
+        }
+        settle({ ok: true, response: RESPONSE_ALREADY_SENT })
+      }
       const totalTimer = req.timeouts.total
         ? setTimeout(() => ((timedOut = true), abort?.(new Error('total timeout'))), req.timeouts.total)
         : undefined
@@ -71,28 +94,15 @@ export const nodeTransport: Transport<NodeRequest> = {
             return false
           }
           const headers = filterResponseHeaders(headerStrings(rawHeaders))
-          const encoding = req.onResponseHead?.(code, headers)
-          responded = true
-          if (req.method === 'HEAD') {
-            // Hono answers HEAD by wrapping the GET result in a new Response, which would turn
-            // RESPONSE_ALREADY_SENT into a second head; a HEAD response has no body to stream anyway.
-            settle({ ok: true, response: new Response(null, { status: code, headers: headerPairs(headers) }) })
-            return true
-          }
-          // The upstream answered before the client finished sending its body (an early 413, say):
-          // close this client connection after the response rather than read the rest to discard.
-          if (req.hasBody && !incoming.complete) headers.push('connection', 'close')
-          outgoing.writeHead(code, headers)
-          if (encoding) {
-            // compress(): the body goes through node:zlib, whose back-pressure includes the client's.
-            sink = nodeEncoder(encoding)
-            sink.pipe(outgoing)
-          }
           drained = resume
-          settle({ ok: true, response: RESPONSE_ALREADY_SENT })
+          // A head that announces a body goes out with its first bytes: an upstream that dies
+          // between the two (a killed container) is then a failure before the answer, retried.
+          if (req.method !== 'HEAD' && announcesBody(code, headers)) held = headers
+          else respond(code, headers)
           return true
         },
         onData(chunk) {
+          if (held) respond(status!, held)
           bytes += chunk.length
           const out = sink ?? outgoing
           if (out.write(chunk)) return true
@@ -100,6 +110,7 @@ export const nodeTransport: Transport<NodeRequest> = {
           return false
         },
         onComplete() {
+          if (held) respond(status!, held)
           if (req.method !== 'HEAD') (sink ?? outgoing).end()
           if (req.hasBody && !incoming.complete) incoming.resume() // unread body: let the close proceed
           finish()
@@ -108,9 +119,9 @@ export const nodeTransport: Transport<NodeRequest> = {
           if (settled && !responded) return // the abort that follows a retryable status
           const failure: UpstreamFailure = timedOut ? { kind: 'total-timeout', message: 'total timeout' } : classify(err)
           if (responded) {
+            finish(failure) // first: once the client's socket is destroyed, the exchange would blame the client
             sink?.unpipe(outgoing).destroy()
             outgoing.destroy(err) // mid-body failure: the client must see a broken response, not a short one
-            finish(failure)
           } else {
             finish(failure)
             settle({ ok: false, failure })
