@@ -7,6 +7,8 @@ import type { PluginBase, PluginContext } from './plugin/contract.ts'
 
 export type { Upstream, UpstreamHealth, UpstreamState } from './pools/upstream.ts'
 import type { UpstreamHealth, UpstreamState } from './pools/upstream.ts'
+import type { Scaler } from './plugin/scaler.ts'
+export type { Scaler, ScaleAction } from './plugin/scaler.ts'
 
 /** Per-request facts a balancer may key on (hashing, stickiness). Cheap and lazy. */
 export interface BalanceContext {
@@ -45,6 +47,8 @@ export interface DiscoveryContext extends PluginContext {
   emit(snapshot: DiscoverySnapshot): void
   /** The pool this source is attached to, when configured under `pools.<name>.discovery`. */
   readonly pool?: string
+  /** A source whose engine can start and stop its pools' replicas hands its scaler over here, once (scale to zero, wake, scale with load). */
+  readonly scaler?: (scaler: Scaler) => void
 }
 
 /** Keeps pools current. Emits whole snapshots until the signal aborts. */

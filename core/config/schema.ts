@@ -11,6 +11,7 @@ import { routeSchema } from './route-schema.ts'
 import { limitsSchema } from './limits-schema.ts'
 import { tlsSchema } from './tls-schema.ts'
 import { upstreamListSchema } from '../pools/upstream-input.ts'
+import { scaleSchema } from './scale-schema.ts'
 
 /** Pool names: letters, digits, `_`, `.`, `-` (used in logs, metrics and discovery keys). */
 export const POOL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
@@ -74,6 +75,12 @@ export const poolSchema = z
     outlier: pluginSlot('outlier').optional(),
     /** Upstream timeouts: `{ connect: '5s', firstByte: '60s', idle: '60s', total? }`; each exceeded → 504. */
     timeouts: timeoutsSchema,
+    /**
+     * Sleep when idle, wake on the first request, scale with load: `{ min: 0, idle: '5m', wake: { timeout: '30s' } }`.
+     * Needs a discovery source that can start and stop replicas (docker(), swarm()). Default none
+     * (or the `gatehouse.scale.*` labels of the pool's replicas).
+     */
+    scale: scaleSchema.optional(),
   })
   .prefault({})
 
