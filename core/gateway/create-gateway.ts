@@ -26,6 +26,8 @@ import type { GatewayState } from './state.ts'
 import { RouteMiddlewares } from './route-middleware.ts'
 import { RunningPlugins, type ReloadReport } from './running-plugins.ts'
 import { restartNeeded } from './restart-needed.ts'
+import { Scaling } from '../scale/scaling.ts'
+import { answers } from '../scale/answers.ts'
 
 export interface GatewayOptions {
   runtime: Runtime
@@ -48,6 +50,8 @@ export interface Gateway {
   routes(): readonly RouteConfig[]
   /** The pool of that name in the state in force. */
   pool(name: string): Pool | undefined
+  /** Pools that sleep, wake and scale (core/scale/). */
+  readonly scaling: Scaling
   /** The HTTPS listener's certificates (served, and what their source manages); undefined without TLS or before start. */
   certificates(): ReturnType<LiveCertificates['list']> | undefined
   /** Starts observers and discovery, then listens. */
@@ -74,8 +78,12 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
   const routeChanges = new RouteChanges()
   const watcher = new Watcher(initial, { log, store, middleware: middlewares.handler, events, onRoutesChanged: () => routeChanges.notify() })
   let certificates: LiveCertificates | undefined
-  const running = new RunningPlugins({ plugins, watcher, store, events, waitMs: discoveryWaitMs, certificates: () => certificates?.list() })
   const state = () => watcher.current()
+  const scaling: Scaling = new Scaling({ store, state, log, events, probe: (pool, up) => (running.checker(pool) ?? answers(runtime))(up) })
+  const running = new RunningPlugins({
+    plugins, watcher, store, events, waitMs: discoveryWaitMs, certificates: () => certificates?.list(),
+    onScaler: (slot, pool, scaler, signal) => scaling.register(slot, pool, scaler, signal),
+  })
 
   const app = new Hono<GatewayEnv>()
   // Registered once: a reload that changes healthPath names it as needing a restart.
@@ -105,12 +113,14 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
     events,
     watcher,
     store,
+    scaling,
     state,
     routes: () => state().routeList,
     pool: (name) => state().pools.get(name),
     certificates: () => certificates?.list(),
     async start() {
       await running.start(initial)
+      scaling.start()
       const { host, tls } = initial.listen
       const limits = serveLimits(initial.limits)
       let listening: () => void = () => {}
@@ -140,6 +150,7 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
         const commit = middlewares.prepare(config, before.config.shutdown.grace) // throws before anything changes
         const report = await running.reload(config)
         commit()
+        scaling.sync()
         const after = state()
         report.restartNeeded = restartNeeded(initial, config)
         log.info(`config reloaded: generation ${after.generation}, ${after.routeList.length} routes, ${after.pools.size} pools`, summary(report))
@@ -151,6 +162,7 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
     },
     async stop(graceMs = state().config.shutdown.grace) {
       stopped.abort()
+      scaling.stop()
       running.stopAll()
       middlewares.stopAll()
       await Promise.all([server?.close(graceMs), redirectServer?.close(graceMs)])

@@ -31,6 +31,8 @@ export interface RequestRecord {
   error?: FailureKind
   clientIp: string
   consumer?: string
+  /** Time it waited for its pool to wake (ms), when it did. */
+  wakeMs?: number
 }
 
 export interface PoolChange {
@@ -58,11 +60,26 @@ export interface DiscoveryResult {
   problems?: string[]
 }
 
+/** A scaling pool moved (core/scale/pool-scale.ts): woke, became ready, slept, paused, scaled out or in. */
+export interface ScaleEvent {
+  pool: string
+  action: 'wake' | 'ready' | 'wake-failed' | 'pause' | 'sleep' | 'out' | 'in'
+  /** Replicas before and the target after (for `ready`: those running when the first answered). */
+  from: number
+  to: number
+  reason: string
+  /** How long it took: the engine's action, or for `ready`/`wake-failed` the wake from its start. */
+  ms?: number
+  /** The engine refused or failed. */
+  error?: string
+}
+
 export interface GatewayEventMap {
   request: RequestRecord
   pool: PoolChange
   health: HealthChange
   discovery: DiscoveryResult
+  scale: ScaleEvent
 }
 
 type Listener<T> = (event: T) => void

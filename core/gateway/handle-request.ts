@@ -105,7 +105,7 @@ function route({ state: current, runtime }: HandlerDeps) {
         inbound.websocket,
       )
       const consumer = ex.observed ? c.get('consumer') : undefined
-      const call = { pool, path: forwardPath(path, target.query, route.pathRules), headers, upstreamHost: route.hostHeader === 'upstream', balance, consumer }
+      const call = { pool, path: forwardPath(path, target.query, route.pathRules), clientPath: path, headers, upstreamHost: route.hostHeader === 'upstream', balance, consumer }
       // A response encoder (compress) set by middleware: the exchange asks it once the head is known.
       const encoder = c.get('responseEncoder')
       if (encoder) ex.encodeWith((status, h) => encoder(status, h, runtime.compression))

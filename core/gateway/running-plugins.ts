@@ -14,7 +14,7 @@ import type { CertificatesView } from '../types.ts'
 import type { GatewayEvents } from './events.ts'
 import { gatewayView } from './gateway-view.ts'
 import { PluginRuns, type RunsChange, type WantedRun } from './plugin-runs.ts'
-import { discoverySources } from './start-discovery.ts'
+import { discoverySources, type DiscoveryDeps } from './start-discovery.ts'
 import type { Watcher } from './watcher.ts'
 
 type Checker = ((up: UpstreamRuntime) => Promise<boolean>) | undefined
@@ -35,6 +35,8 @@ export interface RunningDeps {
   waitMs: number
   /** The HTTPS listener's certificates, for the observers' view. */
   certificates?: () => CertificatesView | undefined
+  /** Where a source's scaler goes (core/scale/scaling.ts). */
+  onScaler?: DiscoveryDeps['onScaler']
 }
 
 export class RunningPlugins {
@@ -68,6 +70,11 @@ export class RunningPlugins {
     const health = await this.syncHealth(config)
     const observers = await this.observers.sync(this.wantedObservers(config), { onError: this.logError('observer') })
     return { discovery, health, observers, restartNeeded: [] }
+  }
+
+  /** The pool's active check, run now on one upstream (a scaling pool's readiness probe); undefined without one. */
+  checker(pool: string): Checker {
+    return this.checkers.get(pool)
   }
 
   stopAll(): void {
@@ -106,7 +113,7 @@ export class RunningPlugins {
   }
 
   private discoveryDeps() {
-    return { gateway: this.deps.plugins, watcher: this.deps.watcher, waitMs: this.deps.waitMs }
+    return { gateway: this.deps.plugins, watcher: this.deps.watcher, waitMs: this.deps.waitMs, onScaler: this.deps.onScaler }
   }
 
   private logError(kind: string) {

@@ -6,7 +6,7 @@
  * gateway down (nor hold a reload).
  */
 import type { GatewayConfig } from '../config/schema.ts'
-import type { DiscoveryPlugin } from '../types.ts'
+import type { DiscoveryPlugin, Scaler } from '../types.ts'
 import type { PluginContext } from '../plugin/contract.ts'
 import { pluginContext } from '../plugin/context.ts'
 import { staticUpstreams } from '../pools/static-upstreams.ts'
@@ -18,6 +18,8 @@ export interface DiscoveryDeps {
   gateway: PluginContext
   watcher: Watcher
   waitMs: number
+  /** A source hands over its engine's scaler (DiscoveryContext.scaler): its slot, its pool if under one, and its signal. */
+  onScaler?: (slot: string, pool: string | undefined, scaler: Scaler, signal: AbortSignal) => void
 }
 
 export function discoverySources(config: GatewayConfig, deps: DiscoveryDeps): WantedRun<void>[] {
@@ -34,10 +36,15 @@ function source(plugin: DiscoveryPlugin, id: string, deps: DiscoveryDeps, pool?:
   return { slot: id, plugin, start: (signal) => startSource(plugin, id, deps, signal, pool) }
 }
 
-async function startSource(plugin: DiscoveryPlugin, id: string, { gateway, watcher, waitMs }: DiscoveryDeps, signal: AbortSignal, pool?: string): Promise<void> {
+async function startSource(plugin: DiscoveryPlugin, id: string, { gateway, watcher, waitMs, onScaler }: DiscoveryDeps, signal: AbortSignal, pool?: string): Promise<void> {
   const { log } = gateway
   let timer: ReturnType<typeof setTimeout> | undefined
-  const ctx = { ...pluginContext(plugin, { ...gateway, signal }), pool, emit: (s: unknown) => void (signal.aborted || watcher.push(id, s)) }
+  const ctx = {
+    ...pluginContext(plugin, { ...gateway, signal }),
+    pool,
+    emit: (s: unknown) => void (signal.aborted || watcher.push(id, s)),
+    scaler: (scaler: Scaler) => onScaler?.(id, pool, scaler, signal),
+  }
   const started = Promise.resolve()
     .then(() => plugin.start(ctx))
     .catch((err) => log.error(`discovery ${id} failed to start`, { error: String(err?.message ?? err) }))

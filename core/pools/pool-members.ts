@@ -15,6 +15,25 @@ export interface PoolChanges {
   retired: UpstreamTarget[]
 }
 
+/** What a scaling pool (core/scale/pool-scale.ts) does with members and with requests that find none. */
+export interface MemberGate {
+  /** A new member, before any state holds it: a replica just started may not listen yet. */
+  joined(up: UpstreamRuntime): void
+  /** A request found no available member: wake the pool and wait, or refuse (`path`: the client's, for wake.ignore). Undefined: not asleep, the pool's own queue applies. */
+  admit(path: string): Promise<Admission | undefined>
+}
+
+/** Whether a request that found no available upstream may go on, and how long it waited for a wake. */
+export type Admission = { ok: true; wakeMs?: number } | { ok: false; refusal?: Refusal }
+
+/** Why a scaling pool answers 503 (without one: the plain "no available upstream"). */
+export interface Refusal {
+  reason: 'asleep' | 'wake-timeout' | 'queue-full' | 'wake-failed'
+  /** Seconds, for Retry-After. */
+  retryAfter: number
+  message: string
+}
+
 /** What the members need of the newest state's pool (pool.ts's Pool; a type parameter, so neither module imports the other). */
 export interface NewestPool {
   available(): readonly UpstreamRuntime[]
@@ -24,12 +43,16 @@ export class PoolMembers<P extends NewestPool = NewestPool> {
   private byId = new Map<string, UpstreamRuntime>()
   /** Bumped whenever some member's availability may have changed: Pools recompute their candidate list. */
   version = 0
+  /** Upstreams picked for requests so far (a scaling pool's activity: one increment per try). */
+  picks = 0
   /** The Pool of this name in the newest state; undefined once the pool left the config and every source. */
   current: P | undefined
   private readonly waiters = new Set<() => void>()
   private readonly listeners = new Set<() => void>()
   /** What health and outlier plugins see of this pool: always the newest members. */
   readonly healthView: PoolHealthView
+  /** Set when the pool scales (core/scale/): sees each new member before any state holds it (readiness), and answers requests that find none available. */
+  scale: MemberGate | undefined
 
   constructor(
     readonly name: string,
@@ -87,6 +110,7 @@ export class PoolMembers<P extends NewestPool = NewestPool> {
         }
         // A cold instance joining a serving pool ramps up; at startup every instance is equally cold.
         if (slowStart > 0 && serving) state.rampUp(slowStart)
+        this.scale?.joined(state)
         changes.added.push(state)
       }
       byId.set(up.id, state)

@@ -11,7 +11,9 @@
 import type { BalanceContext, PoolHealthView } from '../types.ts'
 import type { PoolConfig } from '../config/schema.ts'
 import type { UpstreamRuntime } from './upstream-state.ts'
-import type { PoolMembers } from './pool-members.ts'
+import type { Admission, PoolMembers } from './pool-members.ts'
+
+const NO_UPSTREAM = { ok: false } as const
 
 export class Pool {
   private cache: readonly UpstreamRuntime[] = []
@@ -50,13 +52,19 @@ export class Pool {
     return this.cache
   }
 
-  /** Waits up to the pool's `queue.timeout` for an available upstream; false at once when the queue is full or off. */
-  waitForAvailable(): Promise<boolean> {
-    return this.members.waitForAvailable(this.settings.queue)
+  /**
+   * Nothing available: a pool that scales wakes and waits (core/scale/), others wait up to their
+   * `queue.timeout`. `path` is the client's (wake.ignore).
+   */
+  async waitForAvailable(path: string): Promise<Admission> {
+    const woken = await this.members.scale?.admit(path)
+    if (woken) return woken
+    return (await this.members.waitForAvailable(this.settings.queue)) ? { ok: true } : NO_UPSTREAM
   }
 
   pick(ctx: BalanceContext, exclude?: readonly UpstreamRuntime[]): UpstreamRuntime | undefined {
     const pool = this.newest()
+    this.members.picks++
     let candidates = pool.available()
     if (exclude?.length) candidates = candidates.filter((u) => !exclude.includes(u))
     return pool.settings.balancer.pick(candidates, ctx) as UpstreamRuntime | undefined

@@ -22,6 +22,8 @@ export class UpstreamRuntime implements UpstreamHealth {
   draining = false
   /** Switched off by an operator (admin API). */
   disabled = false
+  /** Joined a pool that scales (core/scale/) and has not answered its readiness probe yet. */
+  warming = false
   /** Called whenever availability may have changed, so the pool recomputes its candidate list. */
   onChange: () => void = () => {}
 
@@ -54,7 +56,7 @@ export class UpstreamRuntime implements UpstreamHealth {
   }
 
   get available(): boolean {
-    return this.healthy && !this.draining && !this.disabled && this.ejectedUntil <= Date.now()
+    return this.healthy && !this.warming && !this.draining && !this.disabled && this.ejectedUntil <= Date.now()
   }
 
   /**
@@ -73,6 +75,13 @@ export class UpstreamRuntime implements UpstreamHealth {
   setHealthy(healthy: boolean): void {
     if (healthy === this.healthy) return
     this.healthy = healthy
+    this.onChange()
+  }
+
+  /** Readiness (core/scale/wake-gate.ts): false holds a new replica back until it answers. */
+  setWarming(warming: boolean): void {
+    if (warming === this.warming) return
+    this.warming = warming
     this.onChange()
   }
 

@@ -160,6 +160,12 @@ export class Exchange implements AttemptOwner {
     this.respond(status, consumer)
   }
 
+  /** It waited `ms` for its pool to wake (core/scale/): the access log's `wake`, and `Server-Timing: wake;dur=` to the client. */
+  wokeAfter(ms: number): void {
+    if (this.record) this.record.wakeMs = ms
+    this.onResponseHead((_status, headers) => void headers.push('server-timing', `wake;dur=${ms}`))
+  }
+
   /** True when a record is kept (someone observes requests). */
   get observed(): boolean {
     return this.record !== undefined

@@ -4,6 +4,7 @@
  * client refused to send, 499 (logged only) for a client that left; a short plain body naming the pool.
  */
 import type { FailureKind, UpstreamFailure } from '../runtime/types.ts'
+import type { Refusal } from '../pools/pool-members.ts'
 
 const STATUS: Record<FailureKind, number> = {
   'bad-request': 400,
@@ -30,7 +31,6 @@ const WHAT: Record<FailureKind, string> = {
   'idle-timeout': 'response stalled (idle timeout)',
   'total-timeout': 'request took too long (total timeout)',
 }
-
 export function failureResponse(pool: string, failure: UpstreamFailure, tries: number): Response {
   const what = failure.status ? `the upstream answered ${failure.status}` : WHAT[failure.kind]
   const body = `gatehouse: pool "${pool}": ${what} (${tries} ${tries === 1 ? 'try' : 'tries'})\n`
@@ -44,6 +44,11 @@ export function isClientFault(failure: UpstreamFailure): boolean {
 
 export function unavailableResponse(pool: string): Response {
   return plain(503, `gatehouse: pool "${pool}" has no available upstream\n`, { 'retry-after': '1', 'x-gatehouse-error': 'no-upstream' })
+}
+
+/** A scaling pool's 503: asleep (a probe path), did not wake in time, wake queue full, the engine refused. */
+export function refusedResponse(pool: string, r: Refusal): Response {
+  return plain(503, `gatehouse: pool "${pool}" ${r.message}\n`, { 'retry-after': String(r.retryAfter), 'x-gatehouse-error': r.reason })
 }
 
 export function plain(status: number, body: string, headers: Record<string, string> = {}): Response {

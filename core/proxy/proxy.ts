@@ -8,12 +8,14 @@ import type { BalanceContext } from '../types.ts'
 import type { Pool } from '../pools/pool.ts'
 import type { Transport, UpstreamFailure } from '../runtime/types.ts'
 import type { Exchange } from './exchange.ts'
-import { canReplay, failureResponse, isClientFault, isRetryable, unavailableResponse } from './failure.ts'
+import { canReplay, failureResponse, isClientFault, isRetryable, refusedResponse, unavailableResponse } from './failure.ts'
 
 export interface ProxyCall {
   pool: Pool
   /** Path and query to send. */
   path: string
+  /** The client's normalized path (a sleeping pool's wake.ignore). */
+  clientPath: string
   /** Request headers to send; index 1 holds the Host value. */
   headers: string[]
   /** 'upstream': Host becomes each tried upstream's host:port. */
@@ -33,8 +35,13 @@ export async function proxy(ex: Exchange, call: ProxyCall, transport: Transport)
   let failure: UpstreamFailure | undefined
   while (tried.length < maxTries) {
     let up = pool.pick(call.balance, tried)
-    // Nothing available at all: optionally wait briefly for an upstream (pool `queue`).
-    if (!up && tried.length === 0 && (await pool.waitForAvailable())) up = pool.pick(call.balance, tried)
+    if (!up && tried.length === 0) {
+      // Nothing available at all: wake a sleeping pool, or wait briefly (pool `queue`).
+      const admission = await pool.waitForAvailable(call.clientPath)
+      if (!admission.ok) return ex.failed(admission.refusal ? refusedResponse(pool.name, admission.refusal) : unavailableResponse(pool.name), undefined)
+      if (admission.wakeMs !== undefined) ex.wokeAfter(admission.wakeMs)
+      up = pool.pick(call.balance, tried)
+    }
     if (!up) break
     if (call.upstreamHost) call.headers[1] = up.url.host
     // A status in retryOn is retried only when another upstream could still answer: the last one's passes through as is.

@@ -1,0 +1,238 @@
+/**
+ * One pool that scales: asleep, waking or awake, and what moves it (Knative's activator and
+ * autoscaler, Sablier, in one object per pool). It outlives gateway states like the pool's
+ * members (it hangs on PoolMembers.scale) and acts only through its source's Scaler.
+ *
+ * - A request that finds no available replica (admit) wakes an asleep pool and waits, bounded by
+ *   `wake.queue` and `wake.timeout`; it goes on the moment the first replica is ready (WakeGate),
+ *   queued requests in arrival order (PoolMembers' waiters). Probe paths (`wake.ignore`) never
+ *   wake it.
+ * - Idle is no request picked and nothing in flight (a WebSocket, an SSE stream or a download
+ *   counts as in flight until it ends) for `idle`: the replicas above `min` pause, then stop.
+ * - With `target`, load moves the replica count between max(min, 1) and `max` (load-target.ts).
+ *
+ * One scale action at a time; a wake waits for one in progress.
+ */
+import type { ScaleConfig } from '../config/scale-schema.ts'
+import type { Scaler } from '../plugin/scaler.ts'
+import type { Admission, MemberGate, PoolMembers, Refusal } from '../pools/pool-members.ts'
+import type { UpstreamRuntime } from '../pools/upstream-state.ts'
+import type { Logger } from '../types.ts'
+import type { ScaleEvent } from '../gateway/events.ts'
+import { loadDecision, type LoadSample } from './load-target.ts'
+import { pathMatcher } from './path-patterns.ts'
+import { WakeGate, type Probe } from './wake-gate.ts'
+
+export type ScaleState = 'asleep' | 'waking' | 'awake'
+
+export interface PoolScaleDeps {
+  log: Logger
+  emit: (event: ScaleEvent) => void
+  probe: Probe
+  now?: () => number
+}
+
+/** What the admin API and dashboard show of a scaling pool. */
+export interface PoolScaleView {
+  state: ScaleState
+  running: number
+  asleep: number
+  min: number
+  max: number
+  /** A scale action under way, by reason. */
+  acting?: string
+}
+
+export class PoolScale implements MemberGate {
+  state: ScaleState = 'awake'
+  private ignore: (path: string) => boolean
+  private readonly gate: WakeGate
+  private readonly now: () => number
+  private wakeStarted = 0
+  private readonly wakeFailed = new Set<(r: Refusal) => void>()
+  private lastActive: number
+  private lastPicks = -1
+  private paused = false
+  private acting: string | undefined
+  private samples: LoadSample[] = []
+  private queued = 0
+
+  constructor(
+    readonly name: string,
+    private readonly members: PoolMembers,
+    private scaler: Scaler,
+    private settings: ScaleConfig,
+    private readonly deps: PoolScaleDeps,
+  ) {
+    this.now = deps.now ?? Date.now
+    this.lastActive = this.now()
+    this.ignore = pathMatcher(settings.wake.ignore)
+    this.gate = new WakeGate(deps.probe, () => this.ready())
+    this.state = this.sleeping() ? 'asleep' : 'awake'
+  }
+
+  get currentSettings(): ScaleConfig {
+    return this.settings
+  }
+
+  /** New settings or a new scaler (a reload, labels that changed). */
+  update(scaler: Scaler, settings: ScaleConfig): void {
+    this.scaler = scaler
+    if (settings !== this.settings) this.ignore = pathMatcher(settings.wake.ignore)
+    this.settings = settings
+  }
+
+  /** The pool stopped scaling (its scale settings or its scaler went): held replicas serve. */
+  close(): void {
+    this.gate.close()
+    this.failWaiters({ reason: 'wake-failed', retryAfter: 1, message: 'no longer scales' })
+  }
+
+  view(): PoolScaleView {
+    const { min } = this.settings
+    return { state: this.state, running: this.scaler.running(this.name), asleep: this.scaler.asleep(this.name), min, max: this.max(), acting: this.acting }
+  }
+
+  /** MemberGate: every replica that joins is held until it answers. */
+  joined(up: UpstreamRuntime): void {
+    this.gate.hold(up)
+  }
+
+  /** MemberGate: a request found no available replica. Undefined: not a wake (replicas run, none available): the pool's own queue applies. */
+  async admit(path: string): Promise<Admission | undefined> {
+    const { wake } = this.settings
+    this.lastActive = this.now()
+    const sleeping = this.sleeping()
+    // Replicas run but none is available (unhealthy, ejected, switched off) and none is starting: not a wake.
+    if (!sleeping && this.state !== 'waking' && this.gate.pending === 0 && !this.acting) return undefined
+    if (this.ignore(path)) return { ok: false, refusal: { reason: 'asleep', retryAfter: Math.ceil(wake.timeout / 1000), message: `is asleep (${path} does not wake it)` } }
+    if (this.queued >= wake.queue) return { ok: false, refusal: { reason: 'queue-full', retryAfter: 1, message: `is waking and its queue is full (${wake.queue} requests)` } }
+    // Asleep: wake it. Otherwise a replica is starting (a wake or a scale-out under way): wait for it.
+    if (sleeping) this.wake('a request')
+    const arrived = this.now()
+    this.queued++
+    let fail: ((r: Refusal) => void) | undefined
+    try {
+      const failed = new Promise<Refusal>((resolve) => this.wakeFailed.add((fail = resolve)))
+      const outcome = await Promise.race([this.members.waitForAvailable({ timeout: wake.timeout, max: Number.MAX_SAFE_INTEGER }), failed])
+      if (outcome === true) return { ok: true, wakeMs: this.now() - arrived }
+      if (outcome === false) return { ok: false, refusal: { reason: 'wake-timeout', retryAfter: Math.ceil(wake.timeout / 1000), message: `did not wake within ${wake.timeout} ms` } }
+      return { ok: false, refusal: outcome }
+    } finally {
+      this.queued--
+      this.wakeFailed.delete(fail!)
+    }
+  }
+
+  /** Starts the pool's replicas, once per wake. */
+  wake(reason: string): void {
+    if (this.state === 'waking') return
+    const running = this.scaler.running(this.name)
+    // Every replica that sleeps wakes (`max` bounds scaling with load, not a wake).
+    const replicas = Math.min(this.settings.max ?? Infinity, Math.max(this.settings.min, 1, running + this.scaler.asleep(this.name)))
+    this.state = 'waking'
+    this.paused = false
+    this.wakeStarted = this.now()
+    this.deps.log.info(`pool "${this.name}": waking (${reason}): ${running} → ${replicas} replicas`)
+    this.act('wake', running, replicas, 'stop', reason).then(
+      (ok) => {
+        if (!ok) this.wakeEnded(false)
+      },
+      () => {},
+    )
+  }
+
+  /** Called every tick: activity, idle, load, and the state when nothing is under way. */
+  tick(): void {
+    const now = this.now()
+    const list = this.members.list()
+    let inflight = 0
+    let ready = 0
+    for (const up of list) {
+      inflight += up.inflight
+      if (up.available) ready++
+    }
+    const picks = this.members.picks
+    if (picks !== this.lastPicks || inflight > 0 || this.queued > 0) this.lastActive = now
+    this.lastPicks = picks
+    if (this.state === 'waking') {
+      if (ready > 0) this.ready()
+      else if (now - this.wakeStarted > this.settings.wake.timeout && !this.acting) this.wakeEnded(false)
+      return
+    }
+    if (this.settings.target) {
+      this.samples.push({ at: now, inflight, ready })
+      const keep = Math.max(this.settings.window, this.settings.idle.stop) + 1000
+      while (this.samples.length && this.samples[0]!.at < now - keep) this.samples.shift()
+    }
+    if (this.acting) return
+    const running = this.scaler.running(this.name)
+    const { min, idle } = this.settings
+    const idleFor = now - this.lastActive
+    if (running > min && idle.pause !== undefined && !this.paused && idleFor >= idle.pause) {
+      this.paused = true
+      void this.act('pause', running, min, 'pause', `idle for ${Math.round(idleFor / 1000)}s`)
+    } else if ((running > min || this.paused) && idleFor >= idle.stop) {
+      this.paused = false
+      void this.act('sleep', running, min, 'stop', `idle for ${Math.round(idleFor / 1000)}s`)
+    } else if (this.settings.target && running > 0) {
+      const decision = loadDecision(this.samples, running, now, {
+        target: this.settings.target.inflight, min, max: this.max(), window: this.settings.window, calm: idle.stop,
+      })
+      if (decision) {
+        this.samples = []
+        void this.act(decision.replicas > running ? 'out' : 'in', running, decision.replicas, 'stop', decision.reason)
+      }
+    }
+    this.state = this.sleeping() ? 'asleep' : 'awake'
+  }
+
+  private failWaiters(refusal: Refusal): void {
+    for (const fail of this.wakeFailed) fail(refusal)
+    this.wakeFailed.clear()
+  }
+
+  private max(): number {
+    return this.settings.max ?? Math.max(this.settings.min, 1)
+  }
+
+  /** No replica runs, some can be woken. */
+  private sleeping(): boolean {
+    return this.scaler.running(this.name) === 0 && this.scaler.asleep(this.name) > 0
+  }
+
+  /** The first replica answered: the wake is over. */
+  private ready(): void {
+    if (this.state === 'waking') this.wakeEnded(true)
+  }
+
+  private wakeEnded(ok: boolean): void {
+    if (this.state !== 'waking') return
+    const ms = this.now() - this.wakeStarted
+    this.state = ok ? 'awake' : this.sleeping() ? 'asleep' : 'awake'
+    this.lastActive = this.now()
+    this.deps.emit({ pool: this.name, action: ok ? 'ready' : 'wake-failed', from: 0, to: this.scaler.running(this.name), reason: ok ? 'first replica answered' : 'no replica answered', ms })
+    if (ok) this.deps.log.info(`pool "${this.name}": awake after ${ms} ms`)
+    else this.deps.log.warn(`pool "${this.name}": no replica ready ${ms} ms after the wake`)
+  }
+
+  /** One scale action through the scaler; false when it failed (logged, emitted). */
+  private async act(action: ScaleEvent['action'], from: number, to: number, how: 'stop' | 'pause', reason: string): Promise<boolean> {
+    this.acting = reason
+    const started = this.now()
+    if (action !== 'wake') this.deps.log.info(`pool "${this.name}": ${action} ${from} → ${to} replicas (${reason})`)
+    try {
+      await this.scaler.scale(this.name, to, { how, clone: this.settings.clone, reason })
+      this.deps.emit({ pool: this.name, action, from, to, reason, ms: this.now() - started })
+      return true
+    } catch (err) {
+      const message = String((err as Error)?.message ?? err)
+      this.deps.log.error(`pool "${this.name}": ${action} to ${to} replicas failed: ${message}`)
+      this.deps.emit({ pool: this.name, action, from, to, reason, ms: this.now() - started, error: message })
+      if (action === 'wake') this.failWaiters({ reason: 'wake-failed', retryAfter: 5, message: `could not be woken: ${message}` })
+      return false
+    } finally {
+      this.acting = undefined
+    }
+  }
+}
