@@ -103,12 +103,16 @@ export interface UpstreamView {
   disabled: boolean
   ejectedUntil: number
   inflight: number
+  /** A replica of a scaling pool that has not answered its readiness probe yet. */
+  warming: boolean
 }
 
 export interface PoolView {
   name: string
   balancer: string
   upstreams: UpstreamView[]
+  /** A pool that scales (core/scale/): asleep, waking or awake, and its replicas as its engine counts them. */
+  scale?: import('./scale/pool-scale.ts').PoolScaleView
 }
 
 /**

@@ -83,6 +83,7 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
   const running = new RunningPlugins({
     plugins, watcher, store, events, waitMs: discoveryWaitMs, certificates: () => certificates?.list(),
     onScaler: (slot, pool, scaler, signal) => scaling.register(slot, pool, scaler, signal),
+    scaleOf: (pool) => scaling.view(pool),
   })
 
   const app = new Hono<GatewayEnv>()

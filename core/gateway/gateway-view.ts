@@ -3,6 +3,7 @@ import type { CertificatesView, GatewayView, PoolView } from '../types.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 import type { GatewayEvents } from './events.ts'
 import type { Watcher } from './watcher.ts'
+import type { PoolScaleView } from '../scale/pool-scale.ts'
 
 export function gatewayView(
   watcher: Watcher,
@@ -11,6 +12,8 @@ export function gatewayView(
   checkers: ReadonlyMap<string, ((up: UpstreamRuntime) => Promise<boolean>) | undefined>,
   /** The HTTPS listener's certificates, once it runs. */
   certificates: () => CertificatesView | undefined = () => undefined,
+  /** A scaling pool's state (core/scale/scaling.ts). */
+  scaleOf: (pool: string) => PoolScaleView | undefined = () => undefined,
 ): GatewayView {
   const find = (pool: string, id: string) => watcher.current().pools.get(pool)?.upstreams.find((u) => u.id === id && !u.draining)
   return {
@@ -41,7 +44,9 @@ export function gatewayView(
           disabled: u.disabled,
           ejectedUntil: u.ejectedUntil,
           inflight: u.inflight,
+          warming: u.warming,
         })),
+        scale: scaleOf(pool.name),
       })),
     setEnabled(poolName, id, enabled) {
       const up = find(poolName, id)

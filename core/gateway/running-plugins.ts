@@ -16,6 +16,7 @@ import { gatewayView } from './gateway-view.ts'
 import { PluginRuns, type RunsChange, type WantedRun } from './plugin-runs.ts'
 import { discoverySources, type DiscoveryDeps } from './start-discovery.ts'
 import type { Watcher } from './watcher.ts'
+import type { PoolScaleView } from '../scale/pool-scale.ts'
 
 type Checker = ((up: UpstreamRuntime) => Promise<boolean>) | undefined
 
@@ -35,6 +36,8 @@ export interface RunningDeps {
   waitMs: number
   /** The HTTPS listener's certificates, for the observers' view. */
   certificates?: () => CertificatesView | undefined
+  /** A scaling pool's state, for observers (core/scale/scaling.ts). */
+  scaleOf?: (pool: string) => PoolScaleView | undefined
   /** Where a source's scaler goes (core/scale/scaling.ts). */
   onScaler?: DiscoveryDeps['onScaler']
 }
@@ -104,7 +107,7 @@ export class RunningPlugins {
 
   private wantedObservers(config: GatewayConfig): WantedRun<void>[] {
     const { plugins, watcher, events } = this.deps
-    const view = gatewayView(watcher, events, this.checkers, this.deps.certificates)
+    const view = gatewayView(watcher, events, this.checkers, this.deps.certificates, this.deps.scaleOf)
     return config.observe.map((plugin, i) => ({
       slot: `observe[${i}]`,
       plugin,
