@@ -19,12 +19,22 @@ export interface PoolChanges {
 export interface MemberGate {
   /** A new member, before any state holds it: a replica just started may not listen yet. */
   joined(up: UpstreamRuntime): void
-  /** A request found no available member: wake the pool and wait, or refuse (`path`: the client's, for wake.ignore). Undefined: not asleep, the pool's own queue applies. */
-  admit(path: string): Promise<Admission | undefined>
+  /** A request found no available member: wake the pool and wait, or refuse. Undefined: not asleep, the pool's own queue applies. */
+  admit(req: WakingRequest): Promise<Admission | undefined>
 }
 
-/** Whether a request that found no available upstream may go on, and how long it waited for a wake. */
-export type Admission = { ok: true; wakeMs?: number } | { ok: false; refusal?: Refusal }
+/** What admission looks at: the client's path (wake.ignore), method and headers (the waiting page). */
+export interface WakingRequest {
+  path: string
+  method: string
+  header(name: string): string | undefined
+}
+
+/**
+ * Whether a request that found no available upstream may go on, and how long it waited for a wake;
+ * or the gateway's own answer instead (a waiting page, the page's "awake" signal).
+ */
+export type Admission = { ok: true; wakeMs?: number } | { ok: false; refusal?: Refusal; answer?: Response }
 
 /** Why a scaling pool answers 503 (without one: the plain "no available upstream"). */
 export interface Refusal {

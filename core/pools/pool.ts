@@ -11,7 +11,7 @@
 import type { BalanceContext, PoolHealthView } from '../types.ts'
 import type { PoolConfig } from '../config/schema.ts'
 import type { UpstreamRuntime } from './upstream-state.ts'
-import type { Admission, PoolMembers } from './pool-members.ts'
+import type { Admission, PoolMembers, WakingRequest } from './pool-members.ts'
 
 const NO_UPSTREAM = { ok: false } as const
 
@@ -29,6 +29,11 @@ export class Pool {
     private readonly members: PoolMembers<Pool>,
   ) {
     this.retryOn = new Set(settings.retryOn)
+  }
+
+  /** It sleeps, wakes and scales (core/scale/). */
+  get scales(): boolean {
+    return this.members.scale !== undefined
   }
 
   /** What health and outlier plugins see of this pool (the same view in every state). */
@@ -54,10 +59,10 @@ export class Pool {
 
   /**
    * Nothing available: a pool that scales wakes and waits (core/scale/), others wait up to their
-   * `queue.timeout`. `path` is the client's (wake.ignore).
+   * `queue.timeout`.
    */
-  async waitForAvailable(path: string): Promise<Admission> {
-    const woken = await this.members.scale?.admit(path)
+  async waitForAvailable(req: WakingRequest): Promise<Admission> {
+    const woken = await this.members.scale?.admit(req)
     if (woken) return woken
     return (await this.members.waitForAvailable(this.settings.queue)) ? { ok: true } : NO_UPSTREAM
   }

@@ -8,6 +8,7 @@ import type { BalanceContext } from '../types.ts'
 import type { Pool } from '../pools/pool.ts'
 import type { Transport, UpstreamFailure } from '../runtime/types.ts'
 import type { Exchange } from './exchange.ts'
+import { awakeAnswer, WAKE_HEADER } from '../scale/waiting-page.ts'
 import { canReplay, failureResponse, isClientFault, isRetryable, refusedResponse, unavailableResponse } from './failure.ts'
 
 export interface ProxyCall {
@@ -33,12 +34,14 @@ export async function proxy(ex: Exchange, call: ProxyCall, transport: Transport)
   const maxTries = 1 + pool.settings.retries
   const retryOn = canReplay(inbound.method, inbound.hasBody) && pool.retryOn.size ? pool.retryOn : undefined
   let failure: UpstreamFailure | undefined
+  // The waiting page asks whether its pool is awake (core/scale/waiting-page.ts): answered here, never by the app.
+  if (pool.scales && inbound.header(WAKE_HEADER) === 'status' && pool.available().length) return ex.failed(awakeAnswer(), undefined)
   while (tried.length < maxTries) {
     let up = pool.pick(call.balance, tried)
     if (!up && tried.length === 0) {
       // Nothing available at all: wake a sleeping pool, or wait briefly (pool `queue`).
-      const admission = await pool.waitForAvailable(call.clientPath)
-      if (!admission.ok) return ex.failed(admission.refusal ? refusedResponse(pool.name, admission.refusal) : unavailableResponse(pool.name), undefined)
+      const admission = await pool.waitForAvailable({ path: call.clientPath, method: inbound.method, header: inbound.header })
+      if (!admission.ok) return ex.failed(admission.answer ?? (admission.refusal ? refusedResponse(pool.name, admission.refusal) : unavailableResponse(pool.name)), undefined)
       if (admission.wakeMs !== undefined) ex.wokeAfter(admission.wakeMs)
       up = pool.pick(call.balance, tried)
     }

@@ -15,13 +15,14 @@
  */
 import type { ScaleConfig } from '../config/scale-schema.ts'
 import type { Scaler } from '../plugin/scaler.ts'
-import type { Admission, MemberGate, PoolMembers, Refusal } from '../pools/pool-members.ts'
+import type { Admission, MemberGate, PoolMembers, Refusal, WakingRequest } from '../pools/pool-members.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 import type { Logger } from '../types.ts'
 import type { ScaleEvent } from '../gateway/events.ts'
 import { loadDecision, type LoadSample } from './load-target.ts'
 import { pathMatcher } from './path-patterns.ts'
 import { WakeGate, type Probe } from './wake-gate.ts'
+import { awakeAnswer, WAKE_HEADER, waitingPage, wantsWaitingPage } from './waiting-page.ts'
 
 export type ScaleState = 'asleep' | 'waking' | 'awake'
 
@@ -99,23 +100,26 @@ export class PoolScale implements MemberGate {
   }
 
   /** MemberGate: a request found no available replica. Undefined: not a wake (replicas run, none available): the pool's own queue applies. */
-  async admit(path: string): Promise<Admission | undefined> {
+  async admit(req: WakingRequest): Promise<Admission | undefined> {
     const { wake } = this.settings
     this.lastActive = this.now()
     const sleeping = this.sleeping()
     // Replicas run but none is available (unhealthy, ejected, switched off) and none is starting: not a wake.
     if (!sleeping && this.state !== 'waking' && this.gate.pending === 0 && !this.acting) return undefined
-    if (this.ignore(path)) return { ok: false, refusal: { reason: 'asleep', retryAfter: Math.ceil(wake.timeout / 1000), message: `is asleep (${path} does not wake it)` } }
+    const retryAfter = Math.ceil(wake.timeout / 1000)
+    if (this.ignore(req.path)) return { ok: false, refusal: { reason: 'asleep', retryAfter, message: `is asleep (${req.path} does not wake it)` } }
     if (this.queued >= wake.queue) return { ok: false, refusal: { reason: 'queue-full', retryAfter: 1, message: `is waking and its queue is full (${wake.queue} requests)` } }
     // Asleep: wake it. Otherwise a replica is starting (a wake or a scale-out under way): wait for it.
     if (sleeping) this.wake('a request')
+    if (wake.page && wantsWaitingPage(req.method, req.header)) return { ok: false, answer: waitingPage(this.name, 1) }
+    const statusOnly = req.header(WAKE_HEADER) === 'status'
     const arrived = this.now()
     this.queued++
     let fail: ((r: Refusal) => void) | undefined
     try {
       const failed = new Promise<Refusal>((resolve) => this.wakeFailed.add((fail = resolve)))
       const outcome = await Promise.race([this.members.waitForAvailable({ timeout: wake.timeout, max: Number.MAX_SAFE_INTEGER }), failed])
-      if (outcome === true) return { ok: true, wakeMs: this.now() - arrived }
+      if (outcome === true) return statusOnly ? { ok: false, answer: awakeAnswer() } : { ok: true, wakeMs: this.now() - arrived }
       if (outcome === false) return { ok: false, refusal: { reason: 'wake-timeout', retryAfter: Math.ceil(wake.timeout / 1000), message: `did not wake within ${wake.timeout} ms` } }
       return { ok: false, refusal: outcome }
     } finally {
