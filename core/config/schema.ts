@@ -106,6 +106,12 @@ export const configSchema = z.strictObject({
   trustedProxies: z.array(cidr).default([]),
   /** Sources that may add pools and routes of their own (Docker labels, etcd keys, a routes file). */
   discovery: pluginList('discovery').default([]),
+  /**
+   * Several gateways in front of the same replicas: one wakes or scales a pool at a time, and a
+   * pool sleeps only when idle at every gateway (`etcdCoordination({ endpoints })`). Default none:
+   * each gateway decides alone.
+   */
+  coordination: pluginSlot('coordination').optional(),
   /** Observers: metrics, access logs, the admin API and dashboard. */
   observe: pluginList('observer').default([]),
   /** Answered 200 by the gateway itself (container HEALTHCHECK, load balancers); false turns it off. */

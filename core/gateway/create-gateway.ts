@@ -28,6 +28,17 @@ import { RunningPlugins, type ReloadReport } from './running-plugins.ts'
 import { restartNeeded } from './restart-needed.ts'
 import { Scaling } from '../scale/scaling.ts'
 import { answers } from '../scale/answers.ts'
+import type { CoordinationPlugin, CoordinationSession } from '../plugin/coordination.ts'
+import { pluginContext } from '../plugin/context.ts'
+
+/** Connects the coordination plugin; a gateway that cannot reach it does not start (it would act alone, unknowingly). */
+async function startCoordination(plugin: CoordinationPlugin, plugins: PluginContext): Promise<CoordinationSession> {
+  try {
+    return await plugin.start(pluginContext(plugin, plugins))
+  } catch (err) {
+    throw new Error(`coordination: ${plugin.name} failed to start: ${String((err as Error)?.message ?? err)}`)
+  }
+}
 
 export interface GatewayOptions {
   runtime: Runtime
@@ -79,7 +90,8 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
   const watcher = new Watcher(initial, { log, store, middleware: middlewares.handler, events, onRoutesChanged: () => routeChanges.notify() })
   let certificates: LiveCertificates | undefined
   const state = () => watcher.current()
-  const scaling: Scaling = new Scaling({ store, state, log, events, probe: (pool, up) => (running.checker(pool) ?? answers(runtime))(up) })
+  let coordination: CoordinationSession | undefined
+  const scaling: Scaling = new Scaling({ store, state, log, events, probe: (pool, up) => (running.checker(pool) ?? answers(runtime))(up), coordination: () => coordination })
   const running = new RunningPlugins({
     plugins, watcher, store, events, waitMs: discoveryWaitMs, certificates: () => certificates?.list(),
     onScaler: (slot, pool, scaler, signal) => scaling.register(slot, pool, scaler, signal),
@@ -120,6 +132,8 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
     pool: (name) => state().pools.get(name),
     certificates: () => certificates?.list(),
     async start() {
+      // Before discovery: a pool that starts asleep must not be woken by two gateways at once.
+      if (initial.coordination) coordination = await startCoordination(initial.coordination, plugins)
       await running.start(initial)
       scaling.start()
       const { host, tls } = initial.listen

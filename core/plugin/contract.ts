@@ -10,7 +10,7 @@ import type { GatewayMiddleware } from '../gateway-env.ts'
 import type { Logger } from '../logger.ts'
 import type { PluginIO } from './io.ts'
 
-export type PluginKind = 'balancer' | 'discovery' | 'health' | 'outlier' | 'observer' | 'middleware' | 'certificates'
+export type PluginKind = 'balancer' | 'discovery' | 'health' | 'outlier' | 'observer' | 'middleware' | 'certificates' | 'coordination'
 
 /** What every plugin object carries. */
 export interface PluginBase<K extends PluginKind> {

@@ -10,6 +10,7 @@ export const KINDS: Record<PluginKind, { noun: string; examples: string }> = {
   observer: { noun: 'an observer plugin', examples: 'metrics(), accessLog(), admin() …' },
   middleware: { noun: 'a middleware plugin', examples: 'jwt(), apiKey(), rateLimit(), cors() … or a function (c, next) => …' },
   certificates: { noun: 'a certificate source', examples: '[{ cert, key }], certificateFiles([...]), acme() …' },
+  coordination: { noun: 'a coordination plugin', examples: 'etcdCoordination({ endpoints: [...] }) …' },
 }
 
 export const isPluginKind = (v: unknown): v is PluginKind => typeof v === 'string' && Object.hasOwn(KINDS, v)

@@ -2,6 +2,7 @@
 import type { Balancer, DiscoveryPlugin, HealthPlugin, ObserverPlugin, OutlierPlugin } from '../types.ts'
 import type { CertificateSource } from '../tls/certificate-source.ts'
 import type { MiddlewarePlugin, PluginKind } from './contract.ts'
+import type { CoordinationPlugin } from './coordination.ts'
 
 export interface PluginKinds {
   balancer: Balancer
@@ -11,6 +12,7 @@ export interface PluginKinds {
   observer: ObserverPlugin
   middleware: MiddlewarePlugin
   certificates: CertificateSource
+  coordination: CoordinationPlugin
 }
 
 export type PluginOf<K extends PluginKind> = PluginKinds[K]

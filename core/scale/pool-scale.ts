@@ -19,6 +19,7 @@ import type { Admission, MemberGate, PoolMembers, Refusal, WakingRequest } from 
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 import type { Logger } from '../types.ts'
 import type { ScaleEvent } from '../gateway/events.ts'
+import type { CoordinationSession } from '../plugin/coordination.ts'
 import { loadDecision, type LoadSample } from './load-target.ts'
 import { pathMatcher } from './path-patterns.ts'
 import { WakeGate, type Probe } from './wake-gate.ts'
@@ -30,8 +31,13 @@ export interface PoolScaleDeps {
   log: Logger
   emit: (event: ScaleEvent) => void
   probe: Probe
+  /** Other gateways in front of the same replicas (core/plugin/coordination.ts), once connected. */
+  coordination?: () => CoordinationSession | undefined
   now?: () => number
 }
+
+/** How often a gateway tells the others it is active on a pool (coordination). */
+const PUBLISH_MS = 1000
 
 /** What the admin API and dashboard show of a scaling pool. */
 export interface PoolScaleView {
@@ -57,6 +63,10 @@ export class PoolScale implements MemberGate {
   private acting: string | undefined
   private samples: LoadSample[] = []
   private queued = 0
+  /** Coordination: the newest activity any gateway published, and when this one last published. */
+  private othersActive = 0
+  private published = 0
+  private readyWaiters = new Set<() => void>()
 
   constructor(
     readonly name: string,
@@ -159,6 +169,7 @@ export class PoolScale implements MemberGate {
     const picks = this.members.picks
     if (picks !== this.lastPicks || inflight > 0 || this.queued > 0) this.lastActive = now
     this.lastPicks = picks
+    this.publish(now)
     if (this.state === 'waking') {
       if (ready > 0) this.ready()
       else if (now - this.wakeStarted > this.settings.wake.timeout && !this.acting) this.wakeEnded(false)
@@ -172,13 +183,11 @@ export class PoolScale implements MemberGate {
     if (this.acting) return
     const running = this.scaler.running(this.name)
     const { min, idle } = this.settings
-    const idleFor = now - this.lastActive
+    const idleFor = now - Math.max(this.lastActive, this.othersActive)
     if (running > min && idle.pause !== undefined && !this.paused && idleFor >= idle.pause) {
-      this.paused = true
-      void this.act('pause', running, min, 'pause', `idle for ${Math.round(idleFor / 1000)}s`)
+      void this.actWhenIdle('pause', running, min, idle.pause)
     } else if ((running > min || this.paused) && idleFor >= idle.stop) {
-      this.paused = false
-      void this.act('sleep', running, min, 'stop', `idle for ${Math.round(idleFor / 1000)}s`)
+      void this.actWhenIdle('sleep', running, min, idle.stop)
     } else if (this.settings.target && running > 0) {
       const decision = loadDecision(this.samples, running, now, {
         target: this.settings.target.inflight, min, max: this.max(), window: this.settings.window, calm: idle.stop,
@@ -211,6 +220,7 @@ export class PoolScale implements MemberGate {
   }
 
   private wakeEnded(ok: boolean): void {
+    for (const done of this.readyWaiters) done()
     if (this.state !== 'waking') return
     const ms = this.now() - this.wakeStarted
     this.state = ok ? 'awake' : this.sleeping() ? 'asleep' : 'awake'
@@ -220,13 +230,67 @@ export class PoolScale implements MemberGate {
     else this.deps.log.warn(`pool "${this.name}": no replica ready ${ms} ms after the wake`)
   }
 
-  /** One scale action through the scaler; false when it failed (logged, emitted). */
+  /** Coordination: tells the other gateways this one's activity (at most every PUBLISH_MS) and learns theirs. */
+  private publish(now: number): void {
+    const session = this.deps.coordination?.()
+    if (!session || now - this.published < PUBLISH_MS) return
+    this.published = now
+    session.activity(this.name, this.lastActive).then(
+      (newest) => (this.othersActive = Math.max(this.othersActive, newest)),
+      (err) => this.deps.log.warn(`pool "${this.name}": cannot share activity with the other gateways: ${String((err as Error)?.message ?? err)}`),
+    )
+  }
+
+  /** Pause or sleep after `after` ms idle — with coordination, only when idle at every gateway (asked afresh). */
+  private async actWhenIdle(action: 'pause' | 'sleep', running: number, min: number, after: number): Promise<void> {
+    const session = this.deps.coordination?.()
+    this.acting = `${action} check`
+    try {
+      if (session) {
+        const newest = await session.activity(this.name, this.lastActive).catch(() => this.now()) // unsure: not idle
+        this.othersActive = Math.max(this.othersActive, newest)
+        if (this.now() - Math.max(this.lastActive, this.othersActive) < after) return
+      }
+    } finally {
+      this.acting = undefined
+    }
+    if (action === 'pause') this.paused = true
+    else this.paused = false
+    const idleFor = this.now() - Math.max(this.lastActive, this.othersActive)
+    await this.act(action, running, min, action === 'pause' ? 'pause' : 'stop', `idle for ${Math.round(idleFor / 1000)}s`)
+  }
+
+  /** Resolves once the wake under way ended (ready or not), or after `ms`. */
+  private wakeOver(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => (clearTimeout(timer), this.readyWaiters.delete(done), resolve())
+      const timer = setTimeout(done, ms)
+      this.readyWaiters.add(done)
+    })
+  }
+
+  /**
+   * One scale action through the scaler; false when it failed (logged, emitted). With
+   * coordination it runs only while this gateway holds the pool's lock — a wake holds it until the
+   * pool is ready, so another gateway's requests wait for this wake instead of starting their own.
+   */
   private async act(action: ScaleEvent['action'], from: number, to: number, how: 'stop' | 'pause', reason: string): Promise<boolean> {
     this.acting = reason
     const started = this.now()
-    if (action !== 'wake') this.deps.log.info(`pool "${this.name}": ${action} ${from} → ${to} replicas (${reason})`)
     try {
-      await this.scaler.scale(this.name, to, { how, clone: this.settings.clone, reason })
+      const session = this.deps.coordination?.()
+      const run = async () => {
+        if (action !== 'wake') this.deps.log.info(`pool "${this.name}": ${action} ${from} → ${to} replicas (${reason})`)
+        await this.scaler.scale(this.name, to, { how, clone: this.settings.clone, reason })
+        if (session && action === 'wake' && this.state === 'waking') await this.wakeOver(this.settings.wake.timeout)
+      }
+      if (session) {
+        const outcome = await session.exclusive(`scale/${this.name}`, run)
+        if (!outcome.ran) {
+          this.deps.log.info(`pool "${this.name}": ${action} left to the gateway that holds the pool's lock`)
+          return true
+        }
+      } else await run()
       this.deps.emit({ pool: this.name, action, from, to, reason, ms: this.now() - started })
       return true
     } catch (err) {

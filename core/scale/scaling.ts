@@ -9,6 +9,7 @@ import { scaleFromLabels, type ScaleConfig } from '../config/scale-schema.ts'
 import type { GatewayEvents } from '../gateway/events.ts'
 import type { GatewayState } from '../gateway/state.ts'
 import type { Scaler } from '../plugin/scaler.ts'
+import type { CoordinationSession } from '../plugin/coordination.ts'
 import type { UpstreamStore } from '../pools/upstream-store.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 import type { Logger } from '../types.ts'
@@ -23,6 +24,8 @@ export interface ScalingDeps {
   events: GatewayEvents
   /** Readiness of a replica that joined (wake-gate.ts): the pool's active check, else any HTTP answer. */
   probe: (pool: string, up: UpstreamRuntime) => Promise<boolean>
+  /** Other gateways in front of the same replicas, once connected (config `coordination`). */
+  coordination?: () => CoordinationSession | undefined
 }
 
 export class Scaling {
@@ -101,6 +104,7 @@ export class Scaling {
         log: this.deps.log,
         emit: (event) => this.deps.events.emit('scale', event),
         probe: (up) => this.deps.probe(name, up),
+        coordination: this.deps.coordination,
       })
       members.scale = scale
       this.pools.set(name, scale)

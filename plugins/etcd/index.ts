@@ -139,3 +139,4 @@ async function follow({ emit, signal, pool: attached, log }: DiscoveryContext, o
 }
 
 export default etcd
+export { etcdCoordination, type EtcdCoordinationOptions } from './coordination.ts'

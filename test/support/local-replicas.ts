@@ -32,13 +32,13 @@ export interface LocalReplicas {
 
 type Handler = (req: IncomingMessage, res: ServerResponse, replica: Replica) => void
 
-export function localReplicas(opts: { pool: string; replicas: number; bootMs: number; handler?: Handler; running?: number; settings?: Record<string, string>; onServer?: (s: Server) => void }): LocalReplicas {
+export function localReplicas(opts: { pool: string; replicas: number; bootMs: number; handler?: Handler; running?: number; settings?: Record<string, string>; onServer?: (s: Server) => void; /** How long the engine takes to act on a scale call (Docker's start is not instant). */ actMs?: number }): LocalReplicas {
   const replicas: Replica[] = Array.from({ length: opts.replicas }, (_, i) => ({ name: `r${i + 1}`, port: 0, state: 'stopped', startedAt: 0 }))
   const calls: LocalReplicas['calls'] = []
-  let ctx: DiscoveryContext | undefined
+  const ctxs: DiscoveryContext[] = [] // several gateways may watch the same engine
   const handler: Handler = opts.handler ?? ((_req, res, r) => res.end(`${r.name}\n`))
 
-  const emit = () => ctx?.emit({ pools: { [opts.pool]: replicas.filter((r) => r.state === 'running').map((r) => ({ url: `http://127.0.0.1:${r.port}`, id: r.name })) } })
+  const emit = () => ctxs.forEach((ctx) => ctx.emit({ pools: { [opts.pool]: replicas.filter((r) => r.state === 'running').map((r) => ({ url: `http://127.0.0.1:${r.port}`, id: r.name })) } }))
 
   const start = async (r: Replica) => {
     if (r.state === 'paused') {
@@ -74,6 +74,7 @@ export function localReplicas(opts: { pool: string; replicas: number; bootMs: nu
     async scale(pool, n, action) {
       calls.push({ replicas: n, action, at: Date.now() })
       if (pool !== opts.pool) throw new Error(`no pool ${pool}`)
+      if (opts.actMs) await new Promise((r) => setTimeout(r, opts.actMs))
       const up = replicas.filter((r) => r.state === 'running')
       for (const r of replicas) if (up.length < n && r.state !== 'running') (await start(r), up.push(r))
       for (const r of [...up].reverse()) if (up.length > n && r.state === 'running') (stop(r, action.how), up.splice(up.indexOf(r), 1))
@@ -87,8 +88,9 @@ export function localReplicas(opts: { pool: string; replicas: number; bootMs: nu
     kind: 'discovery',
     name: 'localReplicas',
     async start(c) {
-      ctx = c
-      for (const r of replicas.slice(0, opts.running ?? 0)) await start(r)
+      ctxs.push(c)
+      c.signal.addEventListener('abort', () => ctxs.splice(ctxs.indexOf(c), 1), { once: true })
+      if (ctxs.length === 1) for (const r of replicas.slice(0, opts.running ?? 0)) await start(r)
       c.scaler?.(scaler)
       emit()
     },

@@ -1,0 +1,23 @@
+/**
+ * Several gateways in front of the same replicas (`coordination: etcdCoordination({...})`): at
+ * most one wakes or scales a pool at a time, and a pool sleeps only when it is idle at every
+ * gateway. Without it each gateway decides alone: both may wake a pool (harmless: a wake brings
+ * the pool to a replica count, a second one finds it there), but one gateway's idle would stop
+ * replicas another still serves — so run one gateway per pool that sleeps, or configure this.
+ */
+import type { PluginBase, PluginContext } from './contract.ts'
+
+export interface CoordinationSession {
+  /**
+   * Runs `fn` while this gateway holds `name` (held by a lease: a gateway that dies lets go within
+   * its TTL). `{ ran: false }` at once when another gateway holds it.
+   */
+  exclusive<T>(name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>
+  /** Publishes this gateway's last activity on `pool` (ms since epoch) and resolves to the newest of every gateway's. */
+  activity(pool: string, lastActive: number): Promise<number>
+}
+
+export interface CoordinationPlugin extends PluginBase<'coordination'> {
+  /** Connects; the session lasts until the context's signal aborts. */
+  start(ctx: PluginContext): Promise<CoordinationSession>
+}
