@@ -17,6 +17,8 @@
 #                          scenarios full 1000up churn direct-1mb/nginx-1mb/floor-node-1mb/gatehouse-node-1mb jwt
 #                          growth    routes-{1,100,1000,10000} up-{2,10,100,1000}
 #                          compress  a 16 KiB page direct, through the gateway plain, gzip, br, zstd
+#                          scale     each runtime's gateway with and without `scale` on an awake pool
+#                                    (then bench/wake.sh measures the wake itself)
 #                          all       all of them (~28 min with the defaults below; main ~12,
 #                                    scenarios ~12, growth ~7)
 #   TARGETS="..."  exact target names instead of SUITE (see define_target below). Either way the
@@ -136,6 +138,10 @@ define_target gatehouse-node-br        18042 /text            start_gatehouse no
 define_target gatehouse-node-zstd      18043 /text            start_gatehouse node compress
 for e in gzip br zstd; do T_WRKARGS[gatehouse-node-$e]=$(printf '%s\n' -H "Accept-Encoding: $e"); done
 for t in direct-text gatehouse-node-text gatehouse-node-gzip gatehouse-node-br gatehouse-node-zstd; do T_BASE[$t]=direct-text; done
+# scale: the same pool with `scale` configured and awake (the feature's cost when nothing sleeps)
+define_target gatehouse-node-scale     18044 /                start_gatehouse node scale
+define_target gatehouse-bun-scale      18045 /                start_gatehouse bun scale
+define_target gatehouse-deno-scale     18046 /                start_gatehouse deno scale
 # growth: routes 1 -> 10,000 (worst case, see configs/worst-case-routes.ts), upstreams 2 -> 1,000
 GROWTH_TARGETS=()
 for n in 1 100 1000 10000; do
@@ -152,10 +158,11 @@ declare -A SUITES=(
   [scenarios]="gatehouse-node-full gatehouse-node-1000up gatehouse-node-up-100 gatehouse-node-churn direct-1mb nginx-1mb floor-node-1mb gatehouse-node-1mb gatehouse-node-jwt"
   [growth]="${GROWTH_TARGETS[*]}"
   [compress]="direct-text gatehouse-node-text gatehouse-node-gzip gatehouse-node-br gatehouse-node-zstd"
+  [scale]="gatehouse-node gatehouse-node-scale gatehouse-bun gatehouse-bun-scale gatehouse-deno gatehouse-deno-scale"
   [all]="${ALL_TARGETS[*]}"
 )
 SUITE="${SUITE:-all}"
-[[ -n "${SUITES[$SUITE]:-}" ]] || die "unknown SUITE=$SUITE (main, scenarios, growth, compress, all)"
+[[ -n "${SUITES[$SUITE]:-}" ]] || die "unknown SUITE=$SUITE (main, scenarios, growth, compress, scale, all)"
 TARGETS="${TARGETS:-${SUITES[$SUITE]}}"
 
 # with_references <targets...>: the list, with each one's baseline and growth reference added in
