@@ -184,3 +184,29 @@ test('wake.page: a browser navigation gets the waiting page at once; its status 
   assert.equal(app.body, 'r1\n')
   assert.equal(local.calls.length, 1)
 })
+
+test('a request body waits with its request (streamed, not lost) while the pool wakes', async () => {
+  const { gw } = await setup(
+    { min: 0, idle: '1h', wake: { timeout: '5s' } },
+    {
+      pool: 'app', replicas: 1, bootMs: 300,
+      handler: (req, res) => {
+        let bytes = 0
+        req.on('data', (c: Buffer) => (bytes += c.length))
+        req.on('end', () => res.end(String(bytes)))
+      },
+    },
+  )
+  const body = Buffer.alloc(3 * 1024 * 1024, 7)
+  const reply = await new Promise<{ status: number; text: string }>((resolve) => {
+    const req = request(gw.url + '/upload', { method: 'POST', agent, headers: { 'content-length': String(body.length) } }, (res) => {
+      let text = ''
+      res.on('data', (c) => (text += c))
+      res.on('end', () => resolve({ status: res.statusCode!, text }))
+    })
+    req.on('error', (e) => resolve({ status: 0, text: e.message }))
+    req.end(body)
+  })
+  assert.equal(reply.status, 200, reply.text)
+  assert.equal(reply.text, String(body.length))
+})
