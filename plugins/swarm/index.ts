@@ -22,6 +22,12 @@
  * re-lists, serving the last snapshot meanwhile; a full re-list every `resync` catches anything
  * missed. The Docker it talks to must be a swarm manager.
  *
+ * Host networking with a port per slot has one catch, Swarm's own: a slot's port stays taken until
+ * its old task's container exits (after `--stop-grace-period`). A task started in that slot sooner
+ * (a scale-out right after a scale-in, a wake right after a sleep) fails to bind, and Swarm starts
+ * another after its restart delay (5 s by default); for the same reason such services need the
+ * default `--update-order stop-first`.
+ *
  * @example
  * import { swarm } from 'gatehouse/plugins/swarm'
  * // docker service create --name app --network host --replicas 2 \
