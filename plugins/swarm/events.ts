@@ -4,19 +4,20 @@
  * There are no task events. A `service` event says its spec changed (scale, update, create,
  * remove) and a `node` event that a node came, went or changed; both ask for a re-list, then for
  * re-reads while Swarm converges. Containers of tasks on this daemon's node carry the task's id in
- * their labels, so their events are news about one task: `start` (re-list: it may serve now),
+ * their labels, so their events are news about one task: `start` and `health_status` (re-list:
+ * Swarm reports a task running once its container started and, with a HEALTHCHECK, is healthy),
  * and a stop signal (`kill`), `die`, `stop` or `destroy`, which take it out at once, like the
  * Docker plugin does for a container. A `kill` with another signal (a reload's HUP) does not.
  */
 
-/** The actions subscribed to (Docker's `event` filter, across the three types). */
-export const WATCHED_ACTIONS = ['create', 'update', 'remove', 'start', 'kill', 'die', 'stop', 'destroy'] as const
+/** The actions subscribed to (Docker's `event` filter, across the three types; `health_status` matches every status). */
+export const WATCHED_ACTIONS = ['create', 'update', 'remove', 'start', 'health_status', 'kill', 'die', 'stop', 'destroy'] as const
 export const WATCHED_TYPES = ['service', 'node', 'container'] as const
 
 export type SwarmEvent =
   | { kind: 'service'; id: string; name: string }
   | { kind: 'node'; id: string }
-  | { kind: 'task'; taskId: string; serviceId: string; action: 'start' }
+  | { kind: 'task'; taskId: string; serviceId: string; action: 'start' | 'health' }
   | { kind: 'task'; taskId: string; serviceId: string; action: 'kill'; signal: string }
   | { kind: 'task'; taskId: string; serviceId: string; action: 'gone' }
 
@@ -35,6 +36,7 @@ export function parseEvent(raw: unknown): SwarmEvent | undefined {
   const serviceId = attrs['com.docker.swarm.service.id']
   if (!taskId || !serviceId) return undefined // not a Swarm task's container
   if (action === 'start') return { kind: 'task', taskId, serviceId, action }
+  if (action.startsWith('health_status')) return { kind: 'task', taskId, serviceId, action: 'health' }
   if (action === 'kill') return { kind: 'task', taskId, serviceId, action, signal: attrs.signal ?? '' }
   if (action === 'die' || action === 'stop' || action === 'destroy') return { kind: 'task', taskId, serviceId, action: 'gone' }
   return undefined

@@ -32,6 +32,7 @@ export class SwarmTracker {
   /** Applies a task's container event; returns true when a task left or came back. */
   onTaskEvent(e: Extract<SwarmEvent, { kind: 'task' }>): boolean {
     this.clock++
+    if (e.action === 'health') return false // Swarm's verdict comes with the next list
     if (e.action === 'start') return this.stopping.delete(e.taskId)
     if (e.action === 'kill') {
       const service = this.listed?.services.find((s) => s.id === e.serviceId)
@@ -50,6 +51,11 @@ export class SwarmTracker {
       if (at <= read.since && (!task || ended(task))) this.stopping.delete(id)
     }
     this.listed = view
+  }
+
+  /** Whether the latest list holds this service (one of the source's). */
+  hasService(id: string): boolean {
+    return this.listed?.services.some((s) => s.id === id) ?? false
   }
 
   /** The latest list with the stopping marks applied; undefined before the first list. */

@@ -47,6 +47,13 @@ export interface Watcher {
 
 type Ctx = Pick<DiscoveryContext, 'emit' | 'signal' | 'log'>
 
+/**
+ * After a container of ours starts (or its health changes) on this node, re-reads go on at most
+ * this long: Swarm reports the task running within moments (with a HEALTHCHECK, once healthy,
+ * which brings another event). A crash loop keeps them going only as long as it keeps restarting.
+ */
+const TASK_SETTLE_MS = 10_000
+
 export function watcher(api: SwarmApi, s: WatchSettings, { emit, signal, log }: Ctx): Watcher {
   const sel = s.translate.selection
   const filters = labelFilters(sel)
@@ -114,8 +121,9 @@ export function watcher(api: SwarmApi, s: WatchSettings, { emit, signal, log }: 
       if (stream && !down) resyncLogged('re-reading tasks')
     }, s.convergeEveryMs)
   }
-  const converge = () => {
-    convergeUntil = Date.now() + s.convergeForMs
+  /** Re-list now, and keep re-reading while converging for up to `forMs` from now. */
+  const converge = (forMs = s.convergeForMs) => {
+    convergeUntil = Math.max(convergeUntil, Date.now() + Math.min(forMs, s.convergeForMs))
     resyncLogged('re-listing after an event')
   }
 
@@ -123,8 +131,11 @@ export function watcher(api: SwarmApi, s: WatchSettings, { emit, signal, log }: 
     const event = parseEvent(raw)
     if (!event || signal.aborted) return
     if (event.kind !== 'task') return converge() // a service's spec or a node changed: Swarm moves tasks next
-    if (tracker.onTaskEvent(event)) publish()
-    if (!latest || tracker.view()?.services.some((svc) => svc.id === event.serviceId)) converge() // one of ours started or stopped here
+    const changed = tracker.onTaskEvent(event) // kept for any task: a list on its way may bring its service in
+    if (latest && !tracker.hasService(event.serviceId)) return // another service's container
+    if (changed) publish() // stopping: out at once
+    if (event.action === 'start' || event.action === 'health') converge(TASK_SETTLE_MS) // it may be reported running any moment
+    else resyncLogged('re-listing after a container event')
   }
 
   let stream: EventStream | undefined

@@ -224,6 +224,7 @@ describe('swarm events and the tracker', () => {
     assert.deepEqual(parseEvent({ Type: 'node', Action: 'update', Actor: { ID: 'n1' } }), { kind: 'node', id: 'n1' })
     assert.deepEqual(parseEvent(container('kill', { signal: '15' })), { kind: 'task', taskId: 't1', serviceId: 'id-app', action: 'kill', signal: '15' })
     assert.deepEqual(parseEvent(container('die')), { kind: 'task', taskId: 't1', serviceId: 'id-app', action: 'gone' })
+    assert.deepEqual(parseEvent(container('health_status: healthy')), { kind: 'task', taskId: 't1', serviceId: 'id-app', action: 'health' })
     assert.equal(parseEvent({ Type: 'container', Action: 'start', Actor: { ID: 'c2', Attributes: { name: 'plain' } } }), undefined)
     assert.equal(isStopSignal('15'), true)
     assert.equal(isStopSignal('1'), false, 'a reload')
