@@ -7,8 +7,9 @@
  * moves tasks one by one with no further word. So while a selected service converges (a task
  * starting or stopping, an update rolling: task-state.ts) the watcher re-reads every
  * `convergeEveryMs`: throughout a rolling update (Swarm drives it to an end) and otherwise up to
- * `convergeForMs` after the last such event. That is what takes a task out as soon as its desired
- * state leaves `running`, seconds before Docker stops its container.
+ * `convergeForMs` after the last such event (10 s after a container of ours starts on this node).
+ * That is what takes a task out as soon as its desired state leaves `running`, seconds before
+ * Docker stops its container; a stop signal seen on this node's containers takes it out at once.
  *
  * Wires the I/O (`SwarmApi`) to the pure parts (`SwarmTracker`, `translate`).
  */
