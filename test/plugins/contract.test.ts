@@ -33,6 +33,7 @@ import { rateLimit } from '../../plugins/rate-limit/index.ts'
 import { roundRobin } from '../../plugins/round-robin/index.ts'
 import { securityHeaders } from '../../plugins/security-headers/index.ts'
 import { staticUpstreams } from '../../plugins/static/index.ts'
+import { swarm } from '../../plugins/swarm/index.ts'
 import { weightedRoundRobin } from '../../plugins/weighted-round-robin/index.ts'
 import { recordingLogger, startGateway } from '../support/gateway.ts'
 import { echo, startUpstream } from '../support/http-upstream.ts'
@@ -66,6 +67,7 @@ const factories: [string, PluginKind, () => { kind: string; name: string; proble
   ['roundRobin', 'balancer', () => roundRobin(BAD)],
   ['securityHeaders', 'middleware', () => securityHeaders(BAD)],
   ['staticUpstreams', 'discovery', () => staticUpstreams(BAD)],
+  ['swarm', 'discovery', () => swarm(BAD)],
   ['weightedRoundRobin', 'balancer', () => weightedRoundRobin(BAD)],
 ]
 
