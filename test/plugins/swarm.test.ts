@@ -368,3 +368,69 @@ describe('swarm discovery: a broken event stream', () => {
     }
   })
 })
+
+describe('swarm through the core: scaling with load and to zero', () => {
+  let base: number
+  let gw: TestGateway
+  const events: { action: string; from: number; to: number }[] = []
+  before(async () => {
+    base = await freeBase()
+    // /cgi-bin/slow answers after 200 ms, so a few clients keep requests in flight.
+    await sh([
+      'service', 'create', '--detach', '--no-resolve-image', '--name', 'ramp', '--network', 'host', '--replicas', '1', '--stop-grace-period', '2s',
+      '--env', `PORT=${base}{{.Task.Slot}}`, '-l', `gatehouse.port=${base}{{.Task.Slot}}`, d.image, 'sh', '-c',
+      `mkdir -p /www/cgi-bin && echo ok > /www/index.html && printf '#!/bin/sh\\nsleep 0.2\\nprintf "Content-Type: text/plain\\\\r\\\\n\\\\r\\\\nslow\\\\n"\\n' > /www/cgi-bin/slow && chmod +x /www/cgi-bin/slow && exec httpd -f -p 127.0.0.1:$PORT -h /www`,
+    ])
+    gw = await startGateway({
+      pools: {
+        ramp: {
+          discovery: swarm({ socketPath: d.socketPath, service: 'ramp' }),
+          retries: 2,
+          scale: { min: 0, max: 3, target: { inflight: 2 }, window: '2s', idle: '8s', wake: { timeout: '30s' } },
+        },
+      },
+      routes: [{ path: '/*', pool: 'ramp' }],
+    })
+    gw.gateway.events.on('scale', (e) => events.push(e))
+    await until('the ramp service serving', 20_000, async () => ((await get(gw.url + '/cgi-bin/slow', false).catch(() => undefined))?.status === 200 ? true : undefined))
+  })
+  after(async () => {
+    await gw?.stop()
+    await d.docker(['service', 'rm', 'ramp'])
+  })
+
+  it('a load ramp scales the service 1 → 3 → 1, then idle to 0 and a request wakes it, with no failed request', { timeout: 150_000 }, async (t) => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 })
+    const counts = new Map<string, number>()
+    const load = async (workers: number, ms: number) => {
+      const until = Date.now() + ms
+      await Promise.all(
+        Array.from({ length: workers }, async () => {
+          while (Date.now() < until) {
+            const r = await get(gw.url + '/cgi-bin/slow', agent).catch((err: Error) => ({ status: 0, body: err.message }))
+            const key = r.status === 200 ? '200' : `${r.status} ${r.body.slice(0, 60)}`
+            counts.set(key, (counts.get(key) ?? 0) + 1)
+          }
+        }),
+      )
+    }
+    const replicas = async () => Number((await sh(['service', 'inspect', '-f', '{{.Spec.Mode.Replicated.Replicas}}', 'ramp'])) || 0)
+    try {
+      await load(12, 8000) // 12 in flight on one task, target 2: out to max 3
+      assert.equal(await replicas(), 3, JSON.stringify(events))
+      await load(1, 12_000) // 1 in flight over 3 tasks, below half the target for longer than idle: in, to 1
+      assert.equal(await replicas(), 1, JSON.stringify(events))
+      await sleep(9500) // nothing at all for longer than idle: to 0
+      assert.equal(await replicas(), 0, JSON.stringify(events))
+      assert.equal(gw.gateway.scaling.view('ramp')?.state, 'asleep')
+      const woken = await get(gw.url + '/cgi-bin/slow', false)
+      assert.equal(woken.status, 200, woken.body)
+      assert.equal(await replicas(), 1)
+      const total = [...counts.values()].reduce((a, b) => a + b, 0)
+      t.diagnostic(`swarm ramp: ${total} requests ${JSON.stringify(Object.fromEntries(counts))}; ${events.map((e) => `${e.action} ${e.from}→${e.to}`).join(', ')}`)
+      assert.deepEqual([...counts.keys()], ['200'], 'every request answered 200')
+    } finally {
+      agent.destroy()
+    }
+  })
+})
