@@ -129,19 +129,19 @@ describe('docker scaler: asleep replicas are known', () => {
       await web('create', 'k-made', p2, labels)
       await web('run', 'k-paused', p3, labels)
       await sh(['pause', 'k-paused'])
-      await until('1 running, 2 asleep', 3000, () => src.scaler.running('known') === 1 && src.scaler.asleep('known') === 2)
-      await until('only the running one is an upstream', 3000, () => src.urls('known').join() === `http://127.0.0.1:${p1}`)
+      await until('1 running, 2 asleep', 5000, () => src.scaler.running('known') === 1 && src.scaler.asleep('known') === 2)
+      await until('only the running one is an upstream', 5000, () => src.urls('known').join() === `http://127.0.0.1:${p1}`)
 
       await sh(['stop', '-t', '1', 'k-run'])
-      await until('all asleep', 3000, () => src.scaler.running('known') === 0 && src.scaler.asleep('known') === 3)
-      await until('no upstream left', 3000, () => src.urls('known').length === 0)
+      await until('all asleep', 5000, () => src.scaler.running('known') === 0 && src.scaler.asleep('known') === 3)
+      await until('no upstream left', 5000, () => src.urls('known').length === 0)
       const snap = src.latest()!
       assert.deepEqual(snap.pools.known, [], 'the asleep pool stays in the snapshot, empty')
       assert.deepEqual(snap.routes, [{ host: 'known.test', path: '/*', pool: 'known' }], 'its route stays, so requests reach the core (which wakes it)')
       assert.ok(!src.logs.some((l) => l.startsWith('warn')), src.logs.join('\n'))
 
       await sh(['rm', '-f', 'k-run', 'k-made', 'k-paused'])
-      await until('removed: pool and route gone', 3000, () => src.latest()!.pools.known === undefined && src.latest()!.routes!.length === 0)
+      await until('removed: pool and route gone', 5000, () => src.latest()!.pools.known === undefined && src.latest()!.routes!.length === 0)
       assert.equal(src.scaler.asleep('known'), 0)
     } finally {
       src.abort()
@@ -163,7 +163,7 @@ describe('docker scaler: waking and sleeping', () => {
       assert.deepEqual(src.urls('up'), [], 'a paused replica is never an upstream')
       await src.scaler.scale('up', 2, wake)
       assert.deepEqual([await status('u-stopped'), await status('u-paused')], ['running', 'running'], 'Docker did it by the time scale() resolved')
-      const urls = await until('both upstreams', 3000, () => (src.urls('up').length === 2 ? src.urls('up') : undefined))
+      const urls = await until('both upstreams', 5000, () => (src.urls('up').length === 2 ? src.urls('up') : undefined))
       assert.deepEqual(urls, [`http://127.0.0.1:${p1}`, `http://127.0.0.1:${p2}`].sort())
       const bodies = await Promise.all(urls.map(async (u) => (await until(`${u} serving`, 5000, async () => ((await get(u)).status === 200 ? get(u) : undefined))).body))
       assert.deepEqual(bodies.sort(), [`u-paused on ${p2}`, `u-stopped on ${p1}`])
@@ -171,7 +171,7 @@ describe('docker scaler: waking and sleeping', () => {
       assert.equal(actions.length, 2, src.logs.join('\n'))
       assert.match(actions[0]!, /unpaused u-paused .*of pool up \(test wake\)/, 'the paused one resumes first (milliseconds)')
       assert.match(actions[1]!, /started u-stopped/)
-      await until('counts follow', 3000, () => src.scaler.running('up') === 2 && src.scaler.asleep('up') === 0)
+      await until('counts follow', 5000, () => src.scaler.running('up') === 2 && src.scaler.asleep('up') === 0)
     } finally {
       src.abort()
     }
@@ -185,15 +185,15 @@ describe('docker scaler: waking and sleeping', () => {
     }
     const src = await source({}, 'down')
     try {
-      await until('3 upstreams', 3000, () => src.urls('down').length === 3)
+      await until('3 upstreams', 5000, () => src.urls('down').length === 3)
       await src.scaler.scale('down', 2, { how: 'pause', clone: false, reason: 'idle' })
       assert.deepEqual([await status('w1'), await status('w2'), await status('w3')], ['running', 'running', 'paused'], 'the most recently started (w3) paused')
-      await until('w3 out', 3000, () => src.urls('down').length === 2 && src.scaler.asleep('down') === 1)
+      await until('w3 out', 5000, () => src.urls('down').length === 2 && src.scaler.asleep('down') === 1)
       assert.ok(!src.urls('down').includes(`http://127.0.0.1:${ports[2]}`))
 
       await src.scaler.scale('down', 1, { how: 'stop', clone: false, reason: 'idle' })
       assert.deepEqual([await status('w1'), await status('w2'), await status('w3')], ['running', 'exited', 'exited'], 'w2 stopped; the paused w3 too (stop frees memory)')
-      await until('counts follow', 3000, () => src.scaler.running('down') === 1 && src.scaler.asleep('down') === 2)
+      await until('counts follow', 5000, () => src.scaler.running('down') === 1 && src.scaler.asleep('down') === 2)
       assert.deepEqual(src.urls('down'), [`http://127.0.0.1:${ports[0]}`])
       assert.equal((await sh(['ps', '-aq', '--filter', 'label=gatehouse.pool=down'])).split('\n').length, 3, 'originals are never removed')
     } finally {
@@ -215,7 +215,7 @@ describe('docker scaler: clones', () => {
     await web('run', 'cl-orig', base, { 'gatehouse.pool': 'cl' }) // the newest: the clones' template
     const src = await source({}, 'cl')
     try {
-      await until('the original', 3000, () => src.urls('cl').length === 1)
+      await until('the original', 5000, () => src.urls('cl').length === 1)
       await src.scaler.scale('cl', 2, { how: 'stop', clone: false, reason: 'load' })
       assert.equal(await status('cl-spare'), 'running', 'a stopped original is started before anything is cloned')
       await src.scaler.scale('cl', 4, { how: 'stop', clone: true, reason: 'load' })
@@ -239,7 +239,7 @@ describe('docker scaler: clones', () => {
       assert.deepEqual([await status('cl-orig'), await status('cl-spare')], ['running', 'running'])
       await src.scaler.scale('cl', 0, { how: 'stop', clone: true, reason: 'idle' })
       assert.deepEqual([await status('cl-orig'), await status('cl-spare')], ['exited', 'exited'], 'originals are stopped, never removed')
-      await until('counts follow', 3000, () => src.scaler.running('cl') === 0 && src.scaler.asleep('cl') === 2)
+      await until('counts follow', 5000, () => src.scaler.running('cl') === 0 && src.scaler.asleep('cl') === 2)
       assert.ok(src.logs.some((l) => /created cl-orig-clone-[0-9a-f]{6} .* with PORT=/.test(l)), src.logs.join('\n'))
     } finally {
       src.abort()
@@ -265,7 +265,7 @@ describe('docker scaler: groups', () => {
     await sh(['create', '--name', 'g-other', '--network', 'host', ...flags({ 'gatehouse.group': 'elsewhere' }), d.image, 'sleep', '3600'])
     const src = await source({}) // top level: the group-only containers are not pools
     try {
-      await until('the pool, asleep', 3000, () => src.scaler.asleep('shop') === 1)
+      await until('the pool, asleep', 5000, () => src.scaler.asleep('shop') === 1)
       assert.deepEqual(Object.keys(src.latest()!.pools), ['shop'], 'containers labelled only with a group are not served')
       await src.scaler.scale('shop', 1, wake)
       const [cache, db, webAt] = [await startedAt('g-cache'), await startedAt('g-db'), await startedAt('g-web')]
@@ -297,7 +297,7 @@ describe('docker scaler: labels and concurrency', () => {
       assert.deepEqual(src.scaler.settings?.('lab'), { min: '0', idle: '10m', target: 'lots' }, 'the newest container, stopped or not, raw')
       assert.equal(src.scaler.settings?.('nope'), undefined)
       await src.scaler.scale('lab', 2, wake)
-      await until('both serving', 3000, () => src.urls('lab').length === 2)
+      await until('both serving', 5000, () => src.urls('lab').length === 2)
       assert.ok(!src.logs.some((l) => /skipped/.test(l)), `bad scale values are the core's to report: ${src.logs.join('\n')}`)
     } finally {
       src.abort()
@@ -315,7 +315,7 @@ describe('docker scaler: labels and concurrency', () => {
       const acted = src.logs.filter((l) => /: (started|stopped|paused|unpaused) /.test(l))
       assert.equal(acted.length, 2, `the first call saw it was overtaken before acting, the second was replaced: nothing started only to be stopped\n${acted.join('\n')}`)
       assert.ok(acted.every((l) => l.includes('(to 2)')), acted.join('\n'))
-      await until('counts follow', 3000, () => src.scaler.running('ser') === 2 && src.scaler.asleep('ser') === 1)
+      await until('counts follow', 5000, () => src.scaler.running('ser') === 2 && src.scaler.asleep('ser') === 1)
 
       await assert.rejects(src.scaler.scale('none', 1, wake), /docker: cannot scale pool none: it has no containers/)
     } finally {
