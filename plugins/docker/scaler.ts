@@ -73,16 +73,19 @@ export function dockerScaler(api: DockerApi, view: View, s: ScalerSettings, ctx:
       }
     }
 
-    if (!list.some(isRunning) && n > 0 && template.group !== undefined) {
-      const group = { group: template.group, prefix: s.prefix, exclude: new Set(list.map((r) => r.id)), deadline: Date.now() + s.groupTimeoutMs, what }
-      problems.push(...(await wakeGroup(api, group, ctx)))
-    }
+    const fromZero = !list.some(isRunning) && n > 0
+    const group = template.group
     const phases: Array<() => Promise<unknown>> = [
+      async () => {
+        if (!fromZero || group === undefined) return
+        const wake = { group, prefix: s.prefix, exclude: new Set(list.map((r) => r.id)), deadline: Date.now() + s.groupTimeoutMs, what }
+        problems.push(...(await wakeGroup(api, wake, ctx)))
+      },
       () => Promise.all(todo.unpause.map((r) => step('unpaused', r, () => api.unpause(r.id)))),
       () => Promise.all(todo.start.map((r) => step('started', r, () => api.start(r.id)))),
       () => clone(pool, what, template, list, todo.clones, step, problems),
       () => Promise.all(todo.pause.map((r) => step('paused', r, () => api.pause(r.id)))),
-      // A paused replica is stopped as it is: Docker delivers the signals once it thaws.
+      // Docker stops a paused replica as it is: frozen, it cannot act on the stop signal and is killed after the grace.
       () => Promise.all(todo.stop.map((r) => step('stopped', r, () => api.stop(r.id, s.stopGraceS)))),
       () => Promise.all(todo.remove.map(async (r) => (await step('removed', r, () => api.remove(r.id))) && made.get(pool)?.delete(r.id))),
     ]
@@ -97,8 +100,13 @@ export function dockerScaler(api: DockerApi, view: View, s: ScalerSettings, ctx:
   /** Creates and starts `count` clones of the template (the pool's newest original). */
   const clone = async (pool: string, what: string, template: Replica, list: readonly Replica[], count: number, step: Step, problems: string[]) => {
     if (!count) return
-    const info = await api.inspectInfo(template.id).catch((err) => void problems.push(`inspect ${template.name} to clone it: ${message(err)}`))
-    if (!info) return void (problems.length || problems.push(`${template.name} to clone is gone`))
+    let info: Awaited<ReturnType<DockerApi['inspectInfo']>>
+    try {
+      info = await api.inspectInfo(template.id)
+    } catch (err) {
+      return void problems.push(`inspect ${template.name} to clone it: ${message(err)}`)
+    }
+    if (!info) return void problems.push(`${template.name}, to clone, is gone`)
     const used = new Set(list.map((r) => r.port))
     await Promise.all(
       Array.from({ length: count }, async () => {
