@@ -7,12 +7,17 @@
 import Docker from 'dockerode'
 import { factsFromInspect, type ContainerFacts } from './facts.ts'
 
+export type ContainerInfo = Docker.ContainerInspectInfo
+export type CreateSpec = Docker.ContainerCreateOptions
+
 /** Enough of a container, from the list, to decide whether to inspect it. */
 export interface ContainerSummary {
   id: string
   name: string
   image: string
   labels: Record<string, string>
+  /** Docker's state: `running`, `paused`, `restarting`, `created`, `exited`, `dead`, `removing`. */
+  state: string
 }
 
 export interface EventStream {
@@ -20,10 +25,20 @@ export interface EventStream {
 }
 
 export interface DockerApi {
-  /** Running and paused containers, narrowed by Docker `label` filters. */
+  /** Every container, running or not, narrowed by Docker `label` filters. */
   list(labels: string[]): Promise<ContainerSummary[]>
   /** Undefined when the container is gone. */
   inspect(id: string): Promise<ContainerFacts | undefined>
+  /** The whole inspect JSON (to clone a container); undefined when it is gone. */
+  inspectInfo(id: string): Promise<ContainerInfo | undefined>
+  /** The scaler's actions; each resolves once Docker did it. `stop` sends the stop signal and kills after `graceS` seconds. */
+  start(id: string): Promise<void>
+  stop(id: string, graceS: number): Promise<void>
+  pause(id: string): Promise<void>
+  unpause(id: string): Promise<void>
+  remove(id: string): Promise<void>
+  /** Creates (does not start) a container; returns its id. */
+  create(name: string, spec: CreateSpec): Promise<string>
   /** Resolves once the daemon accepted the subscription; `onClose` runs once, when the stream ends for any reason. */
   events(filters: Record<string, string[]>, onEvent: (raw: unknown) => void, onClose: (err?: Error) => void): Promise<EventStream>
   /** Closes every connection (the event stream too). */
@@ -38,9 +53,10 @@ export function dockerApi(opts: { socketPath?: string; timeoutMs: number; agent:
   const streams = new Set<NodeJS.ReadableStream & { destroy(): void }>()
 
   /** Each call gets a deadline: a hung daemon must not stall re-lists forever. */
-  const timed = async <T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+  const timed = async <T>(call: (signal: AbortSignal) => Promise<T>, extraMs = 0): Promise<T> => {
     const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(new Error(`Docker API call timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs)
+    const ms = opts.timeoutMs + extraMs
+    const timer = setTimeout(() => controller.abort(new Error(`Docker API call timed out after ${ms} ms`)), ms)
     try {
       return await call(controller.signal)
     } finally {
@@ -48,22 +64,45 @@ export function dockerApi(opts: { socketPath?: string; timeoutMs: number; agent:
     }
   }
 
+  const inspectInfo = (id: string) =>
+    timed(async (abortSignal) => {
+      try {
+        return await docker.getContainer(id).inspect({ abortSignal } as Docker.ContainerInspectOptions)
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode === 404) return undefined
+        throw err
+      }
+    })
+
+  const act = (graceS: number, call: (abortSignal: AbortSignal) => Promise<unknown>) =>
+    timed(async (abortSignal) => {
+      try {
+        await call(abortSignal)
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode !== 304) throw err
+      }
+    }, graceS * 1000)
+
   return {
     list: (labels) =>
       timed(async (abortSignal) => {
-        const list = await docker.listContainers({ all: false, filters: labels.length ? { label: labels } : {}, abortSignal } as Docker.ContainerListOptions)
-        return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, ''), image: c.Image, labels: c.Labels ?? {} }))
+        const list = await docker.listContainers({ all: true, filters: labels.length ? { label: labels } : {}, abortSignal } as Docker.ContainerListOptions)
+        return list.map((c) => ({ id: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, ''), image: c.Image, labels: c.Labels ?? {}, state: c.State }))
       }),
 
-    inspect: (id) =>
-      timed(async (abortSignal) => {
-        try {
-          return factsFromInspect(await docker.getContainer(id).inspect({ abortSignal } as Docker.ContainerInspectOptions))
-        } catch (err) {
-          if ((err as { statusCode?: number }).statusCode === 404) return undefined
-          throw err
-        }
-      }),
+    inspect: async (id) => {
+      const info = await inspectInfo(id)
+      return info && factsFromInspect(info)
+    },
+    inspectInfo,
+
+    // An action may take a stop's grace on top of the deadline. 304 (already started/stopped) is success.
+    start: (id) => act(0, (abortSignal) => docker.getContainer(id).start({ abortSignal })),
+    stop: (id, graceS) => act(graceS, (abortSignal) => docker.getContainer(id).stop({ t: graceS, abortSignal })),
+    pause: (id) => act(0, (abortSignal) => docker.getContainer(id).pause({ abortSignal })),
+    unpause: (id) => act(0, (abortSignal) => docker.getContainer(id).unpause({ abortSignal })),
+    remove: (id) => act(0, (abortSignal) => docker.getContainer(id).remove({ v: true, abortSignal })), // only clones are removed: their anonymous volumes too
+    create: (name, spec) => timed(async (abortSignal) => (await docker.createContainer({ ...spec, name, abortSignal } as CreateSpec)).id),
 
     async events(filters, onEvent, onClose) {
       // The deadline covers the subscription only (until the daemon answers); the stream itself may idle forever.

@@ -22,12 +22,18 @@ export interface EndpointSettings {
 
 export type EndpointResult = { ok: true; host: string; port: number } | { ok: false; reason: string }
 
-export function endpoint(c: ContainerFacts, label: { port?: number; network?: string; prefix: string }, s: EndpointSettings): EndpointResult {
+/** The container port alone: all a stopped container can tell (its addresses come with a run). */
+export function portOf(c: ContainerFacts, label: { port?: number; prefix: string }, s: EndpointSettings): { ok: true; port: number } | { ok: false; reason: string } {
   const port = label.port ?? s.containerPort ?? (c.exposed.length === 1 ? c.exposed[0] : undefined)
-  if (port === undefined) {
-    const exposed = c.exposed.length ? `it exposes ${c.exposed.join(', ')}` : 'it exposes no port'
-    return { ok: false, reason: `no port: ${exposed}; set the ${label.prefix}.port label (or the containerPort option)` }
-  }
+  if (port !== undefined) return { ok: true, port }
+  const exposed = c.exposed.length ? `it exposes ${c.exposed.join(', ')}` : 'it exposes no port'
+  return { ok: false, reason: `no port: ${exposed}; set the ${label.prefix}.port label (or the containerPort option)` }
+}
+
+export function endpoint(c: ContainerFacts, label: { port?: number; network?: string; prefix: string }, s: EndpointSettings): EndpointResult {
+  const chosen = portOf(c, label, s)
+  if (!chosen.ok) return chosen
+  const { port } = chosen
 
   const attached = Object.keys(c.networks).sort()
   const named = label.network ?? s.network

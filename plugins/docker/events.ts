@@ -10,10 +10,10 @@
 import type { HealthStatus } from './facts.ts'
 
 /** The actions the plugin subscribes to (Docker's `event` filter; `health_status` matches every status). */
-export const WATCHED_ACTIONS = ['start', 'unpause', 'pause', 'kill', 'die', 'stop', 'destroy', 'health_status', 'rename'] as const
+export const WATCHED_ACTIONS = ['create', 'start', 'unpause', 'pause', 'kill', 'die', 'stop', 'destroy', 'health_status', 'rename'] as const
 
 export type ContainerEvent =
-  | { id: string; at: number; action: 'start' | 'unpause' | 'pause' | 'die' | 'stop' | 'destroy' | 'rename' }
+  | { id: string; at: number; action: 'create' | 'start' | 'unpause' | 'pause' | 'die' | 'stop' | 'destroy' | 'rename' }
   | { id: string; at: number; action: 'kill'; signal: string }
   | { id: string; at: number; action: 'health'; health: HealthStatus | undefined }
 
@@ -32,7 +32,7 @@ export function parseEvent(raw: unknown): ContainerEvent | undefined {
     return { id, at, action: 'health', health }
   }
   if (action === 'kill') return { id, at, action, signal: e.Actor?.Attributes?.signal ?? '' }
-  if (action === 'start' || action === 'unpause' || action === 'pause' || action === 'die' || action === 'stop' || action === 'destroy' || action === 'rename') return { id, at, action }
+  if (action === 'create' || action === 'start' || action === 'unpause' || action === 'pause' || action === 'die' || action === 'stop' || action === 'destroy' || action === 'rename') return { id, at, action }
   return undefined
 }
 

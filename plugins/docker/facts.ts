@@ -15,11 +15,15 @@ export interface ContainerFacts {
   /** The image as the container was created from it (`myapp`, `registry:5000/team/app:1.2`). */
   image: string
   labels: Record<string, string>
-  /** Running or paused (Docker lists both as up); not while restarting. */
+  /** Running or paused (Docker lists both as up); not while restarting. Neither: stopped (created or exited), asleep. */
   running: boolean
   paused: boolean
-  /** When the current run started, in ms since the epoch; tells a restart from the run a `kill` was for. */
+  /** Docker's restart policy is bringing it back (between a crash and the next run): not asleep, not serving. */
+  restarting: boolean
+  /** When the current (or last) run started, in ms since the epoch; tells a restart from the run a `kill` was for. */
   startedAt: number
+  /** When the container was created, in ms since the epoch: the newest of a pool is its template (settings, clones). */
+  createdAt: number
   health?: HealthStatus
   /** The signal `docker stop` sends (Dockerfile STOPSIGNAL); default "SIGTERM". */
   stopSignal: string
@@ -63,7 +67,9 @@ export function factsFromInspect(info: ContainerInspectInfo): ContainerFacts {
     labels: info.Config?.Labels ?? {},
     running: (state.Running && !state.Restarting) || state.Paused,
     paused: state.Paused,
+    restarting: state.Restarting,
     startedAt: Date.parse(state.StartedAt) || 0,
+    createdAt: Date.parse(info.Created) || 0,
     ...(health === 'starting' || health === 'healthy' || health === 'unhealthy' ? { health } : {}),
     stopSignal: (info.Config as { StopSignal?: string } | undefined)?.StopSignal || 'SIGTERM',
     networkMode: info.HostConfig?.NetworkMode ?? 'default',
@@ -71,4 +77,11 @@ export function factsFromInspect(info: ContainerInspectInfo): ContainerFacts {
     exposed: [...exposed].sort((a, b) => a - b),
     published,
   }
+}
+
+/** What a container is to its pool: running (serving, or starting), asleep (paused or stopped: can be woken), or restarting by itself. */
+export type ReplicaState = 'running' | 'restarting' | 'paused' | 'stopped'
+
+export function stateOf(c: Pick<ContainerFacts, 'running' | 'paused' | 'restarting'>): ReplicaState {
+  return c.paused ? 'paused' : c.restarting ? 'restarting' : c.running ? 'running' : 'stopped'
 }

@@ -14,6 +14,16 @@
  * backoff and re-lists, serving the last snapshot meanwhile; a full re-list every `resync` catches
  * anything missed. A container with a bad label is skipped with a logged reason; others never suffer.
  *
+ * Scaling (scaler.ts; the core decides when, from the pool's `scale` or its `gatehouse.scale.*`
+ * labels): stopped and paused containers are the pool's asleep replicas. A stopped one keeps its
+ * pool and route in the snapshot (the core answers its requests by waking it) when the gateway
+ * takes the scaler. Waking unpauses, then starts, then (with `scale.clone`) clones the pool's
+ * newest container; sleeping stops or pauses the replicas above the target, clones first, and
+ * removes stopped clones. A `--network host` app is cloned on a port of its own, given to it as
+ * `PORT` (and the `gatehouse.port` label): it must listen on $PORT. Waking a pool from zero first
+ * starts its `gatehouse.group`'s other containers (compose `depends_on` order, waiting for their
+ * HEALTHCHECK); sleeping stops only the pool's own containers.
+ *
  * @example
  * import { docker } from 'gatehouse/plugins/docker'
  * export default defineConfig({
@@ -32,6 +42,8 @@ import { definePlugin } from '../../core/plugin/define.ts'
 import type { DiscoveryPlugin } from '../../core/types.ts'
 import { dockerApi } from './client.ts'
 import { POOL_NAME } from './labels.ts'
+import type { Replica } from './replicas.ts'
+import { dockerScaler } from './scaler.ts'
 import { selection } from './select.ts'
 import { watch } from './watch.ts'
 
@@ -75,6 +87,10 @@ const optionsSchema = z.strictObject({
     .refine((ms) => ms >= 10, { error: 'expected at least 10ms' }),
   /** Deadline of one list or inspect call. Default 10s. */
   timeout: duration().default(10_000),
+  /** Scaling in: how long a replica has between its stop signal and its kill (whole seconds, rounded up). Default 5s. */
+  stopGrace: duration().default(5_000),
+  /** Waking a pool: how long, at most, its group's containers get to become healthy before it starts. Default 60s. */
+  groupTimeout: duration().default(60_000),
 })
 
 export type DockerOptions = z.input<typeof optionsSchema>
@@ -82,7 +98,7 @@ export type DockerOptions = z.input<typeof optionsSchema>
 export function docker(options: DockerOptions = {}): DiscoveryPlugin {
   return definePlugin('discovery', 'docker', optionsSchema, options, (opts) => {
     return {
-      async start({ emit, signal, pool, log, io }) {
+      async start({ emit, signal, pool, log, io, scaler }) {
         if (signal.aborted) return
         const api = dockerApi({ socketPath: opts.socketPath, timeoutMs: opts.timeout, agent: io.httpAgent({ maxFreeSockets: 4 }) })
         const settings = {
@@ -92,9 +108,15 @@ export function docker(options: DockerOptions = {}): DiscoveryPlugin {
           containerPort: opts.containerPort,
           network: opts.network,
           hostIp: opts.hostAddress,
+          // Asleep containers keep their routes only where something can wake them.
+          keepStopped: scaler !== undefined,
         }
+        let replicas: Record<string, Replica[]> = {}
+        const scaling = { prefix: opts.prefix, topLevel: pool === undefined, stopGraceS: Math.ceil(opts.stopGrace / 1000), groupTimeoutMs: opts.groupTimeout }
+        scaler?.(dockerScaler(api, () => replicas, scaling, { log, signal }))
         const where = opts.socketPath ?? io.env('DOCKER_HOST') ?? '/var/run/docker.sock'
-        await watch(api, { translate: settings, resyncMs: opts.resync, reconnectMaxMs: opts.reconnect, where }, { emit, signal, log })
+        const watching = { translate: settings, resyncMs: opts.resync, reconnectMaxMs: opts.reconnect, where, replicas: (r: typeof replicas) => void (replicas = r) }
+        await watch(api, watching, { emit, signal, log })
       },
     }
   })

@@ -13,16 +13,22 @@
  * | `gatehouse.path=/api/*` | the route's path (default `/*`); alone, a route for any host |
  * | `gatehouse.stripPrefix=/api` | the route strips this prefix before forwarding |
  * | `gatehouse.meta.<key>=<value>` | an upstream label `<key>` for balancers (canary tracks, zones) |
+ * | `gatehouse.scale.<key>=<value>` | the pool's scale settings (`scale.min=0`, `scale.idle=10m`, …; keys in core/config/scale-schema.ts), read from its newest container |
+ * | `gatehouse.group=shop` | waking the pool first starts the group's other stopped containers (its database), in compose's `depends_on` order |
+ * | `gatehouse.clone=true` | set by the plugin on the replicas it clones: scaling in removes only these |
  *
  * Any other label under the prefix is a mistake (a typo would silently do nothing), so the
- * container is skipped with a reason naming it, like a bad value.
+ * container is skipped with a reason naming it, like a bad value. Scale labels are the exception:
+ * they are handed over raw and the core validates them, so a bad one is reported without taking
+ * the container out of its pool.
  */
 
 export { POOL_NAME } from '../../core/config/schema.ts'
 import { POOL_NAME } from '../../core/config/schema.ts'
 import { editDistance } from '../../core/config/edit-distance.ts'
+import { SCALE_LABEL_KEYS } from '../../core/config/scale-schema.ts'
 
-const KNOWN = ['enable', 'pool', 'port', 'weight', 'scheme', 'network', 'host', 'path', 'stripPrefix'] as const
+const KNOWN = ['enable', 'pool', 'port', 'weight', 'scheme', 'network', 'host', 'path', 'stripPrefix', 'group', 'clone'] as const
 
 export interface ContainerLabels {
   disabled: boolean
@@ -34,6 +40,11 @@ export interface ContainerLabels {
   /** Present when `host` or `path` is set: the container asks for a route. */
   route?: { host?: string | string[]; path: string; stripPrefix?: string }
   meta: Record<string, string>
+  /** Raw `<prefix>.scale.*` values by key (`min`, `idle.stop`, …), unchecked. */
+  scale: Record<string, string>
+  group?: string
+  /** Created by the plugin's scaler (scale-in removes it). */
+  clone: boolean
 }
 
 export type LabelResult = { ok: true; value: ContainerLabels } | { ok: false; problems: string[] }
@@ -42,11 +53,13 @@ export type LabelResult = { ok: true; value: ContainerLabels } | { ok: false; pr
 export function readLabels(labels: Readonly<Record<string, string>>, prefix: string): LabelResult {
   const own: Record<string, string> = {}
   const meta: Record<string, string> = {}
+  const scale: Record<string, string> = {}
   const problems: string[] = []
   for (const [key, value] of Object.entries(labels)) {
     if (!key.startsWith(`${prefix}.`)) continue
     const name = key.slice(prefix.length + 1)
     if (name.startsWith('meta.') && name.length > 5) meta[name.slice(5)] = value
+    else if (name.startsWith('scale.') && name.length > 6) scale[name.slice(6)] = value.trim()
     else if ((KNOWN as readonly string[]).includes(name)) own[name] = value.trim()
     else problems.push(`${key}: unknown label${suggest(name, prefix)}`)
   }
@@ -61,6 +74,7 @@ export function readLabels(labels: Readonly<Record<string, string>>, prefix: str
   if (own.pool !== undefined && !POOL_NAME.test(own.pool)) problems.push(`${label('pool')}: "${own.pool}" is not a pool name (letters, digits, "_", "." or "-")`)
   if (own.network === '') problems.push(`${label('network')}: empty`)
   if (own.stripPrefix !== undefined && own.host === undefined && own.path === undefined) problems.push(`${label('stripPrefix')}: needs ${label('host')} or ${label('path')}`)
+  if (own.group === '') problems.push(`${label('group')}: empty`)
   if (problems.length) return { ok: false, problems }
 
   const hosts = own.host?.split(',').map((h) => h.trim())
@@ -83,12 +97,17 @@ export function readLabels(labels: Readonly<Record<string, string>>, prefix: str
       network: own.network,
       route,
       meta,
+      scale,
+      ...(own.group !== undefined ? { group: own.group } : {}),
+      clone: own.clone === 'true',
     },
   }
 }
 
+const SUGGESTIONS = [...KNOWN, ...SCALE_LABEL_KEYS.map((k) => `scale.${k}`)]
+
 function suggest(name: string, prefix: string): string {
-  const scored = KNOWN.map((k) => [k, editDistance(k.toLowerCase(), name.toLowerCase())] as const).sort((a, b) => a[1] - b[1])
+  const scored = SUGGESTIONS.map((k) => [k, editDistance(k.toLowerCase(), name.toLowerCase())] as const).sort((a, b) => a[1] - b[1])
   const [near, d] = scored[0]!
   return d <= 2 ? ` (did you mean ${prefix}.${near}?)` : ''
 }

@@ -2,7 +2,9 @@
  * Which containers a source takes: every `label` selector must match (`key=value`, or just `key`
  * for "present"), and the container's image must match `image` when given. Without either, a
  * source under a pool takes containers labelled `<prefix>.pool=<that pool>`, and a top-level
- * source takes every container with some `<prefix>.*` label. `<prefix>.enable=false` always opts out.
+ * source takes every container with some `<prefix>.*` label other than `<prefix>.group` (a
+ * container labelled only with its group, like an app's database, is started with the app, not
+ * served). `<prefix>.enable=false` always opts out.
  */
 
 export interface LabelSelector {
@@ -37,7 +39,7 @@ export function selects(sel: Selection, c: { labels: Readonly<Record<string, str
     if (!(key in c.labels) || (value !== undefined && c.labels[key] !== value)) return false
   }
   if (sel.image !== undefined) return imageMatches(c.image, sel.image)
-  if (!sel.labels.length) return Object.keys(c.labels).some((k) => k.startsWith(`${sel.prefix}.`))
+  if (!sel.labels.length) return Object.keys(c.labels).some((k) => k.startsWith(`${sel.prefix}.`) && k !== `${sel.prefix}.group`)
   return true
 }
 

@@ -1,7 +1,8 @@
 /**
  * The containers a source knows, kept current from two kinds of news: events (applied at once,
  * synchronously, in the order they arrive) and reads (an inspect or a full list, which take time
- * and may be overtaken by events). Pure state, no I/O.
+ * and may be overtaken by events). Pure state, no I/O. Stopped and paused containers are known
+ * too (a pool's asleep replicas); only a removed one is forgotten.
  *
  * Ordering rule: every event bumps a counter and stamps its container. A read (`beginRead`)
  * records the counter when it starts; its result is applied only to containers no event touched
@@ -43,6 +44,8 @@ export class ContainerTracker {
     this.touched.set(e.id, ++this.clock)
     const known = this.facts.get(e.id)
     switch (e.action) {
+      case 'create':
+        return true
       case 'start':
         this.stopping.delete(e.id)
         return true
@@ -55,6 +58,9 @@ export class ContainerTracker {
         return false
       case 'die':
       case 'stop':
+        if (known) Object.assign(known, { running: false, paused: false })
+        this.stopping.delete(e.id)
+        return e.action === 'die' // a restart policy may be bringing it back: ask
       case 'destroy':
         this.forget(e.id)
         return false
@@ -66,7 +72,7 @@ export class ContainerTracker {
     }
   }
 
-  /** An inspect's result (undefined: gone, stopped or not selected). False: overtaken, read again. */
+  /** An inspect's result (undefined: gone or not selected). False: overtaken, read again. */
   applyInspect(id: string, facts: ContainerFacts | undefined, read: Read): boolean {
     const fresh = (this.touched.get(id) ?? 0) <= read.since
     if (fresh) this.set(id, facts)
@@ -74,7 +80,7 @@ export class ContainerTracker {
     return fresh
   }
 
-  /** A full list's result (running, selected containers only). Containers touched meanwhile keep their state. */
+  /** A full list's result (selected containers, running or not). Containers touched meanwhile keep their state. */
   applyList(list: readonly ContainerFacts[], read: Read): void {
     const listed = new Map(list.map((c) => [c.id, c]))
     const ids = new Set([...this.facts.keys(), ...this.stopping.keys(), ...listed.keys()])
@@ -94,10 +100,10 @@ export class ContainerTracker {
   }
 
   private set(id: string, facts: ContainerFacts | undefined): void {
-    if (!facts?.running) return this.forget(id)
+    if (!facts) return this.forget(id)
     this.facts.set(id, facts)
     const at = this.stopping.get(id)
-    if (at !== undefined && facts.startedAt > at) this.stopping.delete(id) // a new run since the signal
+    if (at !== undefined && (!facts.running || facts.startedAt > at)) this.stopping.delete(id) // the run the signal was for ended
   }
 
   private forget(id: string): void {

@@ -2,20 +2,24 @@
  * The pure half of the Docker plugin (Traefik's split: list containers → this function → config):
  * the containers the plugin knows → one whole snapshot. No I/O, no clock; table-tested.
  *
- * - A container that is not running, not selected, or opted out (`<prefix>.enable=false`) is ignored.
+ * - A container that is not selected, or opted out (`<prefix>.enable=false`) is ignored.
  * - One with a bad label, no usable port or no address is **skipped** with a reason; the others
  *   are never affected.
- * - A selected container that is paused, stopping (a stop signal was sent) or whose HEALTHCHECK is
- *   `starting` or `unhealthy` is **held back**: its pool and route stay (so its host answers 503,
- *   not 404, while its only container restarts) but it is not an upstream.
+ * - A selected container that is paused, stopping (a stop signal was sent), restarting or whose
+ *   HEALTHCHECK is `starting` or `unhealthy` is **held back**: its pool and route stay (so its host
+ *   answers 503, not 404, while its only container restarts) but it is not an upstream.
+ * - A stopped one (created or exited) is asleep: with `keepStopped` (a scaler can wake it) it keeps
+ *   its pool and route too, without a note; without, it is ignored like before scaling existed.
+ * - Every container that is not skipped is one of its pool's `replicas`, whatever its state.
  * - Upstream id = container id; upstream labels: `container`, `image` and the `<prefix>.meta.*` labels.
  */
 import { routeSchema } from '../../core/config/route-schema.ts'
 import { formatIssues } from '../../core/config/errors.ts'
 import type { DiscoverySnapshot, UpstreamInput } from '../../core/types.ts'
-import { endpoint, type EndpointSettings } from './endpoint.ts'
-import type { TrackedContainer } from './facts.ts'
+import { endpoint, portOf, type EndpointSettings } from './endpoint.ts'
+import { stateOf, type TrackedContainer } from './facts.ts'
 import { POOL_NAME, readLabels } from './labels.ts'
+import { replicaOf, type Replica } from './replicas.ts'
 import { selects, type Selection } from './select.ts'
 
 export interface TranslateSettings extends EndpointSettings {
@@ -23,6 +27,8 @@ export interface TranslateSettings extends EndpointSettings {
   pool?: string
   prefix: string
   selection: Selection
+  /** Stopped containers keep their pool and route (asleep, to be woken). Default false: they are ignored. */
+  keepStopped?: boolean
 }
 
 export interface ContainerNote {
@@ -36,6 +42,8 @@ export interface Translation {
   snapshot: DiscoverySnapshot & { routes: unknown[] }
   skipped: ContainerNote[]
   held: ContainerNote[]
+  /** Each pool's containers, whatever their state (skipped ones aside). */
+  replicas: Record<string, Replica[]>
 }
 
 export function translate(containers: readonly TrackedContainer[], s: TranslateSettings): Translation {
@@ -43,10 +51,13 @@ export function translate(containers: readonly TrackedContainer[], s: TranslateS
   const routes = new Map<string, unknown>()
   const skipped: ContainerNote[] = []
   const held: ContainerNote[] = []
+  const replicas: Record<string, Replica[]> = {}
   const ordered = [...containers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : 1))
 
   for (const c of ordered) {
-    if (!c.running || !selects(s.selection, c)) continue
+    const state = stateOf(c)
+    const awake = state === 'running' || state === 'paused' // only these have addresses
+    if ((!awake && !s.keepStopped) || !selects(s.selection, c)) continue
     const skip = (reason: string) => void skipped.push({ id: c.id, name: c.name, reason })
 
     const labels = readLabels(c.labels, s.prefix)
@@ -60,8 +71,13 @@ export function translate(containers: readonly TrackedContainer[], s: TranslateS
       skip(`pool name "${pool}" (from its compose service or name) is not valid; set the ${s.prefix}.pool label`)
       continue
     }
-    const at = endpoint(c, { port: l.port, network: l.network, prefix: s.prefix }, s)
-    if (!at.ok) {
+    const port = portOf(c, { port: l.port, prefix: s.prefix }, s)
+    if (!port.ok) {
+      skip(port.reason)
+      continue
+    }
+    const at = awake ? endpoint(c, { port: l.port, network: l.network, prefix: s.prefix }, s) : undefined
+    if (at && !at.ok) {
       skip(at.reason)
       continue
     }
@@ -77,9 +93,11 @@ export function translate(containers: readonly TrackedContainer[], s: TranslateS
 
     const list = (pools[pool] ??= [])
     if (route !== undefined) routes.set(JSON.stringify(route), route) // replicas share one route
-    const why = c.paused ? 'paused' : c.stopping ? 'stopping' : c.health === 'starting' || c.health === 'unhealthy' ? `health: ${c.health}` : undefined
-    if (why) {
-      held.push({ id: c.id, name: c.name, reason: why })
+    ;(replicas[pool] ??= []).push(replicaOf(c, l, port.port))
+    if (state === 'stopped') continue // asleep: the pool and route stay, nothing to note
+    const why = c.paused ? 'paused' : c.restarting ? 'restarting' : c.stopping ? 'stopping' : c.health === 'starting' || c.health === 'unhealthy' ? `health: ${c.health}` : undefined
+    if (why || !at) {
+      held.push({ id: c.id, name: c.name, reason: why ?? state })
       continue
     }
     list.push({
@@ -89,5 +107,5 @@ export function translate(containers: readonly TrackedContainer[], s: TranslateS
       labels: { ...l.meta, container: c.name, image: c.image },
     })
   }
-  return { snapshot: { pools, routes: [...routes.values()] }, skipped, held }
+  return { snapshot: { pools, routes: [...routes.values()] }, skipped, held, replicas }
 }

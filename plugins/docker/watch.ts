@@ -9,6 +9,7 @@ import type { DockerApi, EventStream } from './client.ts'
 import { parseEvent, WATCHED_ACTIONS } from './events.ts'
 import type { ContainerFacts } from './facts.ts'
 import { labelFilters, selects } from './select.ts'
+import type { Replica } from './replicas.ts'
 import { ContainerTracker } from './tracker.ts'
 import { translate, type ContainerNote, type TranslateSettings } from './translate.ts'
 
@@ -20,6 +21,8 @@ export interface WatchSettings {
   reconnectMaxMs: number
   /** Where Docker is, for log lines. */
   where: string
+  /** Told each pool's replicas, whatever their state, with every snapshot (the scaler's view). */
+  replicas?: (replicas: Record<string, Replica[]>) => void
 }
 
 type Ctx = Pick<DiscoveryContext, 'emit' | 'signal' | 'log'>
@@ -33,8 +36,9 @@ export async function watch(api: DockerApi, s: WatchSettings, { emit, signal, lo
 
   const publish = () => {
     if (!listed || signal.aborted) return
-    const { snapshot, skipped, held } = translate(tracker.containers(), s.translate)
+    const { snapshot, skipped, held, replicas } = translate(tracker.containers(), s.translate)
     report(skipped, held)
+    s.replicas?.(replicas)
     emit(snapshot) // an unchanged one is dropped by the gateway's watcher
   }
 

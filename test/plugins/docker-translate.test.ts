@@ -22,7 +22,9 @@ function c(over: Partial<TrackedContainer> = {}): TrackedContainer {
     labels: { 'gatehouse.pool': 'web', 'gatehouse.port': '8000' },
     running: true,
     paused: false,
+    restarting: false,
     startedAt: 1_000,
+    createdAt: 500,
     stopSignal: 'SIGTERM',
     networkMode: 'host',
     networks: { host: '' },
@@ -236,7 +238,7 @@ describe('docker events and the tracker', () => {
 
   const ev = (action: string, at = 2_000, extra: object = {}) => parseEvent({ Type: 'container', Action: action, Actor: { ID: 'x', Attributes: extra }, timeNano: at * 1e6 })!
   const up = (over: Partial<ContainerFacts> = {}) => c({ id: 'x', name: 'x', ...over })
-  const state = (t: ContainerTracker) => t.containers().map((k) => (k.stopping ? 'stopping' : k.paused ? 'paused' : k.health ?? 'up'))
+  const state = (t: ContainerTracker) => t.containers().map((k) => (!k.running ? 'stopped' : k.stopping ? 'stopping' : k.paused ? 'paused' : k.health ?? 'up'))
 
   it('kill takes a container out at once and keeps it out until it runs again', () => {
     const t = new ContainerTracker()
@@ -251,12 +253,14 @@ describe('docker events and the tracker', () => {
     assert.deepEqual(state(t), ['up'], 'a re-list showing a new run (missed die/start) brings it back')
   })
 
-  it('a reload signal (HUP) does not take it out; die and destroy forget it; start brings it back via inspect', () => {
+  it('a reload signal (HUP) does not take it out; die stops it (asleep, still known), destroy forgets it; start brings it back via inspect', () => {
     const t = new ContainerTracker()
     t.applyList([up()], t.beginRead())
     assert.equal(t.onEvent(ev('kill', 2_000, { signal: '1' })), false)
     assert.deepEqual(state(t), ['up'])
-    t.onEvent(ev('die'))
+    assert.equal(t.onEvent(ev('die')), true, 'die asks for an inspect (a restart policy may bring it back)')
+    assert.deepEqual(state(t), ['stopped'])
+    t.onEvent(ev('destroy'))
     assert.deepEqual(state(t), [])
     const early = t.beginRead()
     assert.equal(t.onEvent(ev('start', 3_000)), true, 'start asks for an inspect')
@@ -276,7 +280,11 @@ describe('docker events and the tracker', () => {
     const before = t.beginRead()
     t.onEvent(ev('die', 2_500))
     t.applyList([up({ startedAt: 1_000 })], before)
-    assert.deepEqual(state(t), [], 'a list that started before the die keeps the die')
+    assert.deepEqual(state(t), ['stopped'], 'a list that started before the die keeps the die')
+    t.applyList([up({ running: false, startedAt: 1_000 })], t.beginRead())
+    assert.deepEqual(state(t), ['stopped'], 'a re-list keeps a stopped container (asleep)')
+    t.applyList([], t.beginRead())
+    assert.deepEqual(state(t), [], 'one no longer listed (removed) is forgotten')
   })
 
   it('pause, unpause and health events apply at once', () => {
@@ -306,14 +314,15 @@ describe('docker facts and options', () => {
   it('reads an inspect result', () => {
     const info = {
       Id: 'abc', Name: '/web-1',
-      State: { Running: true, Paused: false, StartedAt: '2026-11-21T22:01:23.682658158Z', Health: { Status: 'starting' } },
+      Created: '2026-11-21T22:01:20.5Z',
+      State: { Running: true, Paused: false, Restarting: false, StartedAt: '2026-11-21T22:01:23.682658158Z', Health: { Status: 'starting' } },
       Config: { Image: 'myapp:1', Labels: { a: 'b' }, ExposedPorts: { '8000/tcp': {}, '53/udp': {} }, StopSignal: 'SIGQUIT' },
       HostConfig: { NetworkMode: 'bridge' },
       NetworkSettings: { Ports: { '8000/tcp': [{ HostIp: '0.0.0.0', HostPort: '49153' }], '9000/tcp': null }, Networks: { bridge: { IPAddress: '172.17.0.2' } } },
     } as unknown as ContainerInspectInfo
     assert.deepEqual(factsFromInspect(info), {
-      id: 'abc', name: 'web-1', image: 'myapp:1', labels: { a: 'b' }, running: true, paused: false,
-      startedAt: Date.parse('2026-11-21T22:01:23.682Z'), health: 'starting', stopSignal: 'SIGQUIT',
+      id: 'abc', name: 'web-1', image: 'myapp:1', labels: { a: 'b' }, running: true, paused: false, restarting: false,
+      startedAt: Date.parse('2026-11-21T22:01:23.682Z'), createdAt: Date.parse('2026-11-21T22:01:20.5Z'), health: 'starting', stopSignal: 'SIGQUIT',
       networkMode: 'bridge', networks: { bridge: '172.17.0.2' }, exposed: [8000, 9000],
       published: { 8000: [{ hostIp: '0.0.0.0', hostPort: 49153 }] },
     })
