@@ -7,8 +7,7 @@
  */
 import assert from 'node:assert/strict'
 import { Agent, request } from 'node:http'
-import { connect, createServer, type Socket } from 'node:net'
-import { join } from 'node:path'
+import { createServer } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import Docker from 'dockerode'
 import type { DiscoveryPlugin, Scaler } from '../../core/types.ts'
@@ -16,8 +15,8 @@ import { swarm } from '../../plugins/swarm/index.ts'
 import { startDockerd, type Dockerd } from '../support/dockerd.ts'
 import { startGateway, type TestGateway } from '../support/gateway.ts'
 import { freePort } from '../support/ports.ts'
-import { tempDir } from '../support/process.ts'
 import { discoveryContract, runPlugin, sleep } from './discovery.contract.ts'
+import { socketProxy } from '../support/socket-proxy.ts'
 
 const IMAGE2 = 'gatehouse-test/busybox:2' // a second tag of the test image, for rolling updates
 let d: Dockerd
@@ -315,30 +314,6 @@ describe('swarm discovery: a host-network service behind a gateway, scaled throu
     }
   })
 })
-
-/** A unix-socket proxy in front of dockerd that the test can cut (the daemon "goes away") and restore. */
-async function socketProxy(target: string) {
-  const path = join(tempDir('gh-sproxy', { removeOnExit: true }), 'docker.sock')
-  const pairs = new Set<[Socket, Socket]>()
-  let refusing = false
-  const server = createServer((client) => {
-    if (refusing) return void client.destroy()
-    const daemon = connect(target)
-    const pair: [Socket, Socket] = [client, daemon]
-    pairs.add(pair)
-    client.pipe(daemon).pipe(client)
-    const end = () => (pairs.delete(pair), client.destroy(), daemon.destroy())
-    client.on('close', end).on('error', end)
-    daemon.on('close', end).on('error', end)
-  })
-  await new Promise<void>((resolve) => server.listen(path, resolve))
-  return {
-    path,
-    cut: () => ((refusing = true), [...pairs].forEach(([c, s]) => (c.destroy(), s.destroy()))),
-    restore: () => void (refusing = false),
-    close: () => new Promise<void>((resolve) => (pairs.forEach(([c]) => c.destroy()), server.close(() => resolve()))),
-  }
-}
 
 describe('swarm discovery: a broken event stream', () => {
   after(() => d.docker(['service', 'rm', 'brk']))
