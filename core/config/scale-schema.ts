@@ -31,6 +31,12 @@ export const scaleSchema = z
         timeout: duration().default(30_000),
         /** Requests waiting at most per pool; more get 503 at once. Default 1000. */
         queue: z.number().int().min(1).max(100_000).default(1000),
+        /**
+         * Requests each ready replica takes at once from the wake queue; the rest follow, in arrival
+         * order, as those finish — a just-started app is not hit by the whole queue at once (as
+         * Knative's activator throttles). Default 8.
+         */
+        burst: z.number().int().min(1).max(10_000).default(8),
         /** Browsers (GET, Accept: text/html) get a waiting page that continues to the app once it answers. Default false: every request simply waits. */
         page: z.boolean().default(false),
         /** Paths that never wake the pool (answered 503 while it sleeps): probes and health checkers. Default ["/health*", "/ready*", "/favicon.ico"]. */
@@ -58,6 +64,7 @@ const LABEL_FIELDS: Record<string, (v: string, out: Record<string, any>) => void
   'idle.stop': (v, o) => (o.idle = { ...(typeof o.idle === 'object' ? o.idle : {}), stop: dur(v) }),
   'wake.timeout': (v, o) => ((o.wake ??= {}).timeout = dur(v)),
   'wake.queue': (v, o) => ((o.wake ??= {}).queue = num(v)),
+  'wake.burst': (v, o) => ((o.wake ??= {}).burst = num(v)),
   'wake.page': (v, o) => ((o.wake ??= {}).page = bool(v)),
   'wake.ignore': (v, o) => ((o.wake ??= {}).ignore = v.split(',').map((p) => p.trim()).filter(Boolean)),
   target: (v, o) => (o.target = { inflight: num(v) }),

@@ -31,10 +31,10 @@ export interface WakingRequest {
 }
 
 /**
- * Whether a request that found no available upstream may go on, and how long it waited for a wake;
- * or the gateway's own answer instead (a waiting page, the page's "awake" signal).
+ * Whether a request that found no available upstream may go on, how long it waited for a wake and
+ * what to call when it ends (`done`: its place in the wake's burst); or the gateway's own answer instead (a waiting page, the page's "awake" signal).
  */
-export type Admission = { ok: true; wakeMs?: number } | { ok: false; refusal?: Refusal; answer?: Response }
+export type Admission = { ok: true; wakeMs?: number; done?: () => void } | { ok: false; refusal?: Refusal; answer?: Response }
 
 /** Why a scaling pool answers 503 (without one: the plain "no available upstream"). */
 export interface Refusal {

@@ -39,6 +39,7 @@ export class Exchange implements AttemptOwner {
   private forwarded = false
   private answer: Attempt | undefined
   private ended = false
+  private endHooks: (() => void)[] | undefined
 
   constructor(
     readonly request: TransportRequest,
@@ -166,6 +167,12 @@ export class Exchange implements AttemptOwner {
     this.onResponseHead((_status, headers) => void headers.push('server-timing', `wake;dur=${ms}`))
   }
 
+  /** Runs once when the exchange ends, however it ends (a woken request's place in the wake's burst). */
+  onEnd(hook: () => void): void {
+    if (this.ended) return hook()
+    ;(this.endHooks ??= []).push(hook)
+  }
+
   /** True when a record is kept (someone observes requests). */
   get observed(): boolean {
     return this.record !== undefined
@@ -185,6 +192,7 @@ export class Exchange implements AttemptOwner {
   private finish(): void {
     if (this.ended) return
     this.ended = true
+    if (this.endHooks) for (const hook of this.endHooks) hook()
     const rec = this.record
     if (!rec) return
     rec.durationMs = Date.now() - rec.time

@@ -43,6 +43,7 @@ export async function proxy(ex: Exchange, call: ProxyCall, transport: Transport)
       const admission = await pool.waitForAvailable({ path: call.clientPath, method: inbound.method, header: inbound.header })
       if (!admission.ok) return ex.failed(admission.answer ?? (admission.refusal ? refusedResponse(pool.name, admission.refusal) : unavailableResponse(pool.name)), undefined)
       if (admission.wakeMs !== undefined) ex.wokeAfter(admission.wakeMs)
+      if (admission.done) ex.onEnd(admission.done)
       up = pool.pick(call.balance, tried)
     }
     if (!up) break

@@ -67,6 +67,9 @@ export class PoolScale implements MemberGate {
   private othersActive = 0
   private published = 0
   private readyWaiters = new Set<() => void>()
+  /** Woken requests under way, and those waiting for room among them (wake.burst). */
+  private inBurst = 0
+  private readonly burstQueue: (() => void)[] = []
 
   constructor(
     readonly name: string,
@@ -78,7 +81,7 @@ export class PoolScale implements MemberGate {
     this.now = deps.now ?? Date.now
     this.lastActive = this.now()
     this.ignore = pathMatcher(settings.wake.ignore)
-    this.gate = new WakeGate(deps.probe, () => this.ready())
+    this.gate = new WakeGate(deps.probe, () => (this.ready(), this.letBurstGo()))
     this.state = this.sleeping() ? 'asleep' : 'awake'
   }
 
@@ -129,7 +132,11 @@ export class PoolScale implements MemberGate {
     try {
       const failed = new Promise<Refusal>((resolve) => this.wakeFailed.add((fail = resolve)))
       const outcome = await Promise.race([this.members.waitForAvailable({ timeout: wake.timeout, max: Number.MAX_SAFE_INTEGER }), failed])
-      if (outcome === true) return statusOnly ? { ok: false, answer: awakeAnswer() } : { ok: true, wakeMs: this.now() - arrived }
+      if (outcome === true && statusOnly) return { ok: false, answer: awakeAnswer() }
+      if (outcome === true) {
+        const done = await this.burstSlot(arrived + wake.timeout)
+        return { ok: true, wakeMs: this.now() - arrived, done }
+      }
       if (outcome === false) return { ok: false, refusal: { reason: 'wake-timeout', retryAfter: Math.ceil(wake.timeout / 1000), message: `did not wake within ${wake.timeout} ms` } }
       return { ok: false, refusal: outcome }
     } finally {
@@ -198,6 +205,40 @@ export class PoolScale implements MemberGate {
       }
     }
     this.state = this.sleeping() ? 'asleep' : 'awake'
+  }
+
+  /**
+   * A place among the requests a wake lets go at once (`wake.burst` per ready replica); the rest
+   * follow in arrival order as those end. Never past `deadline`: then it goes on regardless.
+   */
+  private async burstSlot(deadline: number): Promise<() => void> {
+    if (this.inBurst >= this.burstLimit()) {
+      const got = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => (this.burstQueue.splice(this.burstQueue.indexOf(take), 1), resolve(false)), Math.max(0, deadline - this.now()))
+        const take = () => (clearTimeout(timer), resolve(true))
+        this.burstQueue.push(take)
+      })
+      if (!got) this.inBurst++
+    } else this.inBurst++
+    let freed = false
+    return () => {
+      if (freed) return
+      freed = true
+      this.inBurst--
+      this.letBurstGo()
+    }
+  }
+
+  private burstLimit(): number {
+    return Math.max(1, this.members.current?.available().length ?? 1) * this.settings.wake.burst
+  }
+
+  /** Lets queued requests into the burst while there is room (after one ended, or another replica became ready). */
+  private letBurstGo(): void {
+    while (this.burstQueue.length && this.inBurst < this.burstLimit()) {
+      this.inBurst++
+      this.burstQueue.shift()!()
+    }
   }
 
   private failWaiters(refusal: Refusal): void {

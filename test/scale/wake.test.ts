@@ -210,3 +210,22 @@ test('a request body waits with its request (streamed, not lost) while the pool 
   assert.equal(reply.status, 200, reply.text)
   assert.equal(reply.text, String(body.length))
 })
+
+test('wake.burst: a woken replica takes the queue a few at a time, in order, not all at once', async () => {
+  let inflight = 0
+  let peak = 0
+  const { gw } = await setup(
+    { min: 0, idle: '1h', wake: { timeout: '10s', burst: 4 } },
+    {
+      pool: 'app', replicas: 1, bootMs: 200,
+      handler: (_req, res) => {
+        peak = Math.max(peak, ++inflight)
+        setTimeout(() => (inflight--, res.end('ok')), 20)
+      },
+    },
+  )
+  const replies = await Promise.all(Array.from({ length: 60 }, () => get(gw.url + '/')))
+  assert.deepEqual([...new Set(replies.map((r) => r.status))], [200])
+  assert.ok(peak <= 4, `the replica had ${peak} requests at once`)
+  assert.ok(peak >= 2, `the burst let ${peak} at a time`)
+})
