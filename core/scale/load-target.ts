@@ -48,3 +48,20 @@ export function loadDecision(samples: readonly LoadSample[], running: number, no
   }
   return undefined
 }
+
+/** The samples a pool keeps for `loadDecision`: the last `keepMs`, oldest first. */
+export class LoadWindow {
+  private samples: LoadSample[] = []
+
+  add(sample: LoadSample, keepMs: number): void {
+    this.samples.push(sample)
+    while (this.samples.length && this.samples[0]!.at < sample.at - keepMs) this.samples.shift()
+  }
+
+  /** The decision on what was kept; a decision starts a new window (the next one measures the new size). */
+  decide(running: number, now: number, policy: LoadPolicy): { replicas: number; reason: string } | undefined {
+    const decision = loadDecision(this.samples, running, now, policy)
+    if (decision) this.samples = []
+    return decision
+  }
+}

@@ -20,10 +20,12 @@ import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 import type { Logger } from '../types.ts'
 import type { ScaleEvent } from '../gateway/events.ts'
 import type { CoordinationSession } from '../plugin/coordination.ts'
-import { loadDecision, type LoadSample } from './load-target.ts'
+import { LoadWindow } from './load-target.ts'
 import { pathMatcher } from './path-patterns.ts'
 import { WakeGate, type Probe } from './wake-gate.ts'
 import { awakeAnswer, WAKE_HEADER, waitingPage, wantsWaitingPage } from './waiting-page.ts'
+import { WakeBurst } from './wake-burst.ts'
+import { SharedActivity } from './shared-activity.ts'
 
 export type ScaleState = 'asleep' | 'waking' | 'awake'
 
@@ -36,8 +38,6 @@ export interface PoolScaleDeps {
   now?: () => number
 }
 
-/** How often a gateway tells the others it is active on a pool (coordination). */
-const PUBLISH_MS = 1000
 
 /** What the admin API and dashboard show of a scaling pool. */
 export interface PoolScaleView {
@@ -61,15 +61,11 @@ export class PoolScale implements MemberGate {
   private lastPicks = -1
   private paused = false
   private acting: string | undefined
-  private samples: LoadSample[] = []
+  private readonly load = new LoadWindow()
   private queued = 0
-  /** Coordination: the newest activity any gateway published, and when this one last published. */
-  private othersActive = 0
-  private published = 0
-  private readyWaiters = new Set<() => void>()
-  /** Woken requests under way, and those waiting for room among them (wake.burst). */
-  private inBurst = 0
-  private readonly burstQueue: (() => void)[] = []
+  private readonly readyWaiters = new Set<() => void>()
+  private readonly burst: WakeBurst
+  private readonly activity: SharedActivity
 
   constructor(
     readonly name: string,
@@ -81,7 +77,9 @@ export class PoolScale implements MemberGate {
     this.now = deps.now ?? Date.now
     this.lastActive = this.now()
     this.ignore = pathMatcher(settings.wake.ignore)
-    this.gate = new WakeGate(deps.probe, () => (this.ready(), this.letBurstGo()))
+    this.gate = new WakeGate(deps.probe, () => (this.ready(), this.burst.letGo()))
+    this.burst = new WakeBurst(() => Math.max(1, this.members.current?.available().length ?? 1) * this.settings.wake.burst, this.now)
+    this.activity = new SharedActivity(name, () => deps.coordination?.(), deps.log)
     this.state = this.sleeping() ? 'asleep' : 'awake'
   }
 
@@ -134,7 +132,7 @@ export class PoolScale implements MemberGate {
       const outcome = await Promise.race([this.members.waitForAvailable({ timeout: wake.timeout, max: Number.MAX_SAFE_INTEGER }), failed])
       if (outcome === true && statusOnly) return { ok: false, answer: awakeAnswer() }
       if (outcome === true) {
-        const done = await this.burstSlot(arrived + wake.timeout)
+        const done = await this.burst.slot(arrived + wake.timeout)
         return { ok: true, wakeMs: this.now() - arrived, done }
       }
       if (outcome === false) return { ok: false, refusal: { reason: 'wake-timeout', retryAfter: Math.ceil(wake.timeout / 1000), message: `did not wake within ${wake.timeout} ms` } }
@@ -176,69 +174,27 @@ export class PoolScale implements MemberGate {
     const picks = this.members.picks
     if (picks !== this.lastPicks || inflight > 0 || this.queued > 0) this.lastActive = now
     this.lastPicks = picks
-    this.publish(now)
+    this.activity.publish(this.lastActive, now)
     if (this.state === 'waking') {
       if (ready > 0) this.ready()
       else if (now - this.wakeStarted > this.settings.wake.timeout && !this.acting) this.wakeEnded(false)
       return
     }
-    if (this.settings.target) {
-      this.samples.push({ at: now, inflight, ready })
-      const keep = Math.max(this.settings.window, this.settings.idle.stop) + 1000
-      while (this.samples.length && this.samples[0]!.at < now - keep) this.samples.shift()
-    }
+    if (this.settings.target) this.load.add({ at: now, inflight, ready }, Math.max(this.settings.window, this.settings.idle.stop) + 1000)
     if (this.acting) return
     const running = this.scaler.running(this.name)
     const { min, idle } = this.settings
-    const idleFor = now - Math.max(this.lastActive, this.othersActive)
+    const idleFor = now - this.activity.newest(this.lastActive)
     if (running > min && idle.pause !== undefined && !this.paused && idleFor >= idle.pause) {
       void this.actWhenIdle('pause', running, min, idle.pause)
     } else if ((running > min || this.paused) && idleFor >= idle.stop) {
       void this.actWhenIdle('sleep', running, min, idle.stop)
     } else if (this.settings.target && running > 0) {
-      const decision = loadDecision(this.samples, running, now, {
-        target: this.settings.target.inflight, min, max: this.max(), window: this.settings.window, calm: idle.stop,
-      })
-      if (decision) {
-        this.samples = []
-        void this.act(decision.replicas > running ? 'out' : 'in', running, decision.replicas, 'stop', decision.reason)
-      }
+      const policy = { target: this.settings.target.inflight, min, max: this.max(), window: this.settings.window, calm: idle.stop }
+      const decision = this.load.decide(running, now, policy)
+      if (decision) void this.act(decision.replicas > running ? 'out' : 'in', running, decision.replicas, 'stop', decision.reason)
     }
     this.state = this.sleeping() ? 'asleep' : 'awake'
-  }
-
-  /**
-   * A place among the requests a wake lets go at once (`wake.burst` per ready replica); the rest
-   * follow in arrival order as those end. Never past `deadline`: then it goes on regardless.
-   */
-  private async burstSlot(deadline: number): Promise<() => void> {
-    if (this.inBurst >= this.burstLimit()) {
-      const got = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => (this.burstQueue.splice(this.burstQueue.indexOf(take), 1), resolve(false)), Math.max(0, deadline - this.now()))
-        const take = () => (clearTimeout(timer), resolve(true))
-        this.burstQueue.push(take)
-      })
-      if (!got) this.inBurst++
-    } else this.inBurst++
-    let freed = false
-    return () => {
-      if (freed) return
-      freed = true
-      this.inBurst--
-      this.letBurstGo()
-    }
-  }
-
-  private burstLimit(): number {
-    return Math.max(1, this.members.current?.available().length ?? 1) * this.settings.wake.burst
-  }
-
-  /** Lets queued requests into the burst while there is room (after one ended, or another replica became ready). */
-  private letBurstGo(): void {
-    while (this.burstQueue.length && this.inBurst < this.burstLimit()) {
-      this.inBurst++
-      this.burstQueue.shift()!()
-    }
   }
 
   private failWaiters(refusal: Refusal): void {
@@ -271,33 +227,18 @@ export class PoolScale implements MemberGate {
     else this.deps.log.warn(`pool "${this.name}": no replica ready ${ms} ms after the wake`)
   }
 
-  /** Coordination: tells the other gateways this one's activity (at most every PUBLISH_MS) and learns theirs. */
-  private publish(now: number): void {
-    const session = this.deps.coordination?.()
-    if (!session || now - this.published < PUBLISH_MS) return
-    this.published = now
-    session.activity(this.name, this.lastActive).then(
-      (newest) => (this.othersActive = Math.max(this.othersActive, newest)),
-      (err) => this.deps.log.warn(`pool "${this.name}": cannot share activity with the other gateways: ${String((err as Error)?.message ?? err)}`),
-    )
-  }
-
-  /** Pause or sleep after `after` ms idle — with coordination, only when idle at every gateway (asked afresh). */
+  /** Pause or sleep after `after` ms idle — with coordination, only when idle at every gateway. */
   private async actWhenIdle(action: 'pause' | 'sleep', running: number, min: number, after: number): Promise<void> {
-    const session = this.deps.coordination?.()
     this.acting = `${action} check`
+    let idle: boolean
     try {
-      if (session) {
-        const newest = await session.activity(this.name, this.lastActive).catch(() => this.now()) // unsure: not idle
-        this.othersActive = Math.max(this.othersActive, newest)
-        if (this.now() - Math.max(this.lastActive, this.othersActive) < after) return
-      }
+      idle = await this.activity.idleFor(after, this.lastActive, this.now)
     } finally {
       this.acting = undefined
     }
-    if (action === 'pause') this.paused = true
-    else this.paused = false
-    const idleFor = this.now() - Math.max(this.lastActive, this.othersActive)
+    if (!idle) return
+    this.paused = action === 'pause'
+    const idleFor = this.now() - this.activity.newest(this.lastActive)
     await this.act(action, running, min, action === 'pause' ? 'pause' : 'stop', `idle for ${Math.round(idleFor / 1000)}s`)
   }
 
