@@ -166,6 +166,11 @@ export class Exchange implements AttemptOwner {
     this.onResponseHead((_status, headers) => void headers.push('server-timing', `wake;dur=${ms}`))
   }
 
+  /** Its scaling pool refused it (core/scale/): metrics count refusals by this bounded reason, a 503 alone does not tell. */
+  refusedFor(reason: NonNullable<RequestRecord['refused']>): void {
+    if (this.record) this.record.refused = reason
+  }
+
   /** True when a record is kept (someone observes requests). */
   get observed(): boolean {
     return this.record !== undefined

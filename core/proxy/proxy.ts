@@ -38,7 +38,11 @@ export async function proxy(ex: Exchange, call: ProxyCall, transport: Transport)
     if (!up && tried.length === 0) {
       // Nothing available at all: wake a sleeping pool, or wait briefly (pool `queue`).
       const admission = await pool.waitForAvailable(call.clientPath)
-      if (!admission.ok) return ex.failed(admission.refusal ? refusedResponse(pool.name, admission.refusal) : unavailableResponse(pool.name), undefined)
+      if (!admission.ok) {
+        if (!admission.refusal) return ex.failed(unavailableResponse(pool.name), undefined)
+        ex.refusedFor(admission.refusal.reason)
+        return ex.failed(refusedResponse(pool.name, admission.refusal), undefined)
+      }
       if (admission.wakeMs !== undefined) ex.wokeAfter(admission.wakeMs)
       up = pool.pick(call.balance, tried)
     }
