@@ -3,6 +3,7 @@
  * Emitting costs nothing when nobody listens: the request path checks `has('request')` first.
  */
 import type { FailureKind } from '../runtime/failure-kind.ts'
+import type { Refusal } from '../pools/pool-members.ts'
 
 /** One line of the access log: a request from arrival to its last byte (or its failure). */
 export interface RequestRecord {
@@ -33,6 +34,8 @@ export interface RequestRecord {
   consumer?: string
   /** Time it waited for its pool to wake (ms), when it did. */
   wakeMs?: number
+  /** Why a scaling pool answered it 503 itself (the response's x-gatehouse-error), when it did. */
+  refused?: Refusal['reason']
 }
 
 export interface PoolChange {

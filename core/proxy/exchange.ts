@@ -173,6 +173,11 @@ export class Exchange implements AttemptOwner {
     ;(this.endHooks ??= []).push(hook)
   }
 
+  /** Its scaling pool refused it (core/scale/): metrics count refusals by this bounded reason, a 503 alone does not tell. */
+  refusedFor(reason: NonNullable<RequestRecord['refused']>): void {
+    if (this.record) this.record.refused = reason
+  }
+
   /** True when a record is kept (someone observes requests). */
   get observed(): boolean {
     return this.record !== undefined

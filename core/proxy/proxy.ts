@@ -41,7 +41,10 @@ export async function proxy(ex: Exchange, call: ProxyCall, transport: Transport)
     if (!up && tried.length === 0) {
       // Nothing available at all: wake a sleeping pool, or wait briefly (pool `queue`).
       const admission = await pool.waitForAvailable({ path: call.clientPath, method: inbound.method, header: inbound.header })
-      if (!admission.ok) return ex.failed(admission.answer ?? (admission.refusal ? refusedResponse(pool.name, admission.refusal) : unavailableResponse(pool.name)), undefined)
+      if (!admission.ok) {
+        if (admission.refusal) ex.refusedFor(admission.refusal.reason)
+        return ex.failed(admission.answer ?? (admission.refusal ? refusedResponse(pool.name, admission.refusal) : unavailableResponse(pool.name)), undefined)
+      }
       if (admission.wakeMs !== undefined) ex.wokeAfter(admission.wakeMs)
       if (admission.done) ex.onEnd(admission.done)
       up = pool.pick(call.balance, tried)

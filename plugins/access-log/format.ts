@@ -35,25 +35,29 @@ export function requestJson(r: RequestRecord, level: Level): string {
     status: r.status,
     durationMs: r.durationMs,
     upstreamMs: r.upstreamMs,
+    wake: r.wakeMs,
     bytes: r.bytes,
     tries: r.tries,
     retries: r.retryReasons.length,
     retryReasons: r.retryReasons.length ? r.retryReasons : undefined,
     error: r.error,
+    refused: r.refused,
     client: r.clientIp,
     consumer: r.consumer,
   })
 }
 
-/** `12:00:01.250 info  200 GET app.example.com/users 12ms → web http://10.0.0.5:8000 (ttfb 10ms, 1.2 kB) from 10.0.0.9` */
+/** `12:00:01.250 info  200 GET app.example.com/users 12ms → web http://10.0.0.5:8000 (wake 850ms, ttfb 10ms, 1.2 kB) from 10.0.0.9` */
 export function requestText(r: RequestRecord, level: Level): string {
   let line = `${clock(r.time)} ${level.padEnd(5)} ${r.status} ${r.method} ${clean(r.host.slice(0, 256))}${clean(safePath(r.path))} ${r.durationMs}ms`
   if (r.pool) line += ` → ${r.pool}${r.upstream ? ` ${r.upstream}` : ''}`
   const extra: string[] = []
+  if (r.wakeMs !== undefined) extra.push(`wake ${r.wakeMs}ms`)
   if (r.upstreamMs !== undefined) extra.push(`ttfb ${r.upstreamMs}ms`)
   if (r.bytes !== undefined) extra.push(size(r.bytes))
   if (r.retryReasons.length) extra.push(`retried: ${r.retryReasons.join(', ')}`)
   if (r.error) extra.push(`error: ${r.error}`)
+  if (r.refused) extra.push(`refused: ${r.refused}`)
   if (extra.length) line += ` (${extra.join(', ')})`
   line += ` from ${r.clientIp}`
   if (r.consumer) line += ` as ${clean(r.consumer)}`

@@ -1,23 +1,26 @@
 /**
  * Access and event logs: one line per request when it really ended (time, method, host, path
  * without query, route, pool, upstream, status, total and upstream time, bytes, retries and why,
- * client address, consumer), plus a line whenever an upstream stops or starts taking requests and
- * why (health checks, ejection, operator). Never a header: no Authorization, no cookie.
+ * client address, consumer; `wake` ms for a request that waited for its pool to wake, `refused` when
+ * a scaling pool turned it away), plus a line whenever an upstream stops or starts taking requests
+ * and why (health checks, ejection, operator). Never a header: no Authorization, no cookie.
  *
  * `format: 'json'` (default) for log shippers, `'text'` for a terminal. `level` drops the lines
  * below it: requests log at info (2xx/3xx), warn (4xx) or error (5xx, no upstream answered).
- * The core already logs pool changes and rejected discovery snapshots on its own logger; add
- * `'pool'` and `'discovery'` to `events` when this log goes somewhere else (`write`).
+ * The core already logs pool changes, rejected discovery snapshots and scaling decisions (wake,
+ * ready, sleep, scale out/in, with their reason) on its own logger; add `'pool'`, `'discovery'` and
+ * `'scale'` to `events` when this log goes somewhere else (`write`).
  *
  * @example
  * observe: [accessLog({ format: 'text' })]
- * observe: [accessLog({ level: 'warn', events: ['health', 'pool', 'discovery'], write: (line) => sink.send(line) })]
+ * observe: [accessLog({ level: 'warn', events: ['health', 'pool', 'discovery', 'scale'], write: (line) => sink.send(line) })]
  */
 import { z } from 'zod'
 import { definePlugin } from '../../core/plugin/define.ts'
 import type { ObserverPlugin } from '../../core/types.ts'
 import { eventJson, eventText, LEVELS, requestJson, requestLevel, requestText, type Level } from './format.ts'
 import { healthFlips } from './health-flips.ts'
+import { scaleLine } from './scale-lines.ts'
 import { batchLines } from './batch.ts'
 
 const optionsSchema = z.strictObject({
@@ -25,9 +28,9 @@ const optionsSchema = z.strictObject({
   format: z.enum(['json', 'text']).default('json'),
   /** Least severe line written. Default info (everything). */
   level: z.enum(['info', 'warn', 'error']).default('info'),
-  /** Event lines besides requests: availability flips ("health"), pool changes, discovery results. Default ["health"]. */
+  /** Event lines besides requests: availability flips ("health"), pool changes, discovery results, scaling decisions ("scale"). Default ["health"]. */
   events: z
-    .array(z.enum(['health', 'pool', 'discovery']))
+    .array(z.enum(['health', 'pool', 'discovery', 'scale']))
     .default(['health']),
   /** Where lines go, one call per line. Default: stdout (console.log), lines of one event-loop turn written together. */
   write: z
@@ -71,6 +74,14 @@ export function accessLog(options: AccessLogOptions = {}): ObserverPlugin {
           off.push(
             gateway.events.on('discovery', (e) => {
               if (!e.ok) event('error', 'discovery', `discovery ${e.source}: snapshot rejected, keeping the last good one`, { source: e.source, problems: e.problems })
+            }),
+          )
+        }
+        if (o.events.includes('scale')) {
+          off.push(
+            gateway.events.on('scale', (e) => {
+              const line = scaleLine(e)
+              event(line.level, 'scale', line.text, { ...e })
             }),
           )
         }

@@ -25,7 +25,7 @@ export interface ApiDeps {
   view: GatewayView
   rates: RequestRates
   changes: RecentChanges
-  /** Push interval of `/api/events`; also woken early by pool and health changes. */
+  /** Push interval of `/api/events`; also woken early by pool, health and scale changes. */
   intervalMs: number
   /** Registers a stream's wake-up; returns its removal. */
   subscribe(wake: () => void): () => void
@@ -39,10 +39,12 @@ const actionParams = z.strictObject({
   action: z.enum(['disable', 'enable', 'check']),
 })
 
-export type UpstreamState = 'available' | 'unhealthy' | 'ejected' | 'disabled'
+export type UpstreamState = 'available' | 'warming' | 'unhealthy' | 'ejected' | 'disabled'
 
 export function upstreamState(u: UpstreamView, now = Date.now()): UpstreamState {
   if (u.disabled) return 'disabled'
+  // A replica of a scaling pool that has not answered its readiness probe: held back, not failing.
+  if (u.warming) return 'warming'
   if (!u.healthy) return 'unhealthy'
   if (u.ejectedUntil > now) return 'ejected'
   return 'available'
@@ -106,6 +108,8 @@ function describePool(p: PoolView, deps: ApiDeps) {
     name: p.name,
     balancer: p.balancer,
     upstreams: p.upstreams.map((u) => ({ ...u, state: upstreamState(u, now) })),
+    // Only pools that scale: asleep / waking / awake, replicas running and asleep, min, max, the action under way.
+    scale: p.scale,
     ...deps.rates.rates(p.name, now),
   }
 }

@@ -1,15 +1,16 @@
 /**
  * The dashboard: one page of plain HTML and JavaScript, inlined so the plugin needs no file
  * system (Bun, Deno, a bundled config). It follows `/api/events` (server-sent events, pushed every
- * second and at once on pool or health changes) and shows the routes, each pool's upstreams
+ * second and at once on pool, health or scale changes) and shows the routes, each pool's upstreams
  * coloured by state with drain/enable buttons, requests/s and error rate per pool with a
- * one-minute sparkline, and the recent pool changes.
+ * one-minute sparkline, a scaling pool's state (asleep, waking, awake) and replicas, and the
+ * recent pool changes and scaling decisions.
  */
 export const DASHBOARD_HTML = /* html */ `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Gatehouse</title>
 <style>
-  :root { --ok: #1e8e3e; --bad: #d93025; --warn: #e8710a; --off: #80868b; font: 14px/1.4 system-ui, sans-serif; color: #202124; }
+  :root { --ok: #1e8e3e; --bad: #d93025; --warn: #e8710a; --off: #80868b; --wait: #1a73e8; font: 14px/1.4 system-ui, sans-serif; color: #202124; }
   body { margin: 0 auto; padding: 1em 1.5em; max-width: 72em; background: #f8f9fa; }
   h1 { font-size: 1.3em; margin: 0 0 .8em; } h2 { font-size: 1.05em; margin: 1.4em 0 .5em; }
   #conn { font-size: .8em; font-weight: normal; padding: .1em .5em; border-radius: 1em; background: var(--off); color: #fff; margin-left: .5em; }
@@ -20,20 +21,22 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
   .pool h3 { margin: 0; font-size: 1em; } .stats { color: #5f6368; margin: .2em 0 .4em; }
   .up { display: flex; align-items: center; gap: .5em; margin: .25em 0; padding: .25em .5em; border-radius: 4px; color: #fff; font-family: ui-monospace, monospace; font-size: .85em; }
   .up span.url { flex: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-  .up.available { background: var(--ok); } .up.unhealthy { background: var(--bad); } .up.ejected { background: var(--warn); } .up.disabled { background: var(--off); }
+  .up.available { background: var(--ok); } .up.unhealthy { background: var(--bad); } .up.ejected { background: var(--warn); } .up.disabled { background: var(--off); } .up.warming { background: var(--wait); }
   .up button { font-size: .8em; cursor: pointer; }
   .legend { font-size: .75em; font-weight: normal; color: #5f6368; margin-left: 1em; }
   .legend i { display: inline-block; width: .8em; height: .8em; border-radius: 2px; margin: 0 .3em 0 .8em; vertical-align: -1px; }
-  .legend .available { background: var(--ok); } .legend .unhealthy { background: var(--bad); } .legend .ejected { background: var(--warn); } .legend .disabled { background: var(--off); }
+  .legend .available { background: var(--ok); } .legend .unhealthy { background: var(--bad); } .legend .ejected { background: var(--warn); } .legend .disabled { background: var(--off); } .legend .warming { background: var(--wait); }
+  .scale { display: inline-block; font-size: .8em; font-weight: normal; padding: 0 .5em; border-radius: 1em; color: #fff; margin-left: .4em; }
+  .scale.asleep { background: var(--off); } .scale.waking { background: var(--wait); } .scale.awake { background: var(--ok); }
   svg.spark { width: 100%; height: 36px; background: #f1f3f4; border-radius: 4px; }
   #changes li { font-family: ui-monospace, monospace; font-size: .85em; } .empty { color: #5f6368; }
 </style></head>
 <body>
 <h1>Gatehouse <span id="conn">connecting…</span></h1>
-<h2>Pools <span class="legend"><i class="available"></i>available <i class="unhealthy"></i>failing checks <i class="ejected"></i>ejected <i class="disabled"></i>drained</span></h2>
+<h2>Pools <span class="legend"><i class="available"></i>available <i class="unhealthy"></i>failing checks <i class="ejected"></i>ejected <i class="disabled"></i>drained <i class="warming"></i>starting</span></h2>
 <div class="pools" id="pools"></div>
 <h2>Routes</h2><table><thead><tr><th>name</th><th>host</th><th>path</th><th>pool</th><th>source</th></tr></thead><tbody id="routes"></tbody></table>
-<h2>Recent pool changes</h2><ul id="changes"></ul>
+<h2>Recent pool changes and scaling</h2><ul id="changes"></ul>
 <script>
 "use strict";
 function el(tag, attrs, children) {
@@ -59,22 +62,30 @@ function act(pool, id, action) {
     .then(function (r) { if (!r.ok) r.json().then(function (b) { alert(b.error || r.status); }); });
 }
 function upstream(pool, u) {
-  var label = u.state === "available" ? "up" : u.state === "ejected" ? "ejected until " + new Date(u.ejectedUntil).toLocaleTimeString() : u.state;
+  var label = u.state === "available" ? "up" : u.state === "ejected" ? "ejected until " + new Date(u.ejectedUntil).toLocaleTimeString() : u.state === "warming" ? "starting" : u.state;
   var button = el("button", { text: u.disabled ? "enable" : "drain", title: u.disabled ? "take requests again" : "take no new requests" });
   button.onclick = function () { act(pool.name, u.id, u.disabled ? "enable" : "disable"); };
   return el("div", { "class": "up " + u.state, "data-id": u.id, "data-state": u.state, title: u.id }, [
     el("span", { "class": "url", text: u.url }), el("span", { text: label + " · " + u.inflight + " in flight" }), button,
   ]);
 }
+/** A scaling pool: its state as a badge in the title, its replicas (and the action under way) in the stats line. */
+function scaleBadge(sc) {
+  return el("span", { "class": "scale " + sc.state, "data-scale-state": sc.state, text: sc.state });
+}
+function replicas(sc) {
+  var bounds = sc.min === sc.max ? sc.min : sc.min + "–" + sc.max;
+  return " · replicas " + sc.running + " running, " + sc.asleep + " asleep (" + bounds + ")" + (sc.acting ? " · " + sc.acting : "");
+}
 function render(s) {
   var pools = document.getElementById("pools"); pools.textContent = "";
   s.pools.forEach(function (p) {
     var rate = p.errorRate === null ? "–" : (p.errorRate * 100).toFixed(1) + " %";
     pools.appendChild(el("div", { "class": "pool", "data-pool": p.name }, [
-      el("h3", { text: p.name + " (" + p.balancer + ")" }),
-      el("div", { "class": "stats", text: p.rps.toFixed(1) + " req/s · errors " + rate }),
+      el("h3", { text: p.name + " (" + p.balancer + ")" }, [p.scale && scaleBadge(p.scale)]),
+      el("div", { "class": "stats", text: p.rps.toFixed(1) + " req/s · errors " + rate + (p.scale ? replicas(p.scale) : "") }),
       spark(p.history, p.errorHistory),
-    ].concat(p.upstreams.length ? p.upstreams.map(function (u) { return upstream(p, u); }) : [el("div", { "class": "empty", text: "no upstreams" })])));
+    ].concat(p.upstreams.length ? p.upstreams.map(function (u) { return upstream(p, u); }) : [el("div", { "class": "empty", text: p.scale ? "no replica running" : "no upstreams" })])));
   });
   var routes = document.getElementById("routes"); routes.textContent = "";
   s.routes.forEach(function (r) {
@@ -83,7 +94,7 @@ function render(s) {
   var changes = document.getElementById("changes"); changes.textContent = "";
   if (!s.changes.length) changes.appendChild(el("li", { "class": "empty", text: "none since the dashboard started" }));
   s.changes.forEach(function (c) {
-    changes.appendChild(el("li", { text: new Date(c.time).toLocaleTimeString() + "  " + c.pool + "  " + c.change + "  " + c.upstream + (c.detail ? "  (" + c.detail + ")" : "") }));
+    changes.appendChild(el("li", { text: new Date(c.time).toLocaleTimeString() + "  " + c.pool + "  " + c.change + (c.upstream ? "  " + c.upstream : "") + (c.detail ? "  (" + c.detail + ")" : "") }));
   });
 }
 var conn = document.getElementById("conn");

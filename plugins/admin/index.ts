@@ -7,8 +7,8 @@
  * |---|---|
  * | `GET /metrics` | Prometheus text (the `metrics` option; its own `metrics()` by default) |
  * | `GET /api/config` | the config in force: its generation (1 at start, +1 per reload) and when it loaded |
- * | `GET /api/routes`, `GET /api/pools`, `GET /api/state` | routes; pools with upstream state and request rates; all of these plus recent changes |
- * | `GET /api/events` | the same state as server-sent events, every `interval` and at once on changes |
+ * | `GET /api/routes`, `GET /api/pools`, `GET /api/state` | routes; pools with upstream state, request rates and, for a pool that scales, `scale` (state, replicas); all of these plus recent changes (scaling decisions too) |
+ * | `GET /api/events` | the same state as server-sent events, every `interval` and at once on pool, health and scale changes |
  * | `GET /api/certificates` | certificates served by the HTTPS listener; for ACME, each host: valid, pending, failing (lastError), next renewal |
  * | `POST /api/pools/:pool/upstreams/:id/disable` / `enable` | drain an upstream (no new requests) / take it back |
  * | `GET /dashboard` | the page (with a token: open `/dashboard?token=…` once; a cookie keeps it) |
@@ -28,7 +28,7 @@ import { healthFlips } from '../access-log/health-flips.ts'
 import { adminApi } from './api.ts'
 import { adminAuth, isLocalOnly } from './auth.ts'
 import { DASHBOARD_HTML } from './dashboard.ts'
-import { RecentChanges, RequestRates } from './live.ts'
+import { RecentChanges, RequestRates, scaleChange } from './live.ts'
 
 const metricsPlugin = z.custom<Metrics>((v) => typeof v === 'object' && v !== null && typeof (v as Metrics).render === 'function', {
   error: 'expected metrics() from "gatehouse/plugins/metrics", or false',
@@ -95,6 +95,10 @@ export function admin(options: AdminOptions = {}): AdminPlugin {
           gateway.events.on('health', (e) => {
             const f = flips(e)
             if (f) changes.add({ time: Date.now(), pool: f.pool, upstream: f.upstream, change: f.available ? 'available' : 'unavailable', detail: f.reason ?? '' })
+            wakeSoon()
+          }),
+          gateway.events.on('scale', (e) => {
+            changes.add(scaleChange(e))
             wakeSoon()
           }),
         ]

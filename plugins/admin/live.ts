@@ -1,9 +1,9 @@
 /**
  * What the dashboard shows that the gateway view does not keep: requests and 5xx answers per pool
  * per second over the last minute (a ring of one-second slots, one increment per request), and
- * the recent pool changes and availability flips.
+ * the recent pool changes, availability flips and scaling decisions.
  */
-import type { RequestRecord } from '../../core/gateway/events.ts'
+import type { RequestRecord, ScaleEvent } from '../../core/gateway/events.ts'
 
 const SECONDS = 60
 
@@ -62,10 +62,21 @@ export class RequestRates {
 export interface Change {
   time: number
   pool: string
+  /** Empty for a change of the whole pool (a scale action). */
   upstream: string
-  /** `added`, `removed`, `updated`, `available` or `unavailable`. */
+  /** `added`, `removed`, `updated`, `available` or `unavailable`; a scale action: `wake`, `ready`, `wake-failed`, `pause`, `sleep`, `out`, `in`. */
   change: string
   detail: string
+}
+
+/** A scale event as a change: replicas before and after, and why (or what failed). */
+export function scaleChange(e: ScaleEvent, time = Date.now()): Change {
+  const detail =
+    e.error !== undefined ? `${e.from} → ${e.to} replicas failed: ${e.error}`
+    : e.action === 'ready' ? `after ${e.ms ?? '?'} ms, ${e.to} running`
+    : e.action === 'wake-failed' ? `no replica ready after ${e.ms ?? '?'} ms`
+    : `${e.from} → ${e.to} replicas: ${e.reason}`
+  return { time, pool: e.pool, upstream: '', change: e.action, detail }
 }
 
 /** The last `size` changes, newest first. */

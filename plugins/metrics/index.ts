@@ -3,7 +3,9 @@
  * method and status class; latency histograms (whole request, and upstream time to first byte);
  * retries and their reasons; errors; auth and rate-limit rejections; upstream availability,
  * health verdicts, ejections and in-flight requests; discovery snapshots applied and rejected per
- * source. No raw path is ever a label, and each metric holds at most `maxSeries` label sets.
+ * source; pools that scale: wakes and their duration, scale actions, state and replicas, requests
+ * that waited for a wake or were refused (scale-metrics.ts). No raw path is ever a label, and each
+ * metric holds at most `maxSeries` label sets.
  *
  * Hand-written rather than prom-client: it is Web-standard TypeScript (prom-client pulls in
  * Node's `util`, `cluster` and `http`), and it measured cheaper per request (see README, Metrics).
@@ -17,6 +19,7 @@ import { z } from 'zod'
 import { definePlugin } from '../../core/plugin/define.ts'
 import type { GatewayView, ObserverPlugin } from '../../core/types.ts'
 import { RequestMetrics } from './request-metrics.ts'
+import { ScaleMetrics } from './scale-metrics.ts'
 import { StateMetrics } from './state-metrics.ts'
 
 const optionsSchema = z.strictObject({
@@ -44,23 +47,28 @@ export function metrics(options: MetricsOptions = {}): Metrics {
   return definePlugin('observer', 'metrics', optionsSchema, options, (o) => {
     const requests = new RequestMetrics(o.buckets, o.maxSeries)
     const state = new StateMetrics(o.maxSeries)
+    const scale = new ScaleMetrics(o.maxSeries)
     let view: GatewayView | undefined
     return {
       start({ gateway, signal }) {
         if (view) return // listed in `observe` and also passed to admin(): count once
         view = gateway
         const off = [
-          gateway.events.on('request', (r) => requests.record(r)),
+          gateway.events.on('request', (r) => {
+            requests.record(r)
+            scale.request(r)
+          }),
           gateway.events.on('pool', (e) => {
             state.pool(e)
             if (e.change === 'removed') requests.forget(e.pool, e.upstream)
           }),
           gateway.events.on('health', (e) => state.health(e)),
           gateway.events.on('discovery', (e) => state.discovery(e)),
+          gateway.events.on('scale', (e) => scale.scale(e)),
         ]
         signal.addEventListener('abort', () => off.forEach((f) => f()))
       },
-      render: () => requests.render() + (view ? state.render(view) : ''),
+      render: () => requests.render() + (view ? state.render(view) + scale.render(view) : ''),
     }
   })
 }

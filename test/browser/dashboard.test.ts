@@ -1,6 +1,7 @@
 // The dashboard in a real browser (Debian's chromium, driven by playwright-core): live state over
 // server-sent events, an upstream that stops turns red within the health-check interval, and the
-// drain button really drains. A screenshot goes to test-output/dashboard.png.
+// drain button really drains; a scaling pool shows asleep → waking → awake and its replicas. Screenshots
+// go to test-output/dashboard.png and dashboard-scale.png.
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -10,6 +11,7 @@ import { admin, type AdminPlugin } from '../../plugins/admin/index.ts'
 import { activeHealth } from '../../plugins/active-health/index.ts'
 import { echo, startUpstream, type Upstream } from '../support/http-upstream.ts'
 import { ROOT, startGateway, type TestGateway } from '../support/gateway.ts'
+import { localReplicas } from '../support/local-replicas.ts'
 import { requireBinary, waitFor } from '../support/process.ts'
 
 const CHECK_INTERVAL_MS = 1000
@@ -17,6 +19,7 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-backgrou
 const RED = 'rgb(217, 48, 37)'
 const GREEN = 'rgb(30, 142, 62)'
 const GREY = 'rgb(128, 134, 139)'
+const BLUE = 'rgb(26, 115, 232)'
 
 let a: Upstream, b: Upstream
 let gw: TestGateway
@@ -87,4 +90,43 @@ test('the drain button disables an upstream (grey, no traffic), enable brings it
   await chip(a.url).getByRole('button', { name: 'enable' }).click()
   await chip(a.url).and(page.locator('[data-state="available"]')).waitFor({ timeout: 2000 })
   assert.equal((await fetch(gw.url + '/')).status, 200)
+})
+
+test('a scaling pool: its state badge and replica count follow a wake live (asleep → waking with a starting replica → awake)', async () => {
+  const local = localReplicas({ pool: 'lazy', replicas: 1, bootMs: 1200 })
+  const own = admin({ listen: { port: 0 }, interval: '10s' }) // the page must move on the scale events, not the interval
+  const g = await startGateway({ observe: [own], pools: { lazy: { discovery: local.plugin, scale: { min: 0, idle: '1h', wake: { timeout: '10s' } } } }, routes: [{ pool: 'lazy' }] })
+  try {
+    const pool = page.locator('.pool[data-pool="lazy"]')
+    const badge = pool.locator('h3 .scale')
+    const color = () => badge.evaluate((e) => getComputedStyle(e).backgroundColor)
+    await page.goto(`http://127.0.0.1:${own.port}/dashboard`)
+    await page.locator('#conn.live').waitFor({ timeout: 5000 })
+    await badge.and(page.locator('[data-scale-state="asleep"]')).waitFor({ timeout: 3000 })
+    assert.equal(await badge.textContent(), 'asleep')
+    assert.equal(await color(), GREY)
+    assert.match((await pool.locator('.stats').textContent()) ?? '', /req\/s · errors – · replicas 0 running, 1 asleep \(0–1\)$/)
+    assert.equal(await pool.locator('.empty').textContent(), 'no replica running')
+
+    const reply = fetch(g.url + '/')
+    await badge.and(page.locator('[data-scale-state="waking"]')).waitFor({ timeout: 1000 })
+    const starting = pool.locator('.up[data-state="warming"]')
+    await starting.waitFor({ timeout: 1000 })
+    assert.equal(await color(), BLUE)
+    assert.equal(await starting.evaluate((e) => getComputedStyle(e).backgroundColor), BLUE)
+    assert.match((await starting.textContent()) ?? '', /starting · 0 in flight/)
+
+    assert.equal(await (await reply).text(), 'r1\n')
+    await badge.and(page.locator('[data-scale-state="awake"]')).waitFor({ timeout: 2000 })
+    assert.equal(await color(), GREEN)
+    assert.match((await pool.locator('.stats').textContent()) ?? '', /replicas 1 running, 0 asleep \(0–1\)$/)
+    await pool.locator('.up[data-state="available"]').waitFor({ timeout: 1000 })
+    const changes = await page.locator('#changes li').allTextContents()
+    assert.match(changes[0]!, /lazy\s+ready\s+\(after \d+ ms, 1 running\)$/)
+    assert.ok(changes.some((c) => /lazy\s+wake\s+\(0 → 1 replicas: a request\)$/.test(c)), changes.join('\n'))
+    await page.screenshot({ path: join(ROOT, 'test-output', 'dashboard-scale.png'), fullPage: true })
+  } finally {
+    await g.stop()
+    await local.close()
+  }
 })

@@ -5,9 +5,11 @@ import assert from 'node:assert/strict'
 import { assertValidPlugin } from '../../core/plugin/define.ts'
 import { accessLog } from '../../plugins/access-log/index.ts'
 import { requestText, safePath } from '../../plugins/access-log/format.ts'
+import { scaleLine } from '../../plugins/access-log/scale-lines.ts'
 import { batchLines } from '../../plugins/access-log/batch.ts'
 import { deadPort, echo, startUpstream, type Upstream } from '../support/http-upstream.ts'
 import { startGateway, type TestGateway } from '../support/gateway.ts'
+import { localReplicas } from '../support/local-replicas.ts'
 import { waitFor } from '../support/process.ts'
 
 const SECRET = 'Sup3rSecretValue'
@@ -192,4 +194,59 @@ test('default sink: stdout, the lines of one event-loop turn in one write', asyn
 test('options are validated with the field named', () => {
   assert.throws(() => assertValidPlugin(accessLog({ format: 'xml' as never })), /accessLog\(\): format/)
   assert.throws(() => assertValidPlugin(accessLog({ events: ['requests' as never] })), /accessLog\(\): events\[0\]/)
+  assertValidPlugin(accessLog({ events: ['health', 'pool', 'discovery', 'scale'] }))
+})
+
+test('a pool that wakes: `wake` ms only on requests that waited (JSON and text), `refused` on a probe it turned away; its decisions as scale lines', async () => {
+  const json: string[] = []
+  const text: string[] = []
+  const local = localReplicas({ pool: 'app', replicas: 1, bootMs: 400 })
+  const gw = await startGateway({
+    observe: [accessLog({ events: ['scale'], write: (l) => json.push(l) }), accessLog({ format: 'text', events: ['scale'], write: (l) => text.push(l) })],
+    pools: { app: { discovery: local.plugin, scale: { min: 0, idle: '700ms', wake: { timeout: '5s' } } } },
+    routes: [{ name: 'app', pool: 'app' }],
+  })
+  closers.push(() => gw.stop(), () => local.close())
+  const requests = () => json.map((l) => JSON.parse(l)).filter((r) => r.type === 'request')
+
+  assert.equal((await fetch(gw.url + '/health')).status, 503)
+  await Promise.all([1, 2, 3].map(async (i) => assert.equal(await (await fetch(`${gw.url}/w${i}`)).text(), 'r1\n')))
+  await (await fetch(gw.url + '/after')).text()
+  await waitFor(() => requests().length === 5, { timeoutMs: 2000, intervalMs: 5 })
+
+  const byPath = Object.fromEntries(requests().map((r) => [r.path, r]))
+  const lineOf = (path: string) => text.find((l) => l.includes(`/${path} `))!
+  for (const path of ['/w1', '/w2', '/w3']) {
+    assert.equal(typeof byPath[path].wake, 'number', path)
+    assert.ok(byPath[path].wake >= 300 && byPath[path].wake <= byPath[path].durationMs, `${path}: waited ${byPath[path].wake} ms of ${byPath[path].durationMs} (boot 400 ms)`)
+    assert.equal(byPath[path].refused, undefined)
+    assert.match(lineOf(path.slice(1)), /^\S+ info  200 GET \S+\/w\d \d+ms → app http:\/\/127\.0\.0\.1:\d+ \(wake \d+ms, ttfb \d+ms, 3 B\) from 127\.0\.0\.1 \[app\]$/)
+  }
+  assert.equal('wake' in byPath['/after'], false, 'awake: no wake field')
+  assert.doesNotMatch(lineOf('after'), /wake/)
+  assert.deepEqual([byPath['/health'].status, byPath['/health'].refused, 'wake' in byPath['/health']], [503, 'asleep', false])
+  assert.match(lineOf('health'), /^\S+ error 503 GET \S+\/health \d+ms → app \(refused: asleep\) from/)
+
+  // Idle for 700 ms: it sleeps again, and says why.
+  const scaleEvents = () => json.map((l) => JSON.parse(l)).filter((e) => e.type === 'scale')
+  await waitFor(() => scaleEvents().length === 3, { timeoutMs: 3000, intervalMs: 20, what: 'the sleep line' })
+  const e = scaleEvents()
+  assert.deepEqual(e.map((x) => [x.level, x.action, x.from, x.to]), [['info', 'wake', 0, 1], ['info', 'ready', 0, 1], ['info', 'sleep', 1, 0]])
+  assert.equal(e[0].msg, 'pool app: waking, 0 → 1 replicas (a request)')
+  assert.match(e[1].msg, /^pool app: awake after \d+ ms, 1 replica running$/)
+  assert.ok(e[1].ms >= 300, `ready after ${e[1].ms} ms`)
+  assert.match(e[2].msg, /^pool app: asleep, 1 → 0 replicas \(idle for \ds\)$/)
+  assert.deepEqual(
+    text.filter((l) => / pool app: /.test(l)).map((l) => l.replace(/^\S+ /, '').replace(/\d+/g, 'N')),
+    ['info  pool app: waking, N → N replicas (a request)', 'info  pool app: awake after N ms, N replica running', 'info  pool app: asleep, N → N replicas (idle for Ns)'],
+  )
+})
+
+test('scale lines: an engine failure is an error naming it, a wake no replica answered a warning', () => {
+  assert.deepEqual(scaleLine({ pool: 'web', action: 'out', from: 2, to: 4, reason: '12 in flight per replica for 10s', ms: 30, error: 'no such service' }), {
+    level: 'error',
+    text: 'pool web: out 2 → 4 replicas failed (12 in flight per replica for 10s): no such service',
+  })
+  assert.deepEqual(scaleLine({ pool: 'web', action: 'wake-failed', from: 0, to: 1, reason: 'no replica answered', ms: 30000 }), { level: 'warn', text: 'pool web: no replica ready 30000 ms after the wake' })
+  assert.deepEqual(scaleLine({ pool: 'web', action: 'in', from: 4, to: 2, reason: 'calm for 5m', ms: 5 }), { level: 'info', text: 'pool web: scaled in, 4 → 2 replicas (calm for 5m)' })
 })

@@ -9,6 +9,7 @@ import { validateConfig } from '../../core/config/validate.ts'
 import { isConfigError } from '../../core/config/errors.ts'
 import { echo, startUpstream, type Upstream } from '../support/http-upstream.ts'
 import { startGateway, type TestGateway } from '../support/gateway.ts'
+import { localReplicas } from '../support/local-replicas.ts'
 
 const TOKEN = 'test-admin-token-0123456789'
 let a: Upstream, b: Upstream
@@ -85,7 +86,9 @@ test('GET /api/pools: each upstream with available, health, in-flight, ejected u
   assert.equal(web.name, 'web')
   assert.equal(web.balancer, 'roundRobin')
   assert.deepEqual(web.upstreams.map((u: { url: string }) => u.url), [a.url, b.url])
-  assert.deepEqual(Object.keys(web.upstreams[0]).sort(), ['available', 'disabled', 'ejectedUntil', 'healthy', 'id', 'inflight', 'labels', 'state', 'url', 'weight'])
+  assert.deepEqual(Object.keys(web.upstreams[0]).sort(), ['available', 'disabled', 'ejectedUntil', 'healthy', 'id', 'inflight', 'labels', 'state', 'url', 'warming', 'weight'])
+  assert.equal(web.upstreams[0].warming, false)
+  assert.equal('scale' in web, false, 'a pool that does not scale has no scale state')
   assert.equal(web.upstreams[0].state, 'available')
   assert.equal(web.history.length, 60)
   assert.equal(typeof web.rps, 'number')
@@ -252,5 +255,67 @@ test('a health check on demand runs one probe, counted by rise/fall', async () =
   } finally {
     await gw2.stop()
     await flaky.close()
+  }
+})
+
+/** Reads `event: state` blocks off an /api/events response. */
+function stateStream(res: Response): () => Promise<any> {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
+  let buffer = ''
+  return async () => {
+    for (;;) {
+      const end = buffer.indexOf('\n\n')
+      if (end >= 0) {
+        const block = buffer.slice(0, end)
+        buffer = buffer.slice(end + 2)
+        return JSON.parse(block.split('\n').find((l) => l.startsWith('data: '))!.slice(6))
+      }
+      const { value, done } = await reader.read()
+      assert.ok(!done, 'stream ended')
+      buffer += value
+    }
+  }
+}
+
+test('a pool that scales: its scale state in /api/pools, a starting replica "warming", the wake pushed live with its decisions', async () => {
+  const local = localReplicas({ pool: 'lazy', replicas: 1, bootMs: 700 })
+  const own = admin({ listen: { port: 0 }, interval: '10s' }) // pushes must come from the scale events, not the interval
+  const g = await startGateway({
+    observe: [own],
+    pools: { lazy: { discovery: local.plugin, scale: { min: 0, idle: '1h', wake: { timeout: '5s' } } }, web: { upstreams: [a.url] } },
+    routes: [{ pool: 'lazy' }],
+  })
+  const abort = new AbortController()
+  try {
+    const url = `http://127.0.0.1:${own.port}`
+    const pools = async () => Object.fromEntries((await (await fetch(url + '/api/pools')).json()).pools.map((p: { name: string }) => [p.name, p]))
+    let p = await pools()
+    assert.deepEqual(p.lazy.scale, { state: 'asleep', running: 0, asleep: 1, min: 0, max: 1 })
+    assert.deepEqual(p.lazy.upstreams, [])
+    assert.equal('scale' in p.web, false)
+
+    const next = stateStream(await fetch(url + '/api/events', { signal: abort.signal }))
+    const lazy = (s: any) => s.pools.find((x: { name: string }) => x.name === 'lazy')
+    assert.equal(lazy(await next()).scale.state, 'asleep')
+    const t0 = Date.now()
+    const reply = fetch(g.url + '/')
+    // The replica joins at once and is held back until it answers: waking, one replica warming.
+    let s = await next()
+    while (lazy(s).upstreams.length === 0) s = await next()
+    assert.ok(Date.now() - t0 < 700, `pushed after ${Date.now() - t0} ms: before the replica listens, long before the 10 s interval`)
+    assert.deepEqual([lazy(s).scale.state, lazy(s).scale.running, lazy(s).upstreams[0].warming, lazy(s).upstreams[0].state], ['waking', 1, true, 'warming'])
+    assert.equal(await (await reply).text(), 'r1\n')
+    while (lazy(s).scale.state !== 'awake') s = await next()
+    assert.ok(Date.now() - t0 < 2500, `awake pushed after ${Date.now() - t0} ms`)
+    assert.deepEqual([lazy(s).scale.running, lazy(s).scale.asleep, lazy(s).upstreams[0].warming, lazy(s).upstreams[0].state], [1, 0, false, 'available'])
+    assert.deepEqual(s.changes.filter((c: { upstream: string }) => c.upstream === '').map((c: { pool: string; change: string }) => [c.pool, c.change]), [['lazy', 'ready'], ['lazy', 'wake']])
+    assert.match(s.changes.find((c: { change: string }) => c.change === 'wake').detail, /^0 → 1 replicas: a request$/)
+    assert.match(s.changes.find((c: { change: string }) => c.change === 'ready').detail, /^after \d+ ms, 1 running$/)
+    p = await pools()
+    assert.deepEqual(p.lazy.scale, { state: 'awake', running: 1, asleep: 0, min: 0, max: 1 })
+  } finally {
+    abort.abort()
+    await g.stop()
+    await local.close()
   }
 })

@@ -219,3 +219,122 @@ test('discovery snapshots applied and rejected per source; pool changes; a depar
     await extra.close()
   }
 })
+
+/**
+ * What promtool's `check metrics` checks of the text format: every sample belongs to a family
+ * announced once by HELP and TYPE before it, no series twice, histogram buckets cumulative and
+ * ending in +Inf equal to _count.
+ */
+function assertExposition(text: string): void {
+  const types = new Map<string, string>()
+  const helped = new Set<string>()
+  const seen = new Set<string>()
+  const buckets = new Map<string, number[]>()
+  const counts = new Map<string, number>()
+  assert.ok(text.endsWith('\n'), 'ends with a newline')
+  for (const line of text.slice(0, -1).split('\n')) {
+    const meta = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.+)$/.exec(line)
+    if (meta) {
+      const [, what, name, rest] = meta
+      if (what === 'HELP') assert.ok(!helped.has(name!) && helped.add(name!), `HELP ${name} twice`)
+      else assert.ok(!types.has(name!) && types.set(name!, rest!) && ['counter', 'gauge', 'histogram'].includes(rest!), `TYPE ${name}: ${rest}`)
+      continue
+    }
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$/.exec(line)
+    assert.ok(m, `not a sample line: ${JSON.stringify(line)}`)
+    const [, name, labels = '', value] = m
+    assert.ok(!seen.has(name! + labels) && seen.add(name! + labels), `series twice: ${line}`)
+    assert.ok(!Number.isNaN(Number(value)) || value === 'NaN', line)
+    const family = types.has(name!) ? name! : name!.replace(/_(bucket|sum|count)$/, '')
+    assert.ok(types.has(family) && helped.has(family), `sample before its HELP/TYPE: ${line}`)
+    if (types.get(family) === 'counter') assert.ok(Number(value) >= 0, line)
+    if (types.get(family) !== 'histogram') continue
+    const series = family + labels.replace(/,?le="[^"]*"/, '')
+    if (name!.endsWith('_bucket')) (buckets.get(series) ?? buckets.set(series, []).get(series)!).push(Number(value))
+    if (name!.endsWith('_count')) counts.set(series.replace(/\{\}$/, ''), Number(value))
+    assert.ok(name!.endsWith('_bucket') === /le="/.test(labels), line)
+  }
+  for (const [series, list] of buckets) {
+    assert.ok(list.every((v, i) => i === 0 || v >= list[i - 1]!), `buckets not cumulative: ${series}`)
+    assert.equal(list.at(-1), counts.get(series.replace(/\{\}$/, '')), `+Inf bucket is not _count: ${series}`)
+  }
+}
+
+test('the exposition check fails what promtool fails', () => {
+  assertExposition(new CounterFamily('t_total', 'Help.', ['a'], 10).render())
+  assert.throws(() => assertExposition('t_total 1\n'), /before its HELP/)
+  assert.throws(() => assertExposition('# HELP t_total H.\n# TYPE t_total counter\nt_total 1\nt_total 2\n'), /series twice/)
+  assert.throws(() => assertExposition('# HELP t H.\n# TYPE t histogram\nt_bucket{le="1"} 2\nt_bucket{le="+Inf"} 1\nt_sum 1\nt_count 1\n'), /not cumulative/)
+})
+
+test('scaling pools: wakes, wake duration, woken requests and their wait, actions, state and replicas, refusals by reason', async () => {
+  const { localReplicas } = await import('../support/local-replicas.ts')
+  const app = localReplicas({ pool: 'app', replicas: 1, bootMs: 500 })
+  const never = localReplicas({ pool: 'never', replicas: 1, bootMs: Infinity })
+  const m = metrics()
+  const own = admin({ listen: { port: 0 }, metrics: m, dashboard: false })
+  const g = await startGateway({
+    observe: [m, own],
+    pools: {
+      app: { discovery: app.plugin, scale: { min: 0, idle: '1h', wake: { timeout: '5s', queue: 3 } } },
+      never: { discovery: never.plugin, scale: { min: 0, idle: '1h', wake: { timeout: '400ms' } } },
+    },
+    routes: [{ name: 'never', path: '/never', pool: 'never' }, { name: 'app', path: '/*', pool: 'app' }],
+  })
+  try {
+    const read = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${own.port}/metrics`)).text()
+      assertExposition(text)
+      return parse(text)
+    }
+    const statuses = (list: Response[]) => list.map((r) => r.status + ' ' + (r.headers.get('x-gatehouse-error') ?? '')).sort()
+    const state = (s: Map<string, number>, pool: string) => ['asleep', 'waking', 'awake'].map((st) => s.get(key('gatehouse_pool_state', { pool, state: st })))
+
+    let s = await read()
+    assert.deepEqual(state(s, 'app'), [1, 0, 0])
+    assert.deepEqual([s.get(key('gatehouse_pool_replicas', { pool: 'app', kind: 'running' })), s.get(key('gatehouse_pool_replicas', { pool: 'app', kind: 'asleep' }))], [0, 1])
+    assert.equal(s.has(key('gatehouse_pool_state', { pool: '', state: 'awake' })), false)
+
+    // A probe path is refused without waking; of five at once, three wait in the queue and two are turned away.
+    const probe = await fetch(g.url + '/healthz')
+    assert.equal(probe.status, 503)
+    const replies = await Promise.all(Array.from({ length: 5 }, () => fetch(g.url + '/')))
+    await Promise.all([probe, ...replies].map((r) => r.arrayBuffer()))
+    assert.deepEqual(statuses(replies), ['200 ', '200 ', '200 ', '503 queue-full', '503 queue-full'])
+    assert.equal((await (await fetch(g.url + '/')).text()), 'r1\n', 'awake: served at once')
+    await settle()
+
+    s = await read()
+    assert.deepEqual(state(s, 'app'), [0, 0, 1])
+    assert.deepEqual([s.get(key('gatehouse_pool_replicas', { pool: 'app', kind: 'running' })), s.get(key('gatehouse_pool_replicas', { pool: 'app', kind: 'asleep' }))], [1, 0])
+    assert.equal(s.get(key('gatehouse_pool_wakes_total', { pool: 'app' })), 1)
+    assert.equal(s.get(key('gatehouse_pool_wake_duration_seconds_count', { pool: 'app' })), 1)
+    const took = s.get(key('gatehouse_pool_wake_duration_seconds_sum', { pool: 'app' }))!
+    assert.ok(took >= 0.45 && took < 5, `wake took ${took} s (boot 0.5 s)`)
+    assert.equal(s.get(key('gatehouse_pool_wake_duration_seconds_bucket', { pool: 'app', le: '0.1' })), 0)
+    assert.equal(s.get(key('gatehouse_pool_scale_actions_total', { pool: 'app', action: 'wake', outcome: 'ok' })), 1)
+    assert.equal(s.get(key('gatehouse_pool_scale_actions_total', { pool: 'app', action: 'ready', outcome: 'ok' })), 1)
+    assert.equal(s.get(key('gatehouse_requests_woken_total', { pool: 'app' })), 3, 'the three that waited, not the one after')
+    assert.equal(s.get(key('gatehouse_request_wake_wait_seconds_count', { pool: 'app' })), 3)
+    assert.ok(s.get(key('gatehouse_request_wake_wait_seconds_sum', { pool: 'app' }))! >= 3 * 0.45)
+    assert.equal(s.get(key('gatehouse_pool_refused_total', { pool: 'app', reason: 'asleep' })), 1)
+    assert.equal(s.get(key('gatehouse_pool_refused_total', { pool: 'app', reason: 'queue-full' })), 2)
+    assert.equal(s.has(key('gatehouse_pool_refused_total', { pool: 'app', reason: 'wake-timeout' })), false)
+
+    // A replica that never answers: waking while the request waits, then wake-timeout and a failed wake.
+    const pending = fetch(g.url + '/never')
+    await waitFor(async () => state(await read(), 'never')[1] === 1, { timeoutMs: 2000, intervalMs: 20, what: 'never: waking' })
+    const late = await pending
+    await late.arrayBuffer()
+    assert.equal(late.headers.get('x-gatehouse-error'), 'wake-timeout')
+    s = await waitFor(async () => ((s = await read()).has(key('gatehouse_pool_scale_actions_total', { pool: 'never', action: 'wake-failed', outcome: 'ok' })) ? s : undefined), { timeoutMs: 2000, intervalMs: 50, what: 'wake-failed' })
+    assert.equal(s.get(key('gatehouse_pool_refused_total', { pool: 'never', reason: 'wake-timeout' })), 1)
+    assert.equal(s.get(key('gatehouse_pool_wakes_total', { pool: 'never' })), 1)
+    assert.equal(s.has(key('gatehouse_pool_wake_duration_seconds_count', { pool: 'never' })), false, 'a failed wake is no wake duration')
+    assert.equal(s.has(key('gatehouse_requests_woken_total', { pool: 'never' })), false)
+  } finally {
+    await g.stop()
+    await app.close()
+    await never.close()
+  }
+})
