@@ -16,6 +16,8 @@ import type { Logger } from '../types.ts'
 import { PoolScale, type PoolScaleView } from './pool-scale.ts'
 
 const TICK_MS = 250
+/** How long sources have to hand over their scalers before a pool's `scale` is reported as unusable. */
+const UNSCALABLE_AFTER_MS = 5_000
 
 export interface ScalingDeps {
   store: UpstreamStore
@@ -35,6 +37,9 @@ export class Scaling {
   /** Label problems already logged, per pool. */
   private readonly reported = new Map<string, string>()
   private timer: ReturnType<typeof setInterval> | undefined
+  private startedAt = 0
+  /** Pools whose `scale` has no source able to act, already warned about. */
+  private readonly unscalable = new Set<string>()
 
   constructor(private readonly deps: ScalingDeps) {}
 
@@ -47,6 +52,7 @@ export class Scaling {
   }
 
   start(): void {
+    this.startedAt = Date.now()
     this.sync()
     this.timer ??= setInterval(() => this.tick(), TICK_MS)
     ;(this.timer as { unref?: () => void }).unref?.()
@@ -92,6 +98,7 @@ export class Scaling {
       const settings = scaler && this.settingsFor(name, state, scaler)
       if (!scaler || !settings) {
         this.drop(name)
+        if (!scaler) this.warnUnscalable(name, state)
         continue
       }
       const have = this.pools.get(name)
@@ -111,6 +118,13 @@ export class Scaling {
       this.deps.log.info(`pool "${name}": scales (min ${settings.min}, idle ${settings.idle.stop} ms); ${scale.state}`)
     }
     for (const name of this.pools.keys()) if (!state.pools.has(name)) this.drop(name)
+  }
+
+  /** A pool configured to scale whose sources cannot act (static upstreams, etcd, …): said once, after the sources had time to start. */
+  private warnUnscalable(name: string, state: GatewayState): void {
+    if (!state.config.pools[name]?.scale || this.unscalable.has(name) || !this.startedAt || Date.now() - this.startedAt < UNSCALABLE_AFTER_MS) return
+    this.unscalable.add(name)
+    this.deps.log.warn(`pools.${name}.scale: no discovery source of this pool can start or stop its replicas (docker() and swarm() can); it never sleeps or scales`)
   }
 
   private drop(name: string): void {
