@@ -59,12 +59,14 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 
 /**
  * May this failure be retried on another upstream? A connection that never opened never saw the
- * request, so any method is safe. A reset or first-byte timeout may have reached the upstream:
- * only idempotent requests without a streamed body are sent again.
+ * request, so any method is safe. A reset, a first-byte timeout or any other failure before the
+ * answer (`error`: a broken response head, a client torn down under it — nginx's
+ * `proxy_next_upstream error`) may have reached the upstream: only idempotent requests without a
+ * streamed body are sent again.
  */
 export function isRetryable(failure: UpstreamFailure, method: string, hasBody: boolean): boolean {
   if (failure.kind === 'refused' || failure.kind === 'connect-timeout') return true
-  if (failure.kind === 'reset' || failure.kind === 'first-byte-timeout' || failure.kind === 'status') return canReplay(method, hasBody)
+  if (failure.kind === 'reset' || failure.kind === 'first-byte-timeout' || failure.kind === 'status' || failure.kind === 'error') return canReplay(method, hasBody)
   return false
 }
 

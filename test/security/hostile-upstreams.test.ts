@@ -241,6 +241,19 @@ for (const runtime of RUNTIMES.filter((r) => !process.env.E2E_ONLY || process.en
       })
     }
 
+    test('a malformed response head, with a spare upstream: a GET is retried there, a POST is not (it may have had effects)', async () => {
+      for (const path of ['/cl-te', '/two-cl']) {
+        for (let i = 0; i < 2; i++) {
+          const got = await send(gw, agent, path, { host: 'spare.test' })
+          assert.equal(got.status, 200, `${path}: ${got.body ?? got.error}`)
+          assert.match(got.body!, /"name":"good"/)
+        }
+      }
+      const seen = new Set<number>()
+      for (let i = 0; i < 4; i++) seen.add((await send(gw, agent, '/two-cl', { host: 'spare.test', method: 'POST' })).status)
+      assert.ok(seen.has(502), `a POST that reached the broken upstream is answered 502, not sent again: ${[...seen]}`)
+    })
+
     test('connection closed with no bytes, with a spare upstream: retried there', async () => {
       for (let i = 0; i < 4; i++) {
         const got = await send(gw, agent, '/empty', { host: 'spare.test' })
