@@ -143,3 +143,35 @@ for (const runtime of RUNTIMES.filter((r) => !process.env.E2E_ONLY || process.en
     })
   })
 }
+
+test('labels only, no config edit: a container with gatehouse.host and gatehouse.scale.* sleeps when idle, keeps its route, and a request to its host wakes it', { timeout: 90_000 }, async () => {
+  const { startGateway } = await import('../support/gateway.ts')
+  const { docker } = await import('../../plugins/docker/index.ts')
+  const port = await freePort()
+  await sh(['run', '-d', '--name', 'labelled', '--network', 'host', '-l', 'gatehouse.pool=labelled', '-l', 'gatehouse.host=labelled.test', '-l', `gatehouse.port=${port}`,
+    '-l', 'gatehouse.scale.min=0', '-l', 'gatehouse.scale.idle=2s', d.image, 'sh', '-c', `mkdir -p /www && echo labelled > /www/index.html && exec httpd -f -p 127.0.0.1:${port} -h /www`])
+  const gw = await startGateway({ discovery: [docker({ socketPath: d.socketPath })] })
+  const hostGet = () =>
+    new Promise<{ status: number; body: string }>((resolve) => {
+      const req = request(gw.url, { agent, headers: { host: 'labelled.test' } }, (res) => {
+        let body = ''
+        res.on('data', (c) => (body += c))
+        res.on('end', () => resolve({ status: res.statusCode!, body }))
+      })
+      req.on('error', (e) => resolve({ status: 0, body: e.message }))
+      req.end()
+    })
+  try {
+    await waitFor(async () => (await hostGet()).status === 200, { timeoutMs: 10_000, what: 'the labelled container served' })
+    await waitFor(async () => (await sh(['inspect', '-f', '{{.State.Running}}', 'labelled'])) === 'false', { timeoutMs: 15_000, what: 'stopped by the gateway after 2 s idle' })
+    await sleep(500)
+    assert.equal(gw.gateway.scaling.view('labelled')?.state, 'asleep')
+    assert.ok(gw.gateway.routes().some((r) => r.host?.includes('labelled.test')), 'its route stays while it sleeps')
+    const woken = await hostGet()
+    assert.deepEqual(woken, { status: 200, body: 'labelled\n' })
+    assert.equal(await sh(['inspect', '-f', '{{.State.Running}}', 'labelled']), 'true')
+  } finally {
+    await gw.stop()
+    await d.docker(['rm', '-f', 'labelled'])
+  }
+})
