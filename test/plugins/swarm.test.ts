@@ -398,7 +398,18 @@ describe('swarm through the core: scaling with load and to zero', () => {
       await sleep(9500) // nothing at all for longer than idle: to 0
       assert.equal(await replicas(), 0, JSON.stringify(events))
       assert.equal(gw.gateway.scaling.view('ramp')?.state, 'asleep')
-      const woken = await get(gw.url + '/cgi-bin/slow', false)
+      // A slot's host port stays taken until its old task exits (plugins/swarm: a wake right after a
+      // sleep waits for that, up to Swarm's restart delay): wake once it is gone, and allow the wake its timeout.
+      await containersLeft('ramp', 0)
+      const woken = await new Promise<{ status: number; body: string }>((resolve) => {
+        const req = request(gw.url + '/cgi-bin/slow', { agent: false, timeout: 30_000 }, (res) => {
+          let body = ''
+          res.on('data', (c) => (body += c))
+          res.on('end', () => resolve({ status: res.statusCode!, body }))
+        })
+        req.on('error', (e) => resolve({ status: 0, body: e.message }))
+        req.end()
+      })
       assert.equal(woken.status, 200, woken.body)
       assert.equal(await replicas(), 1)
       const total = [...counts.values()].reduce((a, b) => a + b, 0)
