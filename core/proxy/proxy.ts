@@ -9,6 +9,7 @@ import type { Pool } from '../pools/pool.ts'
 import type { Transport, UpstreamFailure } from '../runtime/types.ts'
 import type { Exchange } from './exchange.ts'
 import { awakeAnswer, WAKE_HEADER } from '../scale/waiting-page.ts'
+import { assignVersion } from '../release/assign.ts'
 import { canReplay, failureResponse, isClientFault, isRetryable, refusedResponse, unavailableResponse } from './failure.ts'
 
 export interface ProxyCall {
@@ -36,15 +37,16 @@ export async function proxy(ex: Exchange, call: ProxyCall, transport: Transport)
   let failure: UpstreamFailure | undefined
   // The waiting page asks whether its pool is awake (core/scale/waiting-page.ts): answered here, never by the app.
   if (pool.scales && inbound.header(WAKE_HEADER) === 'status' && pool.available().length) return ex.failed(awakeAnswer(), undefined)
+  const version = releaseVersion(ex, call)
   while (tried.length < maxTries) {
-    let up = pool.pick(call.balance, tried)
+    let up = pool.pick(call.balance, tried, version)
     if (!up && tried.length === 0) {
       // Nothing available at all: wake a sleeping pool, or wait briefly (pool `queue`).
       const admission = await pool.waitForAvailable({ path: call.clientPath, method: inbound.method, header: inbound.header })
       if (!admission.ok) return ex.failed(admission.answer ?? (admission.refusal ? refusedResponse(pool.name, admission.refusal) : unavailableResponse(pool.name)), undefined)
       if (admission.wakeMs !== undefined) ex.wokeAfter(admission.wakeMs)
       if (admission.done) ex.onEnd(admission.done)
-      up = pool.pick(call.balance, tried)
+      up = pool.pick(call.balance, tried, version)
     }
     if (!up) break
     if (call.upstreamHost) call.headers[1] = up.url.host
@@ -60,4 +62,13 @@ export async function proxy(ex: Exchange, call: ProxyCall, transport: Transport)
     if (!isRetryable(failure, inbound.method, inbound.hasBody)) break
   }
   return ex.failed(failure ? failureResponse(pool.name, failure, tried.length) : unavailableResponse(pool.name), failure)
+}
+
+/** A pool with a release: the version this exchange goes to (core/release/assign.ts), its sticky cookie set on the answer. */
+function releaseVersion(ex: Exchange, { pool, balance }: ProxyCall): string | undefined {
+  const table = pool.versionTable()
+  if (!table) return undefined
+  const { version, setCookie } = assignVersion(table, pool.release!.currentSettings, balance)
+  if (setCookie) ex.onResponseHead((_status, headers) => void headers.push('set-cookie', setCookie))
+  return version
 }
