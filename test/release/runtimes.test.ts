@@ -1,0 +1,92 @@
+// Versions as clients see them, through the CLI on Node, Bun and Deno: the sticky cookie each
+// runtime's transport writes into the answer, the override header, and a version rolled back
+// through the admin API that neither the header nor a cookie reaches any more.
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { echo, startUpstream, type Upstream } from '../support/http-upstream.ts'
+import { freePort } from '../support/ports.ts'
+import { RUNTIMES, spawnGatewayUnder, type RuntimeGateway } from '../support/runtimes.ts'
+
+let v1: Upstream, v2: Upstream
+before(async () => {
+  v1 = await startUpstream(echo('v1'))
+  v2 = await startUpstream(echo('v2'))
+})
+after(async () => {
+  await v1?.close()
+  await v2?.close()
+})
+
+/** v2 at 50 % from the start (the first canary step); the interval is long, so only the operator moves it. */
+const config = (adminPort: number) => (port: number) => `import { defineConfig } from 'gatehouse'
+import { admin } from 'gatehouse/plugins/admin'
+export default defineConfig({
+  listen: { host: '127.0.0.1', port: ${port} },
+  observe: [admin({ listen: { port: ${adminPort} } })],
+  pools: {
+    app: {
+      upstreams: [{ url: '${v1.url}', labels: { version: 'v1' } }, { url: '${v2.url}', labels: { version: 'v2' } }],
+      release: { stable: 'v1', steps: [50, 100], interval: '1h', analysis: { minRequests: 1000000 }, sticky: { cookie: 'gh-release' } },
+    },
+  },
+  routes: [{ path: '/*', pool: 'app' }],
+})
+`
+
+async function who(url: string, headers: Record<string, string> = {}): Promise<{ name: string; setCookie: string | null }> {
+  const res = await fetch(url, { headers })
+  return { name: ((await res.json()) as { name: string }).name, setCookie: res.headers.get('set-cookie') }
+}
+
+for (const runtime of RUNTIMES.filter((r) => !process.env.E2E_ONLY || process.env.E2E_ONLY.split(',').includes(r))) {
+  describe(`versions on ${runtime}`, { timeout: 120_000 }, () => {
+    let gw: RuntimeGateway
+    let adminUrl: string
+    before(async () => {
+      const adminPort = await freePort()
+      adminUrl = `http://127.0.0.1:${adminPort}`
+      gw = await spawnGatewayUnder(runtime, config(adminPort), 'release')
+      // The canary's first step is taken on the first tick.
+      for (let i = 0; i < 100; i++) {
+        const r = await (await fetch(`${adminUrl}/api/pools/app/release`).catch(() => undefined))?.json().catch(() => undefined)
+        if (r?.weights?.v2 === 50) break
+        await new Promise((res) => setTimeout(res, 50))
+      }
+    })
+    after(async () => gw?.stop())
+
+    test('1,000 requests from one client with the sticky cookie all hit one version; the override header reaches its version', async () => {
+      const first = await who(gw.url + '/')
+      assert.match(first.setCookie ?? '', /^gh-release=(v1|v2); Path=\/; HttpOnly; SameSite=Lax$/, 'the first answer hands the version out')
+      const cookie = first.setCookie!.split(';')[0]!
+      const seen = new Map<string, number>()
+      let again = 0
+      for (let i = 0; i < 1000; i++) {
+        const r = await who(gw.url + '/', { cookie })
+        seen.set(r.name, (seen.get(r.name) ?? 0) + 1)
+        if (r.setCookie) again++
+      }
+      assert.deepEqual([...seen], [[first.name, 1000]])
+      assert.equal(again, 0)
+      // Without the cookie both versions answer (the split is real).
+      const names = new Set<string>()
+      for (let i = 0; i < 60; i++) names.add((await who(gw.url + '/')).name)
+      assert.deepEqual([...names].sort(), ['v1', 'v2'])
+      for (const version of ['v1', 'v2']) {
+        for (let i = 0; i < 50; i++) assert.equal((await who(gw.url + '/', { 'x-gatehouse-version': version })).name, version)
+      }
+    })
+
+    test('after a rollback neither the override header nor a cookie reaches the version', async () => {
+      const res = await fetch(`${adminUrl}/api/pools/app/release/abort`, { method: 'POST' })
+      assert.equal(res.status, 200, await res.clone().text())
+      assert.equal((await res.json()).release.versions.find((v: { name: string }) => v.name === 'v2').role, 'failed')
+      const before = v2.seen.length
+      for (let i = 0; i < 100; i++) assert.equal((await who(gw.url + '/', { 'x-gatehouse-version': 'v2' })).name, 'v1')
+      const moved = await who(gw.url + '/', { cookie: 'gh-release=v2' })
+      assert.equal(moved.name, 'v1')
+      assert.match(moved.setCookie ?? '', /^gh-release=v1;/)
+      assert.equal(v2.seen.length, before)
+    })
+  })
+}
