@@ -3,7 +3,7 @@
  * method and status class; latency histograms (whole request, and upstream time to first byte);
  * retries and their reasons; errors; auth and rate-limit rejections; upstream availability,
  * health verdicts, ejections and in-flight requests; discovery snapshots applied and rejected per
- * source. No raw path is ever a label, and each metric holds at most `maxSeries` label sets.
+ * source; release weights, canary steps, window figures and decisions per pool. No raw path is ever a label, and each metric holds at most `maxSeries` label sets.
  *
  * Hand-written rather than prom-client: it is Web-standard TypeScript (prom-client pulls in
  * Node's `util`, `cluster` and `http`), and it measured cheaper per request (see README, Metrics).
@@ -18,6 +18,7 @@ import { definePlugin } from '../../core/plugin/define.ts'
 import type { GatewayView, ObserverPlugin } from '../../core/types.ts'
 import { RequestMetrics } from './request-metrics.ts'
 import { StateMetrics } from './state-metrics.ts'
+import { ReleaseMetrics } from './release-metrics.ts'
 
 const optionsSchema = z.strictObject({
   /** Histogram bucket bounds in seconds. Default 5ms … 30s (12 buckets). */
@@ -44,6 +45,7 @@ export function metrics(options: MetricsOptions = {}): Metrics {
   return definePlugin('observer', 'metrics', optionsSchema, options, (o) => {
     const requests = new RequestMetrics(o.buckets, o.maxSeries)
     const state = new StateMetrics(o.maxSeries)
+    const releases = new ReleaseMetrics(o.maxSeries)
     let view: GatewayView | undefined
     return {
       start({ gateway, signal }) {
@@ -57,10 +59,11 @@ export function metrics(options: MetricsOptions = {}): Metrics {
           }),
           gateway.events.on('health', (e) => state.health(e)),
           gateway.events.on('discovery', (e) => state.discovery(e)),
+          gateway.events.on('release', (e) => releases.decision(e)),
         ]
         signal.addEventListener('abort', () => off.forEach((f) => f()))
       },
-      render: () => requests.render() + (view ? state.render(view) : ''),
+      render: () => requests.render() + (view ? state.render(view) + releases.render(view) : ''),
     }
   })
 }

@@ -121,3 +121,12 @@ test('release actions: unknown pool 404, bad action 400, nothing to abort 409', 
   const state = await (await fetch(`${base}/api/pools`)).json()
   assert.equal(state.pools[0].release.stable, 'v1')
 })
+
+test('metrics: weights by version, the canary step and decisions', async () => {
+  const text = await (await fetch(`${base}/metrics`)).text()
+  assert.match(text, /^gatehouse_release_weight_percent\{pool="app",version="v1"\} 100$/m)
+  assert.match(text, /^gatehouse_release_weight_percent\{pool="app",version="v2"\} 0$/m)
+  assert.match(text, /^gatehouse_release_canary_step\{pool="app"\} 0$/m)
+  assert.match(text, /^gatehouse_release_decisions_total\{pool="app",action="weights"\} 3$/m)
+  assert.match(text, /^gatehouse_release_window_requests\{pool="app",version="v1"\} \d+$/m)
+})
