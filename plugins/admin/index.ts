@@ -100,6 +100,8 @@ export function admin(options: AdminOptions = {}): AdminPlugin {
             if (f) changes.add({ time: Date.now(), pool: f.pool, upstream: f.upstream, change: f.available ? 'available' : 'unavailable', detail: f.reason ?? '' })
             wakeSoon()
           }),
+          // A release decision shows at once (the split, the step, the verdict).
+          gateway.events.on('release', () => wakeSoon()),
         ]
 
         const app = new Hono()
