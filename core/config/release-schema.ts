@@ -71,6 +71,12 @@ export const releaseSchema = z
      * Default true; false turns it off.
      */
     overrides: z.boolean().default(true),
+    /**
+     * `{version}--{host}` (Knative's tag URLs: `v2--app.example.com`) reaches that version of the
+     * pool the route for `{host}` sends to; the upstream sees `{host}`. Published versions only, like
+     * the header. Needs the tag hosts to resolve to the gateway (a wildcard DNS record). Default false.
+     */
+    tagHost: z.boolean().default(false),
     /** After blue-green moved traffic, how long the old version may take it back (admin API `abort`). Default "10m". */
     keepWarm: duration().default(600_000),
   })

@@ -25,6 +25,8 @@ export interface ProxyCall {
   balance: BalanceContext
   /** Who middleware said the client is (for the record). */
   consumer?: string
+  /** The version a tag host named (core/release/tag-host.ts): honoured only while it is published. */
+  version?: string
 }
 
 export async function proxy(ex: Exchange, call: ProxyCall, transport: Transport): Promise<Response> {
@@ -65,10 +67,10 @@ export async function proxy(ex: Exchange, call: ProxyCall, transport: Transport)
 }
 
 /** A pool with a release: the version this exchange goes to (core/release/assign.ts), its sticky cookie set on the answer. */
-function releaseVersion(ex: Exchange, { pool, balance }: ProxyCall): string | undefined {
+function releaseVersion(ex: Exchange, { pool, balance, version: pinned }: ProxyCall): string | undefined {
   const table = pool.versionTable()
   if (!table) return undefined
-  const { version, setCookie } = assignVersion(table, pool.release!.currentSettings, balance)
+  const { version, setCookie } = assignVersion(table, pool.release!.currentSettings, balance, pinned)
   if (setCookie) ex.onResponseHead((_status, headers) => void headers.push('set-cookie', setCookie))
   return version
 }

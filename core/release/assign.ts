@@ -1,5 +1,5 @@
 /**
- * Which version one request goes to: a tester's override header, else the client's sticky
+ * Which version one request goes to: a tag host's version or a tester's override header, else the client's sticky
  * version while it still takes traffic, else the weights (by a hash of the client, or at random).
  * An override or a cookie naming a version that is not published (failed, drained, never
  * started) is ignored: the request is weighed like any other.
@@ -17,8 +17,10 @@ export interface Assignment {
   setCookie?: string
 }
 
-export function assignVersion(table: VersionTable, settings: ReleaseConfig, ctx: BalanceContext, random: () => number = Math.random): Assignment {
+/** `pinned`: the version a tag host named (tag-host.ts). */
+export function assignVersion(table: VersionTable, settings: ReleaseConfig, ctx: BalanceContext, pinned?: string, random: () => number = Math.random): Assignment {
   if (!table.weighted.length) return { version: undefined }
+  if (pinned !== undefined && table.byVersion.has(pinned)) return { version: pinned }
   if (settings.overrides) {
     const wanted = ctx.header(OVERRIDE_HEADER)
     if (wanted !== undefined && table.byVersion.has(wanted)) return { version: wanted }

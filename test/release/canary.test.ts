@@ -124,7 +124,7 @@ test('a canary whose p99 is far above the stable one is rolled back', async () =
 })
 
 test('a healthy canary is promoted through every step to 100 %, and the old version drains with 0 failed requests', async () => {
-  const c = await deploy(echo('v2'), { steps: [10, 30, 60, 100], analysis: { minRequests: 50, maxErrorRate: '1%', maxLatencyRatio: 3, latencySlack: '20ms' } })
+  const c = await deploy(echo('v2'), { steps: [10, 30, 60, 100], analysis: { minRequests: 50, maxErrorRate: '1%', maxLatencyRatio: 3, latencySlack: '200ms' } }) // a busy machine's hiccups are not what this test is about
   try {
     const load = await boundedLoad(c.gw.url + '/', { concurrency: 8, max: 60_000, timeoutMs: 25_000, until: () => c.events.some((e) => e.action !== 'start' && e.action !== 'step') })
     const actions = c.events.map((e) => `${e.action}:${e.version}:${e.weights.v2 ?? 0}`)

@@ -1,8 +1,9 @@
 // Versions as clients see them, through the CLI on Node, Bun and Deno: the sticky cookie each
-// runtime's transport writes into the answer, the override header, and a version rolled back
-// through the admin API that neither the header nor a cookie reaches any more.
+// runtime's transport writes into the answer, the override header, a tag host, and a version
+// rolled back through the admin API that none of them reaches any more.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { request } from 'node:http'
 import { echo, startUpstream, type Upstream } from '../support/http-upstream.ts'
 import { freePort } from '../support/ports.ts'
 import { RUNTIMES, spawnGatewayUnder, type RuntimeGateway } from '../support/runtimes.ts'
@@ -26,16 +27,31 @@ export default defineConfig({
   pools: {
     app: {
       upstreams: [{ url: '${v1.url}', labels: { version: 'v1' } }, { url: '${v2.url}', labels: { version: 'v2' } }],
-      release: { stable: 'v1', steps: [50, 100], interval: '1h', analysis: { minRequests: 1000000 }, sticky: { cookie: 'gh-release' } },
+      release: { stable: 'v1', steps: [50, 100], interval: '1h', analysis: { minRequests: 1000000 }, sticky: { cookie: 'gh-release' }, tagHost: true },
     },
   },
-  routes: [{ path: '/*', pool: 'app' }],
+  routes: [{ host: 'app.test', path: '/*', pool: 'app' }],
 })
 `
 
-async function who(url: string, headers: Record<string, string> = {}): Promise<{ name: string; setCookie: string | null }> {
-  const res = await fetch(url, { headers })
-  return { name: ((await res.json()) as { name: string }).name, setCookie: res.headers.get('set-cookie') }
+/** node:http, so Host can be set (routes are for app.test; `v2--app.test` is a tag host). */
+function who(url: string, headers: Record<string, string> = {}, host = 'app.test'): Promise<{ name: string; host: string; setCookie: string | null }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { host, ...headers } }, (res) => {
+      let body = ''
+      res.on('data', (c) => (body += c))
+      res.on('end', () => {
+        try {
+          const echoed = JSON.parse(body) as { name: string; headers: { host: string } }
+          resolve({ name: echoed.name, host: echoed.headers.host, setCookie: (res.headers['set-cookie'] ?? [null])[0]! })
+        } catch {
+          reject(new Error(`${res.statusCode}: ${body}`))
+        }
+      })
+    })
+    req.on('error', reject)
+    req.end()
+  })
 }
 
 for (const runtime of RUNTIMES.filter((r) => !process.env.E2E_ONLY || process.env.E2E_ONLY.split(',').includes(r))) {
@@ -77,12 +93,23 @@ for (const runtime of RUNTIMES.filter((r) => !process.env.E2E_ONLY || process.en
       }
     })
 
+    test('a tag host reaches the version it names; the upstream sees the plain host', async () => {
+      for (const version of ['v1', 'v2']) {
+        for (let i = 0; i < 30; i++) {
+          const r = await who(gw.url + '/', {}, `${version}--app.test`)
+          assert.equal(r.name, version)
+          assert.equal(r.host, 'app.test')
+        }
+      }
+    })
+
     test('after a rollback neither the override header nor a cookie reaches the version', async () => {
       const res = await fetch(`${adminUrl}/api/pools/app/release/abort`, { method: 'POST' })
       assert.equal(res.status, 200, await res.clone().text())
       assert.equal((await res.json()).release.versions.find((v: { name: string }) => v.name === 'v2').role, 'failed')
       const before = v2.seen.length
       for (let i = 0; i < 100; i++) assert.equal((await who(gw.url + '/', { 'x-gatehouse-version': 'v2' })).name, 'v1')
+      for (let i = 0; i < 50; i++) assert.equal((await who(gw.url + '/', {}, 'v2--app.test')).name, 'v1')
       const moved = await who(gw.url + '/', { cookie: 'gh-release=v2' })
       assert.equal(moved.name, 'v1')
       assert.match(moved.setCookie ?? '', /^gh-release=v1;/)
