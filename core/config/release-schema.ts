@@ -77,6 +77,26 @@ export const releaseSchema = z
      * the header. Needs the tag hosts to resolve to the gateway (a wildcard DNS record). Default false.
      */
     tagHost: z.boolean().default(false),
+    /**
+     * Shadow traffic: a copy of this share of the stable version's requests goes to the new
+     * version before it takes any (a canary's first step, a blue-green switch wait until the
+     * copies' analysis passed for an `interval`). Copies are fire-and-forget, sent once the
+     * original ended, with the marker header and Host `<host>-shadow` (Istio's convention); their
+     * answers are discarded and their outcomes feed the analysis. Requests with a body are not
+     * copied. Default none.
+     */
+    mirror: z
+      .strictObject({
+        /** Share of the stable version's requests copied, in percent; never more (a counter, not a coin). */
+        percent: z.number().min(0).max(100),
+        /** A copy that has not answered by then counts as an error. Default "5s". */
+        timeout: duration().default(5_000),
+        /** Copies in flight at most; more are skipped (a hanging target holds no more than this). Default 100. */
+        maxInflight: z.number().int().min(1).max(100_000).default(100),
+        /** The header that marks a copy. Default "x-gatehouse-mirror". */
+        header: z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/).default('x-gatehouse-mirror'),
+      })
+      .optional(),
     /** After blue-green moved traffic, how long the old version may take it back (admin API `abort`). Default "10m". */
     keepWarm: duration().default(600_000),
   })

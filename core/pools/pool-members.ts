@@ -30,6 +30,12 @@ export interface MemberRelease {
   currentWeights(): ReadonlyMap<string, number>
   /** An error is a 5xx answer or a transport failure; `ms` to the response head. */
   observe(up: UpstreamRuntime, error: boolean, ms: number): void
+  /** The version that gets shadow copies now (the new one, while it is neither failed nor drained). */
+  mirrorTarget(): string | undefined
+  /** Whether a request given `version` is copied (core/release/mirror.ts): sampled, bounded in flight. */
+  sampleMirror(version: string | undefined, method: string): boolean
+  /** Sends a copy, never awaited. */
+  sendMirror(up: UpstreamRuntime, method: string, path: string, headers: readonly string[]): void
 }
 
 /** What admission looks at: the client's path (wake.ignore), method and headers (the waiting page). */

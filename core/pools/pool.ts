@@ -51,7 +51,7 @@ export class Pool {
     const release = this.members.release
     if (!release) return undefined
     if (this.tableAt !== this.members.version || !this.table) {
-      this.table = buildVersionTable(this.available(), release.currentSettings.by, release.currentWeights())
+      this.table = buildVersionTable(this.available(), release.currentSettings.by, release.currentWeights(), release.mirrorTarget())
       this.tableAt = this.members.version
     }
     return this.table

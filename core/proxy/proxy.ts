@@ -67,10 +67,19 @@ export async function proxy(ex: Exchange, call: ProxyCall, transport: Transport)
 }
 
 /** A pool with a release: the version this exchange goes to (core/release/assign.ts), its sticky cookie set on the answer. */
-function releaseVersion(ex: Exchange, { pool, balance, version: pinned }: ProxyCall): string | undefined {
+function releaseVersion(ex: Exchange, call: ProxyCall): string | undefined {
+  const { pool, balance, version: pinned } = call
   const table = pool.versionTable()
   if (!table) return undefined
-  const { version, setCookie } = assignVersion(table, pool.release!.currentSettings, balance, pinned)
+  const release = pool.release!
+  const { version, setCookie } = assignVersion(table, release.currentSettings, balance, pinned)
   if (setCookie) ex.onResponseHead((_status, headers) => void headers.push('set-cookie', setCookie))
+  // A shadow copy to the new version, sent once this exchange ended: it never delays the original.
+  const { inbound } = ex.request
+  if (table.mirror.length && !inbound.hasBody && !inbound.websocket && release.sampleMirror(version, inbound.method)) {
+    const target = table.mirror[Math.floor(Math.random() * table.mirror.length)]!
+    const headers = [...call.headers]
+    ex.onEnd(() => release.sendMirror(target, inbound.method, call.path, headers))
+  }
   return version
 }

@@ -11,6 +11,8 @@
  * - canary: weights walk through `steps`; every tick the window is analysed (analysis.ts): a
  *   failure rolls the candidate back to 0 % at once and marks it failed; a pass after `interval`
  *   takes the next step; the last step (100) makes it stable and the old version drains.
+ * - mirror: before a new version takes traffic, shadow copies of the stable version's requests
+ *   (mirror.ts) must pass the analysis for an `interval`; a failure marks it failed.
  * - blue-green: all traffic moves once every upstream of the candidate is available; the old
  *   version may take it back (abort) for `keepWarm`.
  * - manual: weights only from the admin API.
@@ -24,10 +26,14 @@ import type { Logger } from '../types.ts'
 import { analyse, type Verdict } from './analysis.ts'
 import { versionOf } from './version-table.ts'
 import { MeasureWindow } from './window.ts'
+import { Mirror } from './mirror.ts'
+import type { HealthCheckRequest } from '../plugin/io.ts'
 
 export interface PoolReleaseDeps {
   log: Logger
   emit: (event: ReleaseEvent) => void
+  /** The runtime's probe client, for shadow copies (release.mirror). */
+  send: HealthCheckRequest
   now?: () => number
 }
 
@@ -49,6 +55,8 @@ export interface ReleaseView {
   last?: { time: number; action: ReleaseEvent['action']; version: string; reason: string; figures?: ReleaseEvent['figures'] }
   /** Blue-green: the version traffic can be switched back to (abort), and until when. */
   previous?: { version: string; until: number }
+  /** Shadow copies: sent, skipped (too many in flight), in flight; whether the new version's copies passed. */
+  mirror?: { percent: number; sent: number; skipped: number; inflight: number; passed: boolean }
 }
 
 export type ActionResult = { ok: true; message: string } | { ok: false; message: string }
@@ -71,6 +79,10 @@ export class PoolRelease implements MemberRelease {
   private previous: { version: string; until: number } | undefined
   private last: ReleaseView['last']
   private readonly now: () => number
+  private readonly mirror: Mirror
+  /** The candidate's shadow copies passed (or no mirror is configured); when its mirror phase began. */
+  private mirrorPassed = false
+  private mirrorStarted = 0
 
   constructor(
     readonly name: string,
@@ -79,6 +91,22 @@ export class PoolRelease implements MemberRelease {
     private readonly deps: PoolReleaseDeps,
   ) {
     this.now = deps.now ?? Date.now
+    this.mirror = new Mirror(deps.send, (up, error, ms) => this.observe(up, error, ms))
+  }
+
+  mirrorTarget(): string | undefined {
+    return this.settings.mirror && this.candidate !== undefined && !this.settled.has(this.candidate) ? this.candidate : undefined
+  }
+
+  sampleMirror(version: string | undefined, method: string): boolean {
+    const settings = this.settings.mirror
+    return settings !== undefined && version === this.stable && this.mirror.sample(settings, method)
+  }
+
+  sendMirror(up: UpstreamRuntime, method: string, path: string, headers: readonly string[]): void {
+    const settings = this.settings.mirror
+    if (settings) void this.mirror.fire(up, Mirror.copyOf(method, path, headers, settings), settings)
+    else this.mirror.cancel() // mirroring was configured away meanwhile
   }
 
   get currentSettings(): ReleaseConfig {
@@ -114,32 +142,58 @@ export class PoolRelease implements MemberRelease {
 
     if (this.stable === undefined || !present.has(this.stable)) {
       const next = this.chooseStable(present)
-      if (next !== undefined) this.makeStable(next, 'stable', this.stable === undefined ? 'the first version serving' : `version "${this.stable}" left`)
-      return
+      if (next === undefined) return
+      this.makeStable(next, 'stable', this.stable === undefined ? 'the first version serving' : `version "${this.stable}" left`)
     }
     if (this.settings.strategy === 'manual') return
-    this.candidate ??= this.seen.find((v) => v !== this.stable && !this.settled.has(v))
+    if (this.candidate === undefined) {
+      this.candidate = this.seen.find((v) => v !== this.stable && !this.settled.has(v))
+      if (this.candidate === undefined) return
+      this.mirrorPassed = !this.settings.mirror
+      this.mirrorStarted = 0
+      this.members.invalidate() // the version table's mirror target
+    }
     const candidate = this.candidate
-    if (candidate === undefined) return
     const c = present.get(candidate)
     if (!c) {
       if (this.step >= 0) this.rollback('its upstreams left')
       else this.candidate = undefined
       return
     }
+    if (this.step < 0 && !this.mirrorPassed && c.available > 0 && !this.paused) {
+      if (!this.shadowed(now)) return
+    }
     if (this.settings.strategy === 'blue-green') {
-      if (c.available > 0 && c.available === c.total) this.switchTo(candidate, now)
+      if (c.available > 0 && c.available === c.total && this.mirrorPassed) this.switchTo(candidate, now)
       return
     }
     if (this.step < 0) {
-      if (c.available > 0 && !this.paused) this.goToStep(0, 'start', 'its upstreams are available')
+      if (c.available > 0 && !this.paused && this.mirrorPassed) this.goToStep(0, 'start', this.settings.mirror ? 'its shadow copies passed' : 'its upstreams are available')
       return
     }
     if (c.available === 0) return this.rollback('no upstream of it is available')
     if (this.paused) return
-    const verdict = analyse(this.window(candidate), this.window(this.stable), this.settings.analysis)
+    const verdict = analyse(this.window(candidate), this.window(this.stable!), this.settings.analysis)
     if (verdict.result === 'fail') return this.rollback(verdict.reason, verdict)
     if (verdict.result === 'pass' && now - this.stepStarted >= this.settings.interval) this.goToStep(this.step + 1, 'step', verdict.reason, verdict)
+  }
+
+  /** The mirror phase: true once the candidate's copies passed the analysis for an interval; a failure rolls it back. */
+  private shadowed(now: number): boolean {
+    if (this.mirrorStarted === 0) {
+      this.mirrorStarted = now
+      this.resetWindows()
+      return false
+    }
+    const verdict = analyse(this.window(this.candidate!), this.window(this.stable!), this.settings.analysis)
+    if (verdict.result === 'fail') {
+      this.rollback(`shadow copies: ${verdict.reason}`, verdict)
+      return false
+    }
+    if (verdict.result !== 'pass' || now - this.mirrorStarted < this.settings.interval) return false
+    this.mirrorPassed = true
+    this.resetWindows()
+    return true
   }
 
   promote(): ActionResult {
@@ -169,7 +223,7 @@ export class PoolRelease implements MemberRelease {
 
   /** Rolls the rollout back (the candidate is marked failed); after a blue-green switch, switches back while the old version is warm. */
   abort(): ActionResult {
-    if (this.candidate !== undefined && (this.weights.get(this.candidate) ?? 0) > 0) {
+    if (this.candidate !== undefined && ((this.weights.get(this.candidate) ?? 0) > 0 || this.mirrorStarted > 0)) {
       const version = this.candidate
       this.rollback('aborted by an operator')
       return { ok: true, message: `"${version}" rolled back` }
@@ -220,6 +274,7 @@ export class PoolRelease implements MemberRelease {
       by: this.settings.by, strategy: this.settings.strategy, stable: this.stable, candidate: this.candidate,
       step: this.step >= 0 ? this.step : undefined, steps: this.settings.steps, paused: this.paused,
       weights: Object.fromEntries(this.weights), versions, last: this.last, previous: this.previous,
+      mirror: this.settings.mirror && { percent: this.settings.mirror.percent, sent: this.mirror.sent, skipped: this.mirror.skipped, inflight: this.mirror.inflight, passed: this.mirrorPassed },
     }
   }
 

@@ -12,6 +12,7 @@ import type { GatewayEvents } from '../gateway/events.ts'
 import type { GatewayState } from '../gateway/state.ts'
 import type { UpstreamStore } from '../pools/upstream-store.ts'
 import type { Logger } from '../types.ts'
+import type { HealthCheckRequest } from '../plugin/io.ts'
 import { PoolRelease, type ReleaseView } from './pool-release.ts'
 
 const TICK_MS = 250
@@ -21,6 +22,8 @@ export interface ReleasesDeps {
   state: () => GatewayState
   log: Logger
   events: GatewayEvents
+  /** The runtime's probe client: shadow copies (mirror.ts). */
+  send: HealthCheckRequest
 }
 
 export class Releases {
@@ -76,7 +79,7 @@ export class Releases {
         continue
       }
       const members = this.deps.store.members(name)
-      const release = new PoolRelease(name, members, settings, { log: this.deps.log, emit: (e) => this.deps.events.emit('release', e) })
+      const release = new PoolRelease(name, members, settings, { log: this.deps.log, emit: (e) => this.deps.events.emit('release', e), send: this.deps.send })
       members.release = release
       members.invalidate()
       this.pools.set(name, release)

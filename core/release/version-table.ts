@@ -20,6 +20,8 @@ export interface VersionTable {
   readonly byVersion: ReadonlyMap<string, readonly UpstreamRuntime[]>
   /** Available upstreams of every published version (all available ones before the release weighed any): retries, and a request whose version has none left. */
   readonly published: readonly UpstreamRuntime[]
+  /** Available upstreams of the version that gets shadow copies (mirror.ts), if any. */
+  readonly mirror: readonly UpstreamRuntime[]
 }
 
 /** The version an upstream belongs to: its label, or "" without one (part of whichever version is stable when it is the only one). */
@@ -27,10 +29,12 @@ export function versionOf(up: { labels: Readonly<Record<string, string>> }, labe
   return up.labels[label] ?? ''
 }
 
-export function buildVersionTable(available: readonly UpstreamRuntime[], label: string, weights: ReadonlyMap<string, number>): VersionTable {
+export function buildVersionTable(available: readonly UpstreamRuntime[], label: string, weights: ReadonlyMap<string, number>, mirrorTo?: string): VersionTable {
   const groups = new Map<string, UpstreamRuntime[]>()
+  const mirror: UpstreamRuntime[] = []
   for (const up of available) {
     const name = versionOf(up, label)
+    if (name === mirrorTo) mirror.push(up)
     if (!weights.get(name)) continue
     let list = groups.get(name)
     if (!list) groups.set(name, (list = []))
@@ -45,7 +49,7 @@ export function buildVersionTable(available: readonly UpstreamRuntime[], label: 
     total += weight
   }
   const published = weights.size === 0 ? available : weighted.flatMap((v) => v.upstreams)
-  return { weighted, total, byVersion: groups, published }
+  return { weighted, total, byVersion: groups, published, mirror }
 }
 
 /** The version at `point` in [0, total): the weights laid end to end. */
