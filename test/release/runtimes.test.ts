@@ -7,15 +7,28 @@ import { request } from 'node:http'
 import { echo, startUpstream, type Upstream } from '../support/http-upstream.ts'
 import { freePort } from '../support/ports.ts'
 import { RUNTIMES, spawnGatewayUnder, type RuntimeGateway } from '../support/runtimes.ts'
+import { boundedLoad } from '../support/bounded-load.ts'
 
-let v1: Upstream, v2: Upstream
+let v1: Upstream, v2: Upstream, bad: Upstream
+/** Answers of the 5 %-error canary, and its 500s. */
+let badServed = 0
+let badCaused = 0
 before(async () => {
   v1 = await startUpstream(echo('v1'))
   v2 = await startUpstream(echo('v2'))
+  bad = await startUpstream((req, res, body) => {
+    if (++badServed % 20 === 0) {
+      badCaused++
+      res.statusCode = 500
+      return res.end()
+    }
+    echo('bad')(req, res, body)
+  })
 })
 after(async () => {
   await v1?.close()
   await v2?.close()
+  await bad?.close()
 })
 
 /** v2 at 50 % from the start (the first canary step); the interval is long, so only the operator moves it. */
@@ -29,8 +42,22 @@ export default defineConfig({
       upstreams: [{ url: '${v1.url}', labels: { version: 'v1' } }, { url: '${v2.url}', labels: { version: 'v2' } }],
       release: { stable: 'v1', steps: [50, 100], interval: '1h', analysis: { minRequests: 1000000 }, sticky: { cookie: 'gh-release' }, tagHost: true },
     },
+    // Canaries under a real load: one answering 5 % errors, one healthy (both next to v1).
+    canary: {
+      upstreams: [{ url: '${v1.url}', labels: { version: 'v1' } }, { url: '${bad.url}', labels: { version: 'v2' } }],
+      retries: 0,
+      release: { stable: 'v1', steps: [20, 100], interval: '1s', analysis: { minRequests: 100 } },
+    },
+    healthy: {
+      upstreams: [{ url: '${v1.url}', labels: { version: 'v1' } }, { url: '${v2.url}', labels: { version: 'v2' } }],
+      release: { stable: 'v1', steps: [20, 60, 100], interval: '1s', analysis: { minRequests: 50, latencySlack: '200ms' } },
+    },
   },
-  routes: [{ host: 'app.test', path: '/*', pool: 'app' }],
+  routes: [
+    { host: 'app.test', path: '/*', pool: 'app' },
+    { host: 'canary.test', path: '/*', pool: 'canary' },
+    { host: 'healthy.test', path: '/*', pool: 'healthy' },
+  ],
 })
 `
 
@@ -114,6 +141,32 @@ for (const runtime of RUNTIMES.filter((r) => !process.env.E2E_ONLY || process.en
       assert.equal(moved.name, 'v1')
       assert.match(moved.setCookie ?? '', /^gh-release=v1;/)
       assert.equal(v2.seen.length, before)
+    })
+
+    test('a canary answering 5 % errors is rolled back under load, clients seeing only its errors; a healthy one is promoted with 0 failed requests', async () => {
+      const release = async (pool: string) => (await fetch(`${adminUrl}/api/pools/${pool}/release`)).json()
+      const decided = (r: { last?: { action: string } }) => r.last?.action === 'rollback' || r.last?.action === 'promote'
+      let done = false
+      const poll = setInterval(async () => void (done = decided(await release('canary').catch(() => ({})))), 100)
+      const servedBefore = badServed
+      const causedBefore = badCaused
+      const load = await boundedLoad(gw.url + '/', { concurrency: 6, max: 30_000, timeoutMs: 20_000, until: () => done, headers: { host: 'canary.test' } })
+      clearInterval(poll)
+      const r = await release('canary')
+      assert.equal(r.last.action, 'rollback', JSON.stringify(r.last))
+      assert.match(r.last.reason, /^error rate [\d.]+% above 1%$/)
+      assert.ok(badServed - servedBefore >= 100)
+      assert.ok(load.errors <= badCaused - causedBefore, `clients saw ${load.errors} errors; the canary caused ${badCaused - causedBefore}`)
+      assert.equal(load.failed, 0)
+
+      done = false
+      const poll2 = setInterval(async () => void (done = decided(await release('healthy').catch(() => ({})))), 100)
+      const healthy = await boundedLoad(gw.url + '/', { concurrency: 6, max: 60_000, timeoutMs: 25_000, until: () => done, headers: { host: 'healthy.test' } })
+      clearInterval(poll2)
+      const h = await release('healthy')
+      assert.equal(h.last.action, 'promote', JSON.stringify(h.last))
+      assert.deepEqual(h.weights, { v2: 100 })
+      assert.equal(healthy.errors, 0, JSON.stringify(healthy))
     })
   })
 }
