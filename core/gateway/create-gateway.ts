@@ -95,7 +95,7 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
   const state = () => watcher.current()
   let coordination: CoordinationSession | undefined
   const scaling: Scaling = new Scaling({ store, state, log, events, probe: (pool, up) => (running.checker(pool) ?? answers(runtime))(up), coordination: () => coordination })
-  const releases = new Releases({ store, state, log, events, send: runtime.io.healthCheck })
+  const releases = new Releases({ store, state, log, events, send: runtime.io.healthCheck, coordination: () => coordination })
   const running = new RunningPlugins({
     plugins, watcher, store, events, waitMs: discoveryWaitMs, certificates: () => certificates?.list(),
     onScaler: (slot, pool, scaler, signal) => scaling.register(slot, pool, scaler, signal),

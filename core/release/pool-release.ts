@@ -49,6 +49,8 @@ export interface ReleaseView {
   step?: number
   steps: number[]
   paused: boolean
+  /** Another gateway decides this release (coordination); this one follows its state. */
+  following: boolean
   weights: Record<string, number>
   versions: { name: string; role: VersionRole; upstreams: number; available: number; weight: number; requests: number; errorRate: number; p99Ms: number }[]
   /** The last decision and its figures. */
@@ -59,7 +61,24 @@ export interface ReleaseView {
   mirror?: { percent: number; sent: number; skipped: number; inflight: number; passed: boolean }
 }
 
+/** What gateways share of a rollout (coordination): everything a decision depends on, not the measurements. */
+export interface SharedRelease {
+  stable?: string
+  candidate?: string
+  step: number
+  stepStarted: number
+  paused: boolean
+  weights: [string, number][]
+  settled: [string, 'failed' | 'drained'][]
+  previous?: { version: string; until: number }
+  last?: ReleaseView['last']
+  mirrorPassed: boolean
+  mirrorStarted: number
+}
+
 export type ActionResult = { ok: true; message: string } | { ok: false; message: string }
+
+const FOLLOWING: ActionResult = { ok: false, message: 'another gateway decides this release (coordination): ask the gateway that leads it' }
 
 interface Census {
   total: number
@@ -83,6 +102,8 @@ export class PoolRelease implements MemberRelease {
   /** The candidate's shadow copies passed (or no mirror is configured); when its mirror phase began. */
   private mirrorPassed = false
   private mirrorStarted = 0
+  /** Another gateway decides (coordination): this one applies its published state and decides nothing. */
+  following = false
 
   constructor(
     readonly name: string,
@@ -133,6 +154,7 @@ export class PoolRelease implements MemberRelease {
   }
 
   tick(): void {
+    if (this.following) return
     const now = this.now()
     const present = this.census()
     for (const v of this.settled.keys()) if (!present.has(v)) this.settled.delete(v)
@@ -197,6 +219,7 @@ export class PoolRelease implements MemberRelease {
   }
 
   promote(): ActionResult {
+    if (this.following) return FOLLOWING
     const candidate = this.candidate
     if (candidate === undefined || !this.census().get(candidate)?.available) return { ok: false, message: 'no new version with an available upstream to promote' }
     this.paused = false
@@ -206,6 +229,7 @@ export class PoolRelease implements MemberRelease {
   }
 
   pause(): ActionResult {
+    if (this.following) return FOLLOWING
     if (this.paused) return { ok: true, message: 'already paused' }
     this.paused = true
     this.announce('pause', this.candidate ?? this.stable ?? '', 'paused by an operator')
@@ -213,6 +237,7 @@ export class PoolRelease implements MemberRelease {
   }
 
   resume(): ActionResult {
+    if (this.following) return FOLLOWING
     if (!this.paused) return { ok: true, message: 'not paused' }
     this.paused = false
     this.stepStarted = this.now()
@@ -223,6 +248,7 @@ export class PoolRelease implements MemberRelease {
 
   /** Rolls the rollout back (the candidate is marked failed); after a blue-green switch, switches back while the old version is warm. */
   abort(): ActionResult {
+    if (this.following) return FOLLOWING
     if (this.candidate !== undefined && ((this.weights.get(this.candidate) ?? 0) > 0 || this.mirrorStarted > 0)) {
       const version = this.candidate
       this.rollback('aborted by an operator')
@@ -243,6 +269,7 @@ export class PoolRelease implements MemberRelease {
 
   /** Operator weights (percent, summing to 100, versions with upstreams only). A canary under way pauses: the operator has taken over. */
   setWeights(input: Record<string, unknown>): ActionResult {
+    if (this.following) return FOLLOWING
     const present = this.census()
     const next = new Map<string, number>()
     let sum = 0
@@ -260,6 +287,41 @@ export class PoolRelease implements MemberRelease {
     return { ok: true, message: 'weights set' }
   }
 
+  /** The rollout as other gateways follow it. */
+  shared(): SharedRelease {
+    return {
+      stable: this.stable, candidate: this.candidate, step: this.step, stepStarted: this.stepStarted, paused: this.paused,
+      weights: [...this.weights], settled: [...this.settled], previous: this.previous, last: this.last,
+      mirrorPassed: this.mirrorPassed, mirrorStarted: this.mirrorStarted,
+    }
+  }
+
+  /** Takes the deciding gateway's rollout; its decisions are announced here too (logs, events, metrics), marked as followed. */
+  follow(s: SharedRelease): void {
+    const weightsChanged = JSON.stringify(s.weights) !== JSON.stringify([...this.weights])
+    const candidateChanged = s.candidate !== this.candidate
+    if (s.stepStarted !== this.stepStarted || s.stable !== this.stable) this.resetWindows()
+    this.stable = s.stable
+    this.candidate = s.candidate
+    this.step = s.step
+    this.stepStarted = s.stepStarted
+    this.paused = s.paused
+    this.settled.clear()
+    for (const [v, how] of s.settled) this.settled.set(v, how)
+    this.previous = s.previous
+    this.mirrorPassed = s.mirrorPassed
+    this.mirrorStarted = s.mirrorStarted
+    if (weightsChanged) this.weights = new Map(s.weights)
+    if (weightsChanged || candidateChanged) this.members.invalidate()
+    const last = s.last
+    if (last && (last.time !== this.last?.time || last.action !== this.last?.action)) {
+      this.last = last
+      const event: ReleaseEvent = { pool: this.name, action: last.action, version: last.version, weights: Object.fromEntries(this.weights), reason: `${last.reason} (decided by another gateway)`, figures: last.figures }
+      this.deps.log.info(`pool "${this.name}": release ${last.action} "${last.version}": ${event.reason}`, { weights: event.weights })
+      this.deps.emit(event)
+    }
+  }
+
   view(): ReleaseView {
     const present = this.census()
     const versions = [...new Set([...this.seen, ...present.keys()])].map((name) => {
@@ -272,7 +334,7 @@ export class PoolRelease implements MemberRelease {
     })
     return {
       by: this.settings.by, strategy: this.settings.strategy, stable: this.stable, candidate: this.candidate,
-      step: this.step >= 0 ? this.step : undefined, steps: this.settings.steps, paused: this.paused,
+      step: this.step >= 0 ? this.step : undefined, steps: this.settings.steps, paused: this.paused, following: this.following,
       weights: Object.fromEntries(this.weights), versions, last: this.last, previous: this.previous,
       mirror: this.settings.mirror && { percent: this.settings.mirror.percent, sent: this.mirror.sent, skipped: this.mirror.skipped, inflight: this.mirror.inflight, passed: this.mirrorPassed },
     }

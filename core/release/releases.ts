@@ -4,15 +4,18 @@
  * pool's version table is built from). Every TICK_MS: policies are matched to the state's pools
  * (a reload keeps each pool's rollout, with the new settings), then each release ticks.
  *
- * Several gateways: each runs its own loop on its own measurements (no coordination yet). With the
- * same config and traffic spread evenly they step alike, but a rollback at one is not seen by the
- * others until their own windows fail; run one gateway per pool under a canary, or use `manual`.
+ * Several gateways: with `coordination` (etcd), one decides each pool's release and the others
+ * follow its published state (release-sharing.ts). Without it each runs its own loop on its own
+ * measurements: with the same config and traffic spread evenly they step alike, but a rollback at
+ * one is not seen by the others until their own windows fail.
  */
 import type { GatewayEvents } from '../gateway/events.ts'
 import type { GatewayState } from '../gateway/state.ts'
 import type { UpstreamStore } from '../pools/upstream-store.ts'
 import type { Logger } from '../types.ts'
 import type { HealthCheckRequest } from '../plugin/io.ts'
+import type { CoordinationSession } from '../plugin/coordination.ts'
+import { ReleaseSharing } from './release-sharing.ts'
 import { PoolRelease, type ReleaseView } from './pool-release.ts'
 
 const TICK_MS = 250
@@ -24,13 +27,18 @@ export interface ReleasesDeps {
   events: GatewayEvents
   /** The runtime's probe client: shadow copies (mirror.ts). */
   send: HealthCheckRequest
+  /** Other gateways, once connected (config `coordination`): shared rollouts when the session offers them. */
+  coordination?: () => CoordinationSession | undefined
 }
 
 export class Releases {
   private readonly pools = new Map<string, PoolRelease>()
   private timer: ReturnType<typeof setInterval> | undefined
+  private readonly sharing: ReleaseSharing
 
-  constructor(private readonly deps: ReleasesDeps) {}
+  constructor(private readonly deps: ReleasesDeps) {
+    this.sharing = new ReleaseSharing(() => deps.coordination?.()?.release, deps.log)
+  }
 
   start(): void {
     this.tick()
@@ -62,6 +70,7 @@ export class Releases {
         this.deps.log.error(`pool "${release.name}": release tick failed`, { error: String((err as Error)?.stack ?? err) })
       }
     }
+    this.sharing.maybeRun(this.pools)
   }
 
   /** Matches release policies to the state's pools: creates, updates or drops each PoolRelease. */
@@ -80,6 +89,7 @@ export class Releases {
       }
       const members = this.deps.store.members(name)
       const release = new PoolRelease(name, members, settings, { log: this.deps.log, emit: (e) => this.deps.events.emit('release', e), send: this.deps.send })
+      release.following = this.sharing.active // until it knows whether it decides
       members.release = release
       members.invalidate()
       this.pools.set(name, release)
@@ -90,6 +100,7 @@ export class Releases {
   private drop(name: string): void {
     const release = this.pools.get(name)
     if (!release) return
+    this.sharing.forget(name)
     const members = this.deps.store.members(name)
     if (members.release === release) {
       members.release = undefined
