@@ -114,7 +114,7 @@ export interface PoolView {
   /** A pool that scales (core/scale/): asleep, waking or awake, and its replicas as its engine counts them. */
   scale?: import('./scale/pool-scale.ts').PoolScaleView
   /** A pool with a release policy (core/release/): its versions, weights, step and last verdict. */
-  release?: import('./release/pool-release.ts').ReleaseView
+  release?: import('./release/release-view.ts').ReleaseView
 }
 
 /** What an operator may do to a pool's release (admin API). */
@@ -140,7 +140,7 @@ export interface GatewayView {
   /** The HTTPS listener's certificates; undefined without TLS. */
   certificates?(): CertificatesView | undefined
   /** Steers a pool's release (core/release/); undefined when the pool has no release policy. */
-  steerRelease?(pool: string, action: ReleaseAction): import('./release/pool-release.ts').ActionResult | undefined
+  steerRelease?(pool: string, action: ReleaseAction): import('./release/release-view.ts').ActionResult | undefined
 }
 
 /** Certificates served by the HTTPS listener, and the hosts their source manages (ACME: pending, failing). */

@@ -26,6 +26,8 @@ import type { Logger } from '../types.ts'
 import { analyse, type Verdict } from './analysis.ts'
 import { versionOf } from './version-table.ts'
 import { MeasureWindow } from './window.ts'
+import type { ActionResult, ReleaseView, SharedRelease, VersionRole } from './release-view.ts'
+import { chooseStable, versionsPresent } from './versions-present.ts'
 import { Mirror } from './mirror.ts'
 import type { HealthCheckRequest } from '../plugin/io.ts'
 
@@ -37,53 +39,7 @@ export interface PoolReleaseDeps {
   now?: () => number
 }
 
-export type VersionRole = 'stable' | 'canary' | 'waiting' | 'failed' | 'drained' | 'other'
-
-/** What the admin API, metrics and dashboard show of a release. */
-export interface ReleaseView {
-  by: string
-  strategy: ReleaseConfig['strategy']
-  stable?: string
-  candidate?: string
-  /** The canary's step (index into `steps`), when one runs. */
-  step?: number
-  steps: number[]
-  paused: boolean
-  /** Another gateway decides this release (coordination); this one follows its state. */
-  following: boolean
-  weights: Record<string, number>
-  versions: { name: string; role: VersionRole; upstreams: number; available: number; weight: number; requests: number; errorRate: number; p99Ms: number }[]
-  /** The last decision and its figures. */
-  last?: { time: number; action: ReleaseEvent['action']; version: string; reason: string; figures?: ReleaseEvent['figures'] }
-  /** Blue-green: the version traffic can be switched back to (abort), and until when. */
-  previous?: { version: string; until: number }
-  /** Shadow copies: sent, skipped (too many in flight), in flight; whether the new version's copies passed. */
-  mirror?: { percent: number; sent: number; skipped: number; inflight: number; passed: boolean }
-}
-
-/** What gateways share of a rollout (coordination): everything a decision depends on, not the measurements. */
-export interface SharedRelease {
-  stable?: string
-  candidate?: string
-  step: number
-  stepStarted: number
-  paused: boolean
-  weights: [string, number][]
-  settled: [string, 'failed' | 'drained'][]
-  previous?: { version: string; until: number }
-  last?: ReleaseView['last']
-  mirrorPassed: boolean
-  mirrorStarted: number
-}
-
-export type ActionResult = { ok: true; message: string } | { ok: false; message: string }
-
 const FOLLOWING: ActionResult = { ok: false, message: 'another gateway decides this release (coordination): ask the gateway that leads it' }
-
-interface Census {
-  total: number
-  available: number
-}
 
 export class PoolRelease implements MemberRelease {
   private stable: string | undefined
@@ -156,14 +112,14 @@ export class PoolRelease implements MemberRelease {
   tick(): void {
     if (this.following) return
     const now = this.now()
-    const present = this.census()
+    const present = versionsPresent(this.members.list(), this.settings.by)
     for (const v of this.settled.keys()) if (!present.has(v)) this.settled.delete(v)
     if (this.previous && (!present.has(this.previous.version) || now > this.previous.until)) this.previous = undefined
     this.seen = this.seen.filter((v) => present.has(v))
     for (const v of present.keys()) if (!this.seen.includes(v)) this.seen.push(v)
 
     if (this.stable === undefined || !present.has(this.stable)) {
-      const next = this.chooseStable(present)
+      const next = chooseStable(present, this.settled, this.settings.stable)
       if (next === undefined) return
       this.makeStable(next, 'stable', this.stable === undefined ? 'the first version serving' : `version "${this.stable}" left`)
     }
@@ -221,7 +177,7 @@ export class PoolRelease implements MemberRelease {
   promote(): ActionResult {
     if (this.following) return FOLLOWING
     const candidate = this.candidate
-    if (candidate === undefined || !this.census().get(candidate)?.available) return { ok: false, message: 'no new version with an available upstream to promote' }
+    if (candidate === undefined || !versionsPresent(this.members.list(), this.settings.by).get(candidate)?.available) return { ok: false, message: 'no new version with an available upstream to promote' }
     this.paused = false
     if (this.settings.strategy === 'blue-green') this.switchTo(candidate, this.now())
     else this.promoteCandidate('promoted by an operator')
@@ -270,7 +226,7 @@ export class PoolRelease implements MemberRelease {
   /** Operator weights (percent, summing to 100, versions with upstreams only). A canary under way pauses: the operator has taken over. */
   setWeights(input: Record<string, unknown>): ActionResult {
     if (this.following) return FOLLOWING
-    const present = this.census()
+    const present = versionsPresent(this.members.list(), this.settings.by)
     const next = new Map<string, number>()
     let sum = 0
     for (const [version, weight] of Object.entries(input)) {
@@ -323,7 +279,7 @@ export class PoolRelease implements MemberRelease {
   }
 
   view(): ReleaseView {
-    const present = this.census()
+    const present = versionsPresent(this.members.list(), this.settings.by)
     const versions = [...new Set([...this.seen, ...present.keys()])].map((name) => {
       const c = present.get(name) ?? { total: 0, available: 0 }
       const w = this.windows.get(name)
@@ -346,27 +302,6 @@ export class PoolRelease implements MemberRelease {
     if (settled) return settled
     if (name === this.candidate) return this.step >= 0 ? 'canary' : 'waiting'
     return 'other'
-  }
-
-  /** Versions present among the pool's members (draining ones have left), with how many are available. */
-  private census(): Map<string, Census> {
-    const out = new Map<string, Census>()
-    for (const up of this.members.list()) {
-      const v = versionOf(up, this.settings.by)
-      const c = out.get(v) ?? { total: 0, available: 0 }
-      c.total++
-      if (up.available) c.available++
-      out.set(v, c)
-    }
-    return out
-  }
-
-  private chooseStable(present: Map<string, Census>): string | undefined {
-    const named = this.settings.stable
-    if (named !== undefined && present.has(named)) return named
-    const open = [...present.entries()].filter(([v]) => !this.settled.has(v))
-    open.sort(([a, ca], [b, cb]) => cb.total - ca.total || (a < b ? -1 : 1))
-    return open[0]?.[0]
   }
 
   private window(version: string): MeasureWindow {

@@ -9,7 +9,8 @@
  */
 import type { ReleaseCoordination } from '../plugin/coordination.ts'
 import type { Logger } from '../types.ts'
-import type { PoolRelease, SharedRelease } from './pool-release.ts'
+import type { PoolRelease } from './pool-release.ts'
+import type { SharedRelease } from './release-view.ts'
 
 const ROUND_MS = 250
 

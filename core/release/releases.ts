@@ -16,7 +16,8 @@ import type { Logger } from '../types.ts'
 import type { HealthCheckRequest } from '../plugin/io.ts'
 import type { CoordinationSession } from '../plugin/coordination.ts'
 import { ReleaseSharing } from './release-sharing.ts'
-import { PoolRelease, type ReleaseView } from './pool-release.ts'
+import { PoolRelease } from './pool-release.ts'
+import type { ReleaseView } from './release-view.ts'
 
 const TICK_MS = 250
 
