@@ -56,13 +56,17 @@ export const releaseSchema = z
       .prefault({}),
     /**
      * A client keeps the version it was given while that version takes traffic: by a cookie set on
-     * its first answer (`{ cookie: 'gh-release' }`), or by a hash of its address or a header
-     * (`{ hash: 'ip' }`, `{ hash: 'header:x-user' }`). Default none: each request is weighed alone.
+     * its first answer (`{ cookie: 'gh-release' }`), or by a hash of its address, of who auth
+     * middleware says it is (`consumer`: jwt()'s subject, an API key's name) or of a header
+     * (`{ hash: 'ip' }`, `{ hash: 'consumer' }`, `{ hash: 'header:x-user' }`; without one, its
+     * address). Default none: each request is weighed alone.
      */
     sticky: z
       .union([
         z.strictObject({ cookie: z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, { error: 'expected a cookie name' }) }),
-        z.strictObject({ hash: z.union([z.literal('ip'), z.string().regex(/^header:[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, { error: 'expected "ip" or "header:<name>"' })]) }),
+        z.strictObject({
+          hash: z.union([z.literal('ip'), z.literal('consumer'), z.string().regex(/^header:[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, { error: 'expected "ip", "consumer" or "header:<name>"' })]),
+        }),
       ])
       .optional(),
     /**

@@ -119,7 +119,7 @@ function route({ state: current, runtime }: HandlerDeps) {
         withUpstreamHeaders(route.requestRules, c.get('upstreamHeaders')),
         inbound.websocket,
       )
-      const consumer = ex.observed ? c.get('consumer') : undefined
+      const consumer = ex.observed || pool.release ? c.get('consumer') : undefined
       const call = { pool, path: forwardPath(path, target.query, route.pathRules), clientPath: path, headers, upstreamHost: route.hostHeader === 'upstream', balance, consumer, version: pinned }
       // A response encoder (compress) set by middleware: the exchange asks it once the head is known.
       const encoder = c.get('responseEncoder')

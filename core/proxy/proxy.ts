@@ -23,7 +23,7 @@ export interface ProxyCall {
   /** 'upstream': Host becomes each tried upstream's host:port. */
   upstreamHost: boolean
   balance: BalanceContext
-  /** Who middleware said the client is (for the record). */
+  /** Who middleware said the client is (for the record, and a release's `sticky: { hash: 'consumer' }`). */
   consumer?: string
   /** The version a tag host named (core/release/tag-host.ts): honoured only while it is published. */
   version?: string
@@ -68,11 +68,11 @@ export async function proxy(ex: Exchange, call: ProxyCall, transport: Transport)
 
 /** A pool with a release: the version this exchange goes to (core/release/assign.ts), its sticky cookie set on the answer. */
 function releaseVersion(ex: Exchange, call: ProxyCall): string | undefined {
-  const { pool, balance, version: pinned } = call
+  const { pool, balance, version: pinned, consumer } = call
   const table = pool.versionTable()
   if (!table) return undefined
   const release = pool.release!
-  const { version, setCookie } = assignVersion(table, release.currentSettings, balance, pinned)
+  const { version, setCookie } = assignVersion(table, release.currentSettings, balance, { pinned, consumer })
   if (setCookie) ex.onResponseHead((_status, headers) => void headers.push('set-cookie', setCookie))
   // A shadow copy to the new version, sent once this exchange ended: it never delays the original.
   const { inbound } = ex.request

@@ -17,8 +17,13 @@ export interface Assignment {
   setCookie?: string
 }
 
-/** `pinned`: the version a tag host named (tag-host.ts). */
-export function assignVersion(table: VersionTable, settings: ReleaseConfig, ctx: BalanceContext, pinned?: string, random: () => number = Math.random): Assignment {
+/** What the request path knows beyond the balance context: the version a tag host named (tag-host.ts), who auth middleware said the client is. */
+export interface AssignFacts {
+  pinned?: string
+  consumer?: string
+}
+
+export function assignVersion(table: VersionTable, settings: ReleaseConfig, ctx: BalanceContext, { pinned, consumer }: AssignFacts = {}, random: () => number = Math.random): Assignment {
   if (!table.weighted.length) return { version: undefined }
   if (pinned !== undefined && table.byVersion.has(pinned)) return { version: pinned }
   if (settings.overrides) {
@@ -34,7 +39,7 @@ export function assignVersion(table: VersionTable, settings: ReleaseConfig, ctx:
     return { version: given, setCookie: `${sticky.cookie}=${encodeURIComponent(given)}; Path=/; HttpOnly; SameSite=Lax` }
   }
   if (sticky && 'hash' in sticky) {
-    const key = sticky.hash === 'ip' ? ctx.clientIp : (ctx.header(sticky.hash.slice(7)) ?? ctx.clientIp)
+    const key = sticky.hash === 'ip' ? ctx.clientIp : sticky.hash === 'consumer' ? (consumer ?? ctx.clientIp) : (ctx.header(sticky.hash.slice(7)) ?? ctx.clientIp)
     return { version: versionAt(table, (fnv1a(key) / 0x1_0000_0000) * table.total)!.name }
   }
   return { version: versionAt(table, random() * table.total)!.name }

@@ -35,8 +35,8 @@ test('assignment: pinned, override, cookie, hash, weights', () => {
   assert.equal(assignVersion(table, plain, ctx({ headers: { 'x-gatehouse-version': 'v2' } }), undefined, () => 0.9).version, 'v2')
   assert.equal(assignVersion(table, s({ overrides: false }), ctx({ headers: { 'x-gatehouse-version': 'v2' } }), undefined, () => 0.9).version, 'v1')
   assert.equal(assignVersion(table, plain, ctx({ headers: { 'x-gatehouse-version': 'v9' } }), undefined, () => 0.9).version, 'v1', 'unknown: weighed')
-  assert.equal(assignVersion(table, plain, ctx(), 'v2', () => 0.9).version, 'v2')
-  assert.equal(assignVersion(table, plain, ctx(), 'v9', () => 0.9).version, 'v1')
+  assert.equal(assignVersion(table, plain, ctx(), { pinned: 'v2' }, () => 0.9).version, 'v2')
+  assert.equal(assignVersion(table, plain, ctx(), { pinned: 'v9' }, () => 0.9).version, 'v1')
   const sticky = s({ sticky: { cookie: 'rel' } })
   assert.deepEqual(assignVersion(table, sticky, ctx({ cookies: { rel: 'v2' } }), undefined, () => 0.9), { version: 'v2' })
   assert.deepEqual(assignVersion(table, sticky, ctx({ cookies: { rel: 'v9' } }), undefined, () => 0.9), { version: 'v1', setCookie: 'rel=v1; Path=/; HttpOnly; SameSite=Lax' })
@@ -58,6 +58,13 @@ test('hash stickiness: stable per client, the share close to the weight, and cli
   const t = buildVersionTable(ups, 'version', new Map([['v2', 50], ['v1', 50]]))
   const one = assignVersion(t, byHeader, ctx({ ip: '1.1.1.1', headers: { 'x-user': 'alice' } })).version
   assert.equal(assignVersion(t, byHeader, ctx({ ip: '2.2.2.2', headers: { 'x-user': 'alice' } })).version, one)
+  // By consumer (jwt()'s subject): the same user from anywhere; without one, by address.
+  const byConsumer = releaseSchema.parse({ sticky: { hash: 'consumer' } })
+  const users = Array.from({ length: 400 }, (_, i) => `user-${i}`)
+  const from = (ip: string) => users.map((consumer) => assignVersion(t, byConsumer, ctx({ ip }), { consumer }).version)
+  assert.deepEqual(from('1.1.1.1'), from('2.2.2.2'))
+  assert.deepEqual(new Set(from('1.1.1.1')), new Set(['v1', 'v2']))
+  assert.equal(assignVersion(t, byConsumer, ctx({ ip: '3.3.3.3' })).version, assignVersion(t, byIp, ctx({ ip: '3.3.3.3' })).version)
 })
 
 test('analysis: errors fail as soon as the canary has minRequests; latency against the stable p99 with slack', () => {

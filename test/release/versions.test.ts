@@ -130,3 +130,34 @@ test('metrics: weights by version, the canary step and decisions', async () => {
   assert.match(text, /^gatehouse_release_decisions_total\{pool="app",action="weights"\} 3$/m)
   assert.match(text, /^gatehouse_release_window_requests\{pool="app",version="v1"\} \d+$/m)
 })
+
+test('sticky by consumer: each jwt() subject keeps one version, and subjects from one address spread over both', async () => {
+  const { jwt } = await import('../../plugins/jwt/index.ts')
+  const { sign } = await import('hono/jwt')
+  const secret = 'a-test-secret-of-at-least-32-bytes!!'
+  const g = await startGateway({
+    pools: {
+      app: {
+        upstreams: [{ url: v1a.url, labels: { version: 'v1' } }, { url: v2.url, labels: { version: 'v2' } }],
+        release: { stable: 'v1', steps: [50, 100], interval: '1h', analysis: { minRequests: 1_000_000 }, sticky: { hash: 'consumer' } },
+      },
+    },
+    routes: [{ path: '/*', pool: 'app', use: [jwt({ secret })] }],
+  })
+  try {
+    for (let i = 0; i < 100 && g.gateway.releases.view('app')?.weights.v2 !== 50; i++) await new Promise((r) => setTimeout(r, 20))
+    const seen = new Map<string, Set<string>>()
+    for (let u = 0; u < 20; u++) {
+      const token = await sign({ sub: `user-${u}`, exp: Math.floor(Date.now() / 1000) + 60 }, secret, 'HS256')
+      for (let i = 0; i < 10; i++) {
+        const res = await fetch(g.url + '/', { headers: { authorization: `Bearer ${token}` } })
+        const version = versionOf(((await res.json()) as { name: string }).name)
+        seen.set(`user-${u}`, (seen.get(`user-${u}`) ?? new Set()).add(version))
+      }
+    }
+    assert.ok([...seen.values()].every((s) => s.size === 1), 'each user stays on one version')
+    assert.deepEqual(new Set([...seen.values()].flatMap((s) => [...s])), new Set(['v1', 'v2']), 'one address, both versions: the subject is hashed, not the address')
+  } finally {
+    await g.stop()
+  }
+})
