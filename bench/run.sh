@@ -19,6 +19,7 @@
 #                          compress  a 16 KiB page direct, through the gateway plain, gzip, br, zstd
 #                          scale     each runtime's gateway with and without `scale` on an awake pool
 #                                    (then bench/wake.sh measures the wake itself)
+#                          release   a canary under way, and every request mirrored to a target that hangs
 #                          all       all of them (~28 min with the defaults below; main ~12,
 #                                    scenarios ~12, growth ~7)
 #   TARGETS="..."  exact target names instead of SUITE (see define_target below). Either way the
@@ -142,6 +143,9 @@ for t in direct-text gatehouse-node-text gatehouse-node-gzip gatehouse-node-br g
 define_target gatehouse-node-scale     18044 /                start_gatehouse node scale
 define_target gatehouse-bun-scale      18045 /                start_gatehouse bun scale
 define_target gatehouse-deno-scale     18046 /                start_gatehouse deno scale
+# release: a canary under way (v2 at 0 %), then every request mirrored to a v2 that never answers
+define_target gatehouse-node-release   18047 /                start_gatehouse node release
+define_target gatehouse-node-mirror    18048 /                start_gatehouse node release BENCH_MIRROR=1
 # growth: routes 1 -> 10,000 (worst case, see configs/worst-case-routes.ts), upstreams 2 -> 1,000
 GROWTH_TARGETS=()
 for n in 1 100 1000 10000; do
@@ -159,10 +163,11 @@ declare -A SUITES=(
   [growth]="${GROWTH_TARGETS[*]}"
   [compress]="direct-text gatehouse-node-text gatehouse-node-gzip gatehouse-node-br gatehouse-node-zstd"
   [scale]="gatehouse-node gatehouse-node-scale gatehouse-bun gatehouse-bun-scale gatehouse-deno gatehouse-deno-scale"
+  [release]="gatehouse-node gatehouse-node-release gatehouse-node-mirror"
   [all]="${ALL_TARGETS[*]}"
 )
 SUITE="${SUITE:-all}"
-[[ -n "${SUITES[$SUITE]:-}" ]] || die "unknown SUITE=$SUITE (main, scenarios, growth, compress, scale, all)"
+[[ -n "${SUITES[$SUITE]:-}" ]] || die "unknown SUITE=$SUITE (main, scenarios, growth, compress, scale, release, all)"
 TARGETS="${TARGETS:-${SUITES[$SUITE]}}"
 
 # with_references <targets...>: the list, with each one's baseline and growth reference added in

@@ -113,7 +113,12 @@ export interface PoolView {
   upstreams: UpstreamView[]
   /** A pool that scales (core/scale/): asleep, waking or awake, and its replicas as its engine counts them. */
   scale?: import('./scale/pool-scale.ts').PoolScaleView
+  /** A pool with a release policy (core/release/): its versions, weights, step and last verdict. */
+  release?: import('./release/release-view.ts').ReleaseView
 }
+
+/** What an operator may do to a pool's release (admin API). */
+export type ReleaseAction = 'promote' | 'pause' | 'resume' | 'abort' | { weights: Record<string, unknown> }
 
 /**
  * What observer plugins (metrics, access logs, the admin API) see of a running gateway. `events`
@@ -134,6 +139,8 @@ export interface GatewayView {
   config(): { generation: number; loadedAt: number }
   /** The HTTPS listener's certificates; undefined without TLS. */
   certificates?(): CertificatesView | undefined
+  /** Steers a pool's release (core/release/); undefined when the pool has no release policy. */
+  steerRelease?(pool: string, action: ReleaseAction): import('./release/release-view.ts').ActionResult | undefined
 }
 
 /** Certificates served by the HTTPS listener, and the hosts their source manages (ACME: pending, failing). */

@@ -12,6 +12,7 @@ import { limitsSchema } from './limits-schema.ts'
 import { tlsSchema } from './tls-schema.ts'
 import { upstreamListSchema } from '../pools/upstream-input.ts'
 import { scaleSchema } from './scale-schema.ts'
+import { releaseSchema } from './release-schema.ts'
 
 /** Pool names: letters, digits, `_`, `.`, `-` (used in logs, metrics and discovery keys). */
 export const POOL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
@@ -81,6 +82,13 @@ export const poolSchema = z
      * (or the `gatehouse.scale.*` labels of the pool's replicas).
      */
     scale: scaleSchema.optional(),
+    /**
+     * Versions and progressive delivery: upstreams grouped by a label (`by: 'version'`), traffic
+     * split by weight, sticky clients, tester overrides, and canaries promoted or rolled back from
+     * the gateway's own measurements: `{ strategy: 'canary', steps: [5, 25, 50, 100], interval: '1m' }`.
+     * Default none: every available upstream takes traffic.
+     */
+    release: releaseSchema.optional(),
   })
   .prefault({})
 

@@ -28,6 +28,7 @@ import { RunningPlugins, type ReloadReport } from './running-plugins.ts'
 import { restartNeeded } from './restart-needed.ts'
 import { Scaling } from '../scale/scaling.ts'
 import { answers } from '../scale/answers.ts'
+import { Releases } from '../release/releases.ts'
 import type { CoordinationPlugin, CoordinationSession } from '../plugin/coordination.ts'
 import { pluginContext } from '../plugin/context.ts'
 
@@ -63,6 +64,8 @@ export interface Gateway {
   pool(name: string): Pool | undefined
   /** Pools that sleep, wake and scale (core/scale/). */
   readonly scaling: Scaling
+  /** Pools with a release policy: versions, weights, canaries (core/release/). */
+  readonly releases: Releases
   /** The HTTPS listener's certificates (served, and what their source manages); undefined without TLS or before start. */
   certificates(): ReturnType<LiveCertificates['list']> | undefined
   /** Starts observers and discovery, then listens. */
@@ -92,10 +95,12 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
   const state = () => watcher.current()
   let coordination: CoordinationSession | undefined
   const scaling: Scaling = new Scaling({ store, state, log, events, probe: (pool, up) => (running.checker(pool) ?? answers(runtime))(up), coordination: () => coordination })
+  const releases = new Releases({ store, state, log, events, send: runtime.io.healthCheck, coordination: () => coordination })
   const running = new RunningPlugins({
     plugins, watcher, store, events, waitMs: discoveryWaitMs, certificates: () => certificates?.list(),
     onScaler: (slot, pool, scaler, signal) => scaling.register(slot, pool, scaler, signal),
     scaleOf: (pool) => scaling.view(pool),
+    releases,
   })
 
   const app = new Hono<GatewayEnv>()
@@ -127,6 +132,7 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
     watcher,
     store,
     scaling,
+    releases,
     state,
     routes: () => state().routeList,
     pool: (name) => state().pools.get(name),
@@ -136,6 +142,7 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
       if (initial.coordination) coordination = await startCoordination(initial.coordination, plugins)
       await running.start(initial)
       scaling.start()
+      releases.start()
       const { host, tls } = initial.listen
       const limits = serveLimits(initial.limits)
       let listening: () => void = () => {}
@@ -166,6 +173,7 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
         const report = await running.reload(config)
         commit()
         scaling.sync()
+        releases.sync()
         const after = state()
         report.restartNeeded = restartNeeded(initial, config)
         log.info(`config reloaded: generation ${after.generation}, ${after.routeList.length} routes, ${after.pools.size} pools`, summary(report))
@@ -178,6 +186,7 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
     async stop(graceMs = state().config.shutdown.grace) {
       stopped.abort()
       scaling.stop()
+      releases.stop()
       running.stopAll()
       middlewares.stopAll()
       await Promise.all([server?.close(graceMs), redirectServer?.close(graceMs)])

@@ -77,12 +77,32 @@ export interface ScaleEvent {
   error?: string
 }
 
+/** A release moved (core/release/pool-release.ts): a version became stable, a canary started, stepped, was promoted or rolled back, an operator acted. */
+export interface ReleaseEvent {
+  pool: string
+  action: 'stable' | 'start' | 'step' | 'promote' | 'rollback' | 'switch' | 'switch-back' | 'pause' | 'resume' | 'weights'
+  /** The version it concerns. */
+  version: string
+  /** The weights in force afterwards, in percent by version. */
+  weights: Record<string, number>
+  reason: string
+  /** The analysis behind a step, promotion or rollback: each side's requests, error rate and p99 over the window. */
+  figures?: { canary: ReleaseFigures; stable: ReleaseFigures }
+}
+
+export interface ReleaseFigures {
+  requests: number
+  errorRate: number
+  p99Ms: number
+}
+
 export interface GatewayEventMap {
   request: RequestRecord
   pool: PoolChange
   health: HealthChange
   discovery: DiscoveryResult
   scale: ScaleEvent
+  release: ReleaseEvent
 }
 
 type Listener<T> = (event: T) => void

@@ -4,6 +4,7 @@ import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 import type { GatewayEvents } from './events.ts'
 import type { Watcher } from './watcher.ts'
 import type { PoolScaleView } from '../scale/pool-scale.ts'
+import type { Releases } from '../release/releases.ts'
 
 export function gatewayView(
   watcher: Watcher,
@@ -14,6 +15,8 @@ export function gatewayView(
   certificates: () => CertificatesView | undefined = () => undefined,
   /** A scaling pool's state (core/scale/scaling.ts). */
   scaleOf: (pool: string) => PoolScaleView | undefined = () => undefined,
+  /** Pools with a release policy (core/release/releases.ts). */
+  releases?: Pick<Releases, 'get' | 'view'>,
 ): GatewayView {
   const find = (pool: string, id: string) => watcher.current().pools.get(pool)?.upstreams.find((u) => u.id === id && !u.draining)
   return {
@@ -47,7 +50,14 @@ export function gatewayView(
           warming: u.warming,
         })),
         scale: scaleOf(pool.name),
+        release: releases?.view(pool.name),
       })),
+    steerRelease(pool, action) {
+      const release = releases?.get(pool)
+      if (!release) return undefined
+      if (typeof action === 'object') return release.setWeights(action.weights)
+      return release[action]()
+    },
     setEnabled(poolName, id, enabled) {
       const up = find(poolName, id)
       if (!up) return false

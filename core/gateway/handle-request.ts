@@ -22,6 +22,7 @@ import { encodeWebBody } from '../runtime/web/compression.ts'
 import { cookieValue, parseTarget } from './request-target.ts'
 import { refuseMalformed, validHost } from './request-checks.ts'
 import type { GatewayEvents, RequestRecord } from './events.ts'
+import { splitTagHost } from '../release/tag-host.ts'
 
 export interface HandlerDeps {
   events: GatewayEvents
@@ -60,9 +61,23 @@ function route({ state: current, runtime }: HandlerDeps) {
       return plain(400, 'gatehouse: bad request target\n', { connection: 'close' })
     }
 
-    const addressed = target.authority ?? inbound.header('host') ?? ''
+    let addressed = target.authority ?? inbound.header('host') ?? ''
     const state = current()
-    const match = state.routes.match({ host: normalizeHost(addressed), method: inbound.method, path: matchingPath(path) ?? path, header: inbound.header })
+    const host = normalizeHost(addressed)
+    const routed = { method: inbound.method, path: matchingPath(path) ?? path, header: inbound.header }
+    // A tag host (`v2--app.example.com`) routes as its host, pinned to the version, where the pool's release allows it.
+    const tagged = host.includes('--') ? splitTagHost(host) : undefined
+    let match: ReturnType<typeof state.routes.match> | undefined
+    let pinned: string | undefined
+    if (tagged) {
+      const m = state.routes.match({ host: tagged.host, ...routed })
+      if (m && state.config.pools[m.payload.pool]?.release?.tagHost) {
+        match = m
+        pinned = tagged.tag
+        addressed = addressed.slice(tagged.tag.length + 2)
+      }
+    }
+    match ??= state.routes.match({ host, ...routed })
     if (!match) return plain(404, 'gatehouse: no route for this host and path\n')
     const route = match.payload
 
@@ -104,8 +119,8 @@ function route({ state: current, runtime }: HandlerDeps) {
         withUpstreamHeaders(route.requestRules, c.get('upstreamHeaders')),
         inbound.websocket,
       )
-      const consumer = ex.observed ? c.get('consumer') : undefined
-      const call = { pool, path: forwardPath(path, target.query, route.pathRules), clientPath: path, headers, upstreamHost: route.hostHeader === 'upstream', balance, consumer }
+      const consumer = ex.observed || pool.release ? c.get('consumer') : undefined
+      const call = { pool, path: forwardPath(path, target.query, route.pathRules), clientPath: path, headers, upstreamHost: route.hostHeader === 'upstream', balance, consumer, version: pinned }
       // A response encoder (compress) set by middleware: the exchange asks it once the head is known.
       const encoder = c.get('responseEncoder')
       if (encoder) ex.encodeWith((status, h) => encoder(status, h, runtime.compression))

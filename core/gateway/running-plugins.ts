@@ -17,6 +17,7 @@ import { PluginRuns, type RunsChange, type WantedRun } from './plugin-runs.ts'
 import { discoverySources, type DiscoveryDeps } from './start-discovery.ts'
 import type { Watcher } from './watcher.ts'
 import type { PoolScaleView } from '../scale/pool-scale.ts'
+import type { Releases } from '../release/releases.ts'
 
 type Checker = ((up: UpstreamRuntime) => Promise<boolean>) | undefined
 
@@ -40,6 +41,8 @@ export interface RunningDeps {
   scaleOf?: (pool: string) => PoolScaleView | undefined
   /** Where a source's scaler goes (core/scale/scaling.ts). */
   onScaler?: DiscoveryDeps['onScaler']
+  /** Pools with a release policy, for observers (core/release/releases.ts). */
+  releases?: Pick<Releases, 'get' | 'view'>
 }
 
 export class RunningPlugins {
@@ -107,7 +110,7 @@ export class RunningPlugins {
 
   private wantedObservers(config: GatewayConfig): WantedRun<void>[] {
     const { plugins, watcher, events } = this.deps
-    const view = gatewayView(watcher, events, this.checkers, this.deps.certificates, this.deps.scaleOf)
+    const view = gatewayView(watcher, events, this.checkers, this.deps.certificates, this.deps.scaleOf, this.deps.releases)
     return config.observe.map((plugin, i) => ({
       slot: `observe[${i}]`,
       plugin,

@@ -15,6 +15,20 @@ export interface CoordinationSession {
   exclusive<T>(name: string, fn: () => Promise<T>): Promise<{ ran: true; value: T } | { ran: false }>
   /** Publishes this gateway's last activity on `pool` (ms since epoch) and resolves to the newest of every gateway's. */
   activity(pool: string, lastActive: number): Promise<number>
+  /**
+   * Shared rollouts (core/release/): one gateway decides a pool's release and publishes its state,
+   * the others follow it. Optional: without these each gateway decides alone.
+   */
+  release?: ReleaseCoordination
+}
+
+export interface ReleaseCoordination {
+  /** Takes the pool's decider role if nobody holds it (held by this gateway's lease); true while this gateway holds it. */
+  lead(pool: string): Promise<boolean>
+  /** Writes the pool's rollout state (opaque text; it outlives the decider, so the next one goes on from it). */
+  publish(pool: string, state: string): Promise<void>
+  /** The pool's rollout state as last published, if any. */
+  read(pool: string): Promise<string | undefined>
 }
 
 export interface CoordinationPlugin extends PluginBase<'coordination'> {

@@ -6,6 +6,7 @@
 import type { PoolHealthView, Upstream } from '../types.ts'
 import { UpstreamRuntime } from './upstream-state.ts'
 import type { UpstreamTarget } from '../runtime/types.ts'
+import type { ReleaseConfig } from '../config/release-schema.ts'
 
 export interface PoolChanges {
   added: UpstreamRuntime[]
@@ -21,6 +22,20 @@ export interface MemberGate {
   joined(up: UpstreamRuntime): void
   /** A request found no available member: wake the pool and wait, or refuse. Undefined: not asleep, the pool's own queue applies. */
   admit(req: WakingRequest): Promise<Admission | undefined>
+}
+
+/** What the request path needs of a pool's release (core/release/pool-release.ts): the label and weights its version table is built from, and each try's outcome. */
+export interface MemberRelease {
+  readonly currentSettings: ReleaseConfig
+  currentWeights(): ReadonlyMap<string, number>
+  /** An error is a 5xx answer or a transport failure; `ms` to the response head. */
+  observe(up: UpstreamRuntime, error: boolean, ms: number): void
+  /** The version that gets shadow copies now (the new one, while it is neither failed nor drained). */
+  mirrorTarget(): string | undefined
+  /** Whether a request given `version` is copied (core/release/mirror.ts): sampled, bounded in flight. */
+  sampleMirror(version: string | undefined, method: string): boolean
+  /** Sends a copy, never awaited. */
+  sendMirror(up: UpstreamRuntime, method: string, path: string, headers: readonly string[]): void
 }
 
 /** What admission looks at: the client's path (wake.ignore), method and headers (the waiting page). */
@@ -63,6 +78,8 @@ export class PoolMembers<P extends NewestPool = NewestPool> {
   readonly healthView: PoolHealthView
   /** Set when the pool scales (core/scale/): sees each new member before any state holds it (readiness), and answers requests that find none available. */
   scale: MemberGate | undefined
+  /** Set when the pool has a release policy (core/release/): its weights by version, and the measurements they come from. */
+  release: MemberRelease | undefined
 
   constructor(
     readonly name: string,

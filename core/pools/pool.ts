@@ -11,13 +11,16 @@
 import type { BalanceContext, PoolHealthView } from '../types.ts'
 import type { PoolConfig } from '../config/schema.ts'
 import type { UpstreamRuntime } from './upstream-state.ts'
-import type { Admission, PoolMembers, WakingRequest } from './pool-members.ts'
+import type { Admission, MemberRelease, PoolMembers, WakingRequest } from './pool-members.ts'
+import { buildVersionTable, type VersionTable } from '../release/version-table.ts'
 
 const NO_UPSTREAM = { ok: false } as const
 
 export class Pool {
   private cache: readonly UpstreamRuntime[] = []
   private cachedAt = -1
+  private table: VersionTable | undefined
+  private tableAt = -1
   /** `retryOn` as a set, for the request path. */
   readonly retryOn: ReadonlySet<number>
 
@@ -34,6 +37,24 @@ export class Pool {
   /** It sleeps, wakes and scales (core/scale/). */
   get scales(): boolean {
     return this.members.scale !== undefined
+  }
+
+  /** Its release policy's state (core/release/), when it has one. */
+  get release(): MemberRelease | undefined {
+    return this.members.release
+  }
+
+  /** Available upstreams by version with the release's weights; cached like `available()`. Undefined without a release. */
+  versionTable(): VersionTable | undefined {
+    const pool = this.newest()
+    if (pool !== this) return pool.versionTable()
+    const release = this.members.release
+    if (!release) return undefined
+    if (this.tableAt !== this.members.version || !this.table) {
+      this.table = buildVersionTable(this.available(), release.currentSettings.by, release.currentWeights(), release.mirrorTarget())
+      this.tableAt = this.members.version
+    }
+    return this.table
   }
 
   /** What health and outlier plugins see of this pool (the same view in every state). */
@@ -67,11 +88,22 @@ export class Pool {
     return (await this.members.waitForAvailable(this.settings.queue)) ? { ok: true } : NO_UPSTREAM
   }
 
-  pick(ctx: BalanceContext, exclude?: readonly UpstreamRuntime[]): UpstreamRuntime | undefined {
+  /**
+   * With a release, `version` (assign.ts) narrows the candidates to that version's; a version with
+   * none left, or none given, falls back to every published version's (never an unpublished one).
+   */
+  pick(ctx: BalanceContext, exclude?: readonly UpstreamRuntime[], version?: string): UpstreamRuntime | undefined {
     const pool = this.newest()
     this.members.picks++
-    let candidates = pool.available()
+    const table = pool.versionTable()
+    let candidates = table ? pickable(table, version, exclude) : pool.available()
     if (exclude?.length) candidates = candidates.filter((u) => !exclude.includes(u))
     return pool.settings.balancer.pick(candidates, ctx) as UpstreamRuntime | undefined
   }
+}
+
+function pickable(table: VersionTable, version: string | undefined, exclude: readonly UpstreamRuntime[] | undefined): readonly UpstreamRuntime[] {
+  const own = version !== undefined ? table.byVersion.get(version) : undefined
+  if (own && (!exclude?.length || own.some((u) => !exclude.includes(u)))) return own
+  return table.published
 }

@@ -35,6 +35,8 @@ export class Attempt implements OutboundRequest {
   readonly sentAt: number
   /** Set once the transport reported the end. */
   end: AttemptEnd | undefined
+  /** Time to the response head, measured for a pool with a release (its per-version p99). */
+  private headMs: number | undefined
 
   constructor(
     private readonly exchange: AttemptOwner,
@@ -50,11 +52,12 @@ export class Attempt implements OutboundRequest {
     this.hasBody = inbound.hasBody
     this.timeouts = pool.settings.timeouts
     this.retryStatus = retryOn && ((status) => retryOn.has(status))
-    this.sentAt = exchange.observed ? Date.now() : 0
+    this.sentAt = exchange.observed || pool.release ? Date.now() : 0
     upstream.inflight++
   }
 
   onResponseHead(status: number, headers: string[]): ContentEncoding | undefined {
+    if (this.sentAt) this.headMs = Date.now() - this.sentAt
     return this.exchange.responseHead(this, status, headers)
   }
 
@@ -63,6 +66,12 @@ export class Attempt implements OutboundRequest {
     const failure = seen && this.exchange.blame(seen)
     // Passive health hears only what the upstream did: never a client's refusal or departure.
     if (!failure || !isClientFault(failure)) this.pool.settings.outlier?.observe(this.upstream, outcome(failure, status), this.pool.healthView)
+    // A release weighs versions by what their upstreams did (5xx and transport failures), never by what clients did.
+    const release = this.pool.release
+    if (release && !(failure && isClientFault(failure))) {
+      const error = failure ? (failure.status ?? 500) >= 500 : (status ?? 0) >= 500
+      release.observe(this.upstream, error, this.headMs ?? Date.now() - this.sentAt)
+    }
     this.end = { failure, status, bytes }
     this.exchange.attemptEnded(this)
   }

@@ -9,6 +9,7 @@ import type { Pool } from '../pools/pool.ts'
 import type { Transport, UpstreamFailure } from '../runtime/types.ts'
 import type { Exchange } from './exchange.ts'
 import { awakeAnswer, WAKE_HEADER } from '../scale/waiting-page.ts'
+import { assignVersion } from '../release/assign.ts'
 import { canReplay, failureResponse, isClientFault, isRetryable, refusedResponse, unavailableResponse } from './failure.ts'
 
 export interface ProxyCall {
@@ -22,8 +23,10 @@ export interface ProxyCall {
   /** 'upstream': Host becomes each tried upstream's host:port. */
   upstreamHost: boolean
   balance: BalanceContext
-  /** Who middleware said the client is (for the record). */
+  /** Who middleware said the client is (for the record, and a release's `sticky: { hash: 'consumer' }`). */
   consumer?: string
+  /** The version a tag host named (core/release/tag-host.ts): honoured only while it is published. */
+  version?: string
 }
 
 export async function proxy(ex: Exchange, call: ProxyCall, transport: Transport): Promise<Response> {
@@ -36,8 +39,9 @@ export async function proxy(ex: Exchange, call: ProxyCall, transport: Transport)
   let failure: UpstreamFailure | undefined
   // The waiting page asks whether its pool is awake (core/scale/waiting-page.ts): answered here, never by the app.
   if (pool.scales && inbound.header(WAKE_HEADER) === 'status' && pool.available().length) return ex.failed(awakeAnswer(), undefined)
+  const version = releaseVersion(ex, call)
   while (tried.length < maxTries) {
-    let up = pool.pick(call.balance, tried)
+    let up = pool.pick(call.balance, tried, version)
     if (!up && tried.length === 0) {
       // Nothing available at all: wake a sleeping pool, or wait briefly (pool `queue`).
       const admission = await pool.waitForAvailable({ path: call.clientPath, method: inbound.method, header: inbound.header })
@@ -47,7 +51,7 @@ export async function proxy(ex: Exchange, call: ProxyCall, transport: Transport)
       }
       if (admission.wakeMs !== undefined) ex.wokeAfter(admission.wakeMs)
       if (admission.done) ex.onEnd(admission.done)
-      up = pool.pick(call.balance, tried)
+      up = pool.pick(call.balance, tried, version)
     }
     if (!up) break
     if (call.upstreamHost) call.headers[1] = up.url.host
@@ -63,4 +67,22 @@ export async function proxy(ex: Exchange, call: ProxyCall, transport: Transport)
     if (!isRetryable(failure, inbound.method, inbound.hasBody)) break
   }
   return ex.failed(failure ? failureResponse(pool.name, failure, tried.length) : unavailableResponse(pool.name), failure)
+}
+
+/** A pool with a release: the version this exchange goes to (core/release/assign.ts), its sticky cookie set on the answer. */
+function releaseVersion(ex: Exchange, call: ProxyCall): string | undefined {
+  const { pool, balance, version: pinned, consumer } = call
+  const table = pool.versionTable()
+  if (!table) return undefined
+  const release = pool.release!
+  const { version, setCookie } = assignVersion(table, release.currentSettings, balance, { pinned, consumer })
+  if (setCookie) ex.onResponseHead((_status, headers) => void headers.push('set-cookie', setCookie))
+  // A shadow copy to the new version, sent once this exchange ended: it never delays the original.
+  const { inbound } = ex.request
+  if (table.mirror.length && !inbound.hasBody && !inbound.websocket && release.sampleMirror(version, inbound.method)) {
+    const target = table.mirror[Math.floor(Math.random() * table.mirror.length)]!
+    const headers = [...call.headers]
+    ex.onEnd(() => release.sendMirror(target, inbound.method, call.path, headers))
+  }
+  return version
 }

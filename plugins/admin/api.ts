@@ -39,6 +39,12 @@ const actionParams = z.strictObject({
   action: z.enum(['disable', 'enable', 'check']),
 })
 
+const releaseParams = z.strictObject({ pool: poolName, action: z.enum(['promote', 'pause', 'resume', 'abort']) })
+const releaseBody = z.strictObject({
+  /** Percent by version, summing to 100: `{"v1": 90, "v2": 10}`. */
+  weights: z.record(z.string().min(1).max(100), z.number().min(0).max(100)),
+})
+
 export type UpstreamState = 'available' | 'warming' | 'unhealthy' | 'ejected' | 'disabled'
 
 export function upstreamState(u: UpstreamView, now = Date.now()): UpstreamState {
@@ -86,6 +92,26 @@ export function adminApi(deps: ApiDeps): Hono {
       }
     }),
   )
+  // A pool's release (core/release/): versions, weights, step and last verdict; an operator's weights and actions.
+  app.get('/api/pools/:pool/release', (c) => {
+    const release = view.pools().find((p) => p.name === c.req.param('pool'))?.release
+    return release ? c.json(release) : c.json({ error: `no pool ${c.req.param('pool')} with a release policy` }, 404)
+  })
+  app.put('/api/pools/:pool/release', async (c) => {
+    const body = releaseBody.safeParse(await c.req.json().catch(() => undefined))
+    if (!body.success) return c.json({ error: 'invalid request', problems: formatIssues(body.error.issues) }, 400)
+    return releaseAnswer(c.req.param('pool'), view.steerRelease?.(c.req.param('pool'), { weights: body.data.weights }))
+  })
+  app.post('/api/pools/:pool/release/:action', (c) => {
+    const parsed = releaseParams.safeParse(c.req.param())
+    if (!parsed.success) return c.json({ error: 'invalid request', problems: formatIssues(parsed.error.issues) }, 400)
+    return releaseAnswer(parsed.data.pool, view.steerRelease?.(parsed.data.pool, parsed.data.action))
+  })
+  const releaseAnswer = (pool: string, result: ReturnType<NonNullable<GatewayView['steerRelease']>>) => {
+    if (!result) return Response.json({ error: `no pool ${pool} with a release policy` }, { status: 404 })
+    const release = view.pools().find((p) => p.name === pool)?.release
+    return Response.json({ ...result, release }, { status: result.ok ? 200 : 409 })
+  }
   app.post('/api/pools/:pool/upstreams/:id/:action', async (c) => {
     const parsed = actionParams.safeParse(c.req.param())
     if (!parsed.success) return c.json({ error: 'invalid request', problems: formatIssues(parsed.error.issues) }, 400)
@@ -110,6 +136,7 @@ function describePool(p: PoolView, deps: ApiDeps) {
     upstreams: p.upstreams.map((u) => ({ ...u, state: upstreamState(u, now) })),
     // Only pools that scale: asleep / waking / awake, replicas running and asleep, min, max, the action under way.
     scale: p.scale,
+    release: p.release,
     ...deps.rates.rates(p.name, now),
   }
 }

@@ -3,8 +3,9 @@
  * system (Bun, Deno, a bundled config). It follows `/api/events` (server-sent events, pushed every
  * second and at once on pool, health or scale changes) and shows the routes, each pool's upstreams
  * coloured by state with drain/enable buttons, requests/s and error rate per pool with a
- * one-minute sparkline, a scaling pool's state (asleep, waking, awake) and replicas, and the
- * recent pool changes and scaling decisions.
+ * one-minute sparkline, a scaling pool's state (asleep, waking, awake) and replicas, a pool's
+ * release (the split by version, the canary's step, the last verdict, promote/pause/resume/abort),
+ * and the recent pool changes and scaling decisions.
  */
 export const DASHBOARD_HTML = /* html */ `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -29,6 +30,12 @@ export const DASHBOARD_HTML = /* html */ `<!doctype html>
   .scale { display: inline-block; font-size: .8em; font-weight: normal; padding: 0 .5em; border-radius: 1em; color: #fff; margin-left: .4em; }
   .scale.asleep { background: var(--off); } .scale.waking { background: var(--wait); } .scale.awake { background: var(--ok); }
   svg.spark { width: 100%; height: 36px; background: #f1f3f4; border-radius: 4px; }
+  .release { margin: .4em 0 .6em; font-size: .85em; } .release .line { color: #5f6368; }
+  .split { display: flex; height: 1.4em; border-radius: 4px; overflow: hidden; background: #e8eaed; margin: .3em 0; }
+  .split span { color: #fff; font-size: .8em; line-height: 1.75em; padding: 0 .4em; white-space: nowrap; overflow: hidden; background: #1a73e8; }
+  .split span.canary { background: #e8710a; } .split span.stable { background: #1e8e3e; }
+  .verdict.rollback { color: var(--bad); } .verdict.promote, .verdict.step, .verdict.switch { color: var(--ok); }
+  .release button { font-size: .8em; cursor: pointer; margin-right: .3em; }
   #changes li { font-family: ui-monospace, monospace; font-size: .85em; } .empty { color: #5f6368; }
 </style></head>
 <body>
@@ -61,6 +68,22 @@ function act(pool, id, action) {
   fetch("/api/pools/" + encodeURIComponent(pool) + "/upstreams/" + encodeURIComponent(id) + "/" + action, { method: "POST" })
     .then(function (r) { if (!r.ok) r.json().then(function (b) { alert(b.error || r.status); }); });
 }
+function steer(pool, action) {
+  fetch("/api/pools/" + encodeURIComponent(pool) + "/release/" + action, { method: "POST" })
+    .then(function (r) { if (!r.ok) r.json().then(function (b) { alert(b.message || b.error || r.status); }); });
+}
+function release(pool, r) {
+  var step = r.step === undefined ? "" : " · step " + (r.step + 1) + "/" + r.steps.length + (r.paused ? " (paused)" : "");
+  var line = el("div", { "class": "line", text: r.strategy + " by " + r.by + " · stable " + (r.stable || "–") + (r.candidate ? " · new " + r.candidate : "") + step });
+  var split = el("div", { "class": "split" }, r.versions.filter(function (v) { return v.weight > 0; }).map(function (v) {
+    return el("span", { "class": v.role, "data-version": v.name, "data-weight": String(v.weight), style: "width:" + v.weight + "%", title: v.name + ": " + v.requests + " requests, errors " + (v.errorRate * 100).toFixed(1) + " %, p99 " + v.p99Ms + " ms", text: v.name + " " + v.weight + "%" });
+  }));
+  var last = r.last ? el("div", { "class": "verdict " + r.last.action, text: r.last.action + " " + r.last.version + ": " + r.last.reason }) : el("div", { "class": "verdict empty", text: "no decision yet" });
+  var buttons = ["promote", r.paused ? "resume" : "pause", "abort"].map(function (a) {
+    var b = el("button", { text: a }); b.onclick = function () { steer(pool.name, a); }; return b;
+  });
+  return el("div", { "class": "release", "data-release": pool.name }, [line, split, last, el("div", {}, buttons)]);
+}
 function upstream(pool, u) {
   var label = u.state === "available" ? "up" : u.state === "ejected" ? "ejected until " + new Date(u.ejectedUntil).toLocaleTimeString() : u.state === "warming" ? "starting" : u.state;
   var button = el("button", { text: u.disabled ? "enable" : "drain", title: u.disabled ? "take requests again" : "take no new requests" });
@@ -85,6 +108,7 @@ function render(s) {
       el("h3", { text: p.name + " (" + p.balancer + ")" }, [p.scale && scaleBadge(p.scale)]),
       el("div", { "class": "stats", text: p.rps.toFixed(1) + " req/s · errors " + rate + (p.scale ? replicas(p.scale) : "") }),
       spark(p.history, p.errorHistory),
+      p.release ? release(p, p.release) : null,
     ].concat(p.upstreams.length ? p.upstreams.map(function (u) { return upstream(p, u); }) : [el("div", { "class": "empty", text: p.scale ? "no replica running" : "no upstreams" })])));
   });
   var routes = document.getElementById("routes"); routes.textContent = "";

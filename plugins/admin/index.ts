@@ -11,6 +11,9 @@
  * | `GET /api/events` | the same state as server-sent events, every `interval` and at once on pool, health and scale changes |
  * | `GET /api/certificates` | certificates served by the HTTPS listener; for ACME, each host: valid, pending, failing (lastError), next renewal |
  * | `POST /api/pools/:pool/upstreams/:id/disable` / `enable` | drain an upstream (no new requests) / take it back |
+ * | `GET /api/pools/:pool/release` | a pool's release: versions, weights, canary step, last verdict with its figures |
+ * | `PUT /api/pools/:pool/release` | `{"weights": {"v1": 90, "v2": 10}}`: weights by hand (a canary under way pauses) |
+ * | `POST /api/pools/:pool/release/promote` / `pause` / `resume` / `abort` | steer a rollout (abort rolls back; after blue-green, switches back) |
  * | `GET /dashboard` | the page (with a token: open `/dashboard?token=…` once; a cookie keeps it) |
  *
  * @example
@@ -101,6 +104,8 @@ export function admin(options: AdminOptions = {}): AdminPlugin {
             changes.add(scaleChange(e))
             wakeSoon()
           }),
+          // A release decision shows at once (the split, the step, the verdict).
+          gateway.events.on('release', () => wakeSoon()),
         ]
 
         const app = new Hono()

@@ -2,7 +2,9 @@
  * `etcdCoordination({ endpoints })`: several gateways in front of the same replicas share, through
  * etcd, what core/plugin/coordination.ts asks: a pool's scale lock (an etcd lock held by this
  * gateway's lease: a gateway that dies lets go within `ttl`) and each gateway's last activity on a
- * pool (a key per gateway under the same lease, so a dead gateway's activity goes with it).
+ * pool (a key per gateway under the same lease, so a dead gateway's activity goes with it); and
+ * each pool's release (core/release/): a decider key under the deciding gateway's lease, created
+ * only when absent, and the rollout state it publishes (no lease: the next decider goes on from it).
  *
  * @example
  * import { etcdCoordination } from 'gatehouse/plugins/etcd'
@@ -25,7 +27,7 @@ const endpoint = z.string().refine((s) => URL.canParse(s) && /^https?:$/.test(ne
 const optionsSchema = z.strictObject({
   /** etcd client URLs. Default ["http://127.0.0.1:2379"]. */
   endpoints: z.array(endpoint).min(1).default(['http://127.0.0.1:2379']),
-  /** Keys it writes. Default "/gatehouse/scale/". */
+  /** Keys it writes (scale locks and activity; `release/<pool>/` for shared rollouts). Default "/gatehouse/scale/". */
   prefix: z.string().regex(/^.*\/$/, { error: 'expected a key prefix ending in "/"' }).default('/gatehouse/scale/'),
   /** Lease of this gateway's lock and activity keys: how soon the others go on without a gateway that died. Default 10s. */
   ttl: duration()
@@ -74,6 +76,20 @@ export function etcdCoordination(options: EtcdCoordinationOptions = {}): Coordin
           } finally {
             await lock.release().catch(() => {})
           }
+        },
+        release: {
+          async lead(pool) {
+            const key = `${opts.prefix}release/${pool}/decider`
+            const id = await currentLease().grant()
+            await client.if(key, 'Create', '==', 0).then(client.put(key).value(me).lease(id)).commit()
+            return (await client.get(key).string()) === me
+          },
+          async publish(pool, state) {
+            await client.put(`${opts.prefix}release/${pool}/state`).value(state)
+          },
+          async read(pool) {
+            return (await client.get(`${opts.prefix}release/${pool}/state`).string()) ?? undefined
+          },
         },
         async activity(pool, lastActive) {
           const dir = `${opts.prefix}activity/${pool}/`

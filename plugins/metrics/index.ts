@@ -4,8 +4,9 @@
  * retries and their reasons; errors; auth and rate-limit rejections; upstream availability,
  * health verdicts, ejections and in-flight requests; discovery snapshots applied and rejected per
  * source; pools that scale: wakes and their duration, scale actions, state and replicas, requests
- * that waited for a wake or were refused (scale-metrics.ts). No raw path is ever a label, and each
- * metric holds at most `maxSeries` label sets.
+ * that waited for a wake or were refused (scale-metrics.ts); release weights, canary steps, window
+ * figures and decisions per pool. No raw path is ever a label, and each metric holds at most
+ * `maxSeries` label sets.
  *
  * Hand-written rather than prom-client: it is Web-standard TypeScript (prom-client pulls in
  * Node's `util`, `cluster` and `http`), and it measured cheaper per request (see README, Metrics).
@@ -21,6 +22,7 @@ import type { GatewayView, ObserverPlugin } from '../../core/types.ts'
 import { RequestMetrics } from './request-metrics.ts'
 import { ScaleMetrics } from './scale-metrics.ts'
 import { StateMetrics } from './state-metrics.ts'
+import { ReleaseMetrics } from './release-metrics.ts'
 
 const optionsSchema = z.strictObject({
   /** Histogram bucket bounds in seconds. Default 5ms … 30s (12 buckets). */
@@ -48,6 +50,7 @@ export function metrics(options: MetricsOptions = {}): Metrics {
     const requests = new RequestMetrics(o.buckets, o.maxSeries)
     const state = new StateMetrics(o.maxSeries)
     const scale = new ScaleMetrics(o.maxSeries)
+    const releases = new ReleaseMetrics(o.maxSeries)
     let view: GatewayView | undefined
     return {
       start({ gateway, signal }) {
@@ -65,10 +68,11 @@ export function metrics(options: MetricsOptions = {}): Metrics {
           gateway.events.on('health', (e) => state.health(e)),
           gateway.events.on('discovery', (e) => state.discovery(e)),
           gateway.events.on('scale', (e) => scale.scale(e)),
+          gateway.events.on('release', (e) => releases.decision(e)),
         ]
         signal.addEventListener('abort', () => off.forEach((f) => f()))
       },
-      render: () => requests.render() + (view ? state.render(view) + scale.render(view) : ''),
+      render: () => requests.render() + (view ? state.render(view) + scale.render(view) + releases.render(view) : ''),
     }
   })
 }

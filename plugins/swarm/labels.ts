@@ -13,6 +13,7 @@
  * | `gatehouse.host=app1.example.com,www.example.com` | add a route for these hosts to its pool |
  * | `gatehouse.path=/api/*` | the route's path (default `/*`); alone, a route for any host |
  * | `gatehouse.stripPrefix=/api` | the route strips this prefix before forwarding |
+ * | `gatehouse.version=v2` | the upstream label `version`: the version a pool's `release` policy groups it under (same as `gatehouse.meta.version`) |
  * | `gatehouse.meta.<key>=<value>` | an upstream label `<key>` for balancers (canary tracks, zones) |
  * | `gatehouse.scale.<key>=<value>` | the pool's scale settings (`gatehouse.scale.min=0`), passed raw to the core, which checks them |
  *
@@ -23,7 +24,7 @@ import { POOL_NAME } from '../../core/config/schema.ts'
 import { editDistance } from '../../core/config/edit-distance.ts'
 import { portTemplateProblem } from './port-template.ts'
 
-const KNOWN = ['enable', 'pool', 'port', 'weight', 'scheme', 'network', 'host', 'path', 'stripPrefix'] as const
+const KNOWN = ['enable', 'pool', 'port', 'weight', 'scheme', 'network', 'host', 'path', 'stripPrefix', 'version'] as const
 
 export interface ServiceLabels {
   disabled: boolean
@@ -65,6 +66,11 @@ export function readLabels(labels: Readonly<Record<string, string>>, prefix: str
   if (scheme !== 'http' && scheme !== 'https') problems.push(`${label('scheme')}: "${scheme}" is neither http nor https`)
   if (own.pool !== undefined && !POOL_NAME.test(own.pool)) problems.push(`${label('pool')}: "${own.pool}" is not a pool name (letters, digits, "_", "." or "-")`)
   if (own.network === '') problems.push(`${label('network')}: empty`)
+  if (own.version !== undefined) {
+    if (own.version === '') problems.push(`${label('version')}: empty`)
+    else if (meta.version !== undefined && meta.version !== own.version) problems.push(`${label('version')}: "${own.version}" differs from ${label('meta.version')} "${meta.version}"`)
+    else meta.version = own.version
+  }
   if (own.stripPrefix !== undefined && own.host === undefined && own.path === undefined) problems.push(`${label('stripPrefix')}: needs ${label('host')} or ${label('path')}`)
   if (problems.length) return { ok: false, problems }
 
