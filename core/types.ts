@@ -134,6 +134,8 @@ export interface GatewayView {
   config(): { generation: number; loadedAt: number }
   /** The HTTPS listener's certificates; undefined without TLS. */
   certificates?(): CertificatesView | undefined
+  /** Requests between arrival and their end, gateway-wide (also those answered by the gateway or waiting for a wake). */
+  inflight?(): number
 }
 
 /** Certificates served by the HTTPS listener, and the hosts their source manages (ACME: pending, failing). */

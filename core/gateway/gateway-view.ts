@@ -4,6 +4,7 @@ import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 import type { GatewayEvents } from './events.ts'
 import type { Watcher } from './watcher.ts'
 import type { PoolScaleView } from '../scale/pool-scale.ts'
+import type { Traffic } from './traffic.ts'
 
 export function gatewayView(
   watcher: Watcher,
@@ -14,6 +15,7 @@ export function gatewayView(
   certificates: () => CertificatesView | undefined = () => undefined,
   /** A scaling pool's state (core/scale/scaling.ts). */
   scaleOf: (pool: string) => PoolScaleView | undefined = () => undefined,
+  traffic?: Traffic,
 ): GatewayView {
   const find = (pool: string, id: string) => watcher.current().pools.get(pool)?.upstreams.find((u) => u.id === id && !u.draining)
   return {
@@ -21,6 +23,7 @@ export function gatewayView(
     routes: () => watcher.current().routeList,
     routeSource: (route) => watcher.current().sourceOf(route),
     certificates,
+    inflight: () => traffic?.inflight ?? 0,
     config: () => {
       const { generation, loadedAt } = watcher.current()
       return { generation, loadedAt }

@@ -5,6 +5,7 @@
  * each kind is synced (plugin-runs.ts): unchanged ones keep running, others are stopped and the
  * new ones started; the new config and the new sources' first snapshots swap in as one state.
  */
+import type { Traffic } from './traffic.ts'
 import type { GatewayConfig } from '../config/schema.ts'
 import type { PluginContext } from '../plugin/contract.ts'
 import { pluginContext } from '../plugin/context.ts'
@@ -38,6 +39,8 @@ export interface RunningDeps {
   certificates?: () => CertificatesView | undefined
   /** A scaling pool's state, for observers (core/scale/scaling.ts). */
   scaleOf?: (pool: string) => PoolScaleView | undefined
+  /** Requests in flight gateway-wide, for observers. */
+  traffic?: Traffic
   /** Where a source's scaler goes (core/scale/scaling.ts). */
   onScaler?: DiscoveryDeps['onScaler']
 }
@@ -107,7 +110,7 @@ export class RunningPlugins {
 
   private wantedObservers(config: GatewayConfig): WantedRun<void>[] {
     const { plugins, watcher, events } = this.deps
-    const view = gatewayView(watcher, events, this.checkers, this.deps.certificates, this.deps.scaleOf)
+    const view = gatewayView(watcher, events, this.checkers, this.deps.certificates, this.deps.scaleOf, this.deps.traffic)
     return config.observe.map((plugin, i) => ({
       slot: `observe[${i}]`,
       plugin,

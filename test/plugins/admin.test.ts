@@ -137,7 +137,7 @@ test('GET /metrics on the admin listener (its own metrics() by default)', async 
   await new Promise((r) => setTimeout(r, 50))
   const res = await fetch(base + '/metrics')
   assert.equal(res.status, 200)
-  assert.match(await res.text(), /^gatehouse_requests_total\{route="main",pool="web",upstream="http:\/\/127\.0\.0\.1:\d+",method="GET",status_class="2xx"\} \d+$/m)
+  assert.match(await res.text(), /^gatehouse_requests_total\{route="main",pool="web",upstream="http:\/\/127\.0\.0\.1:\d+",method="GET",code="200",status_class="2xx"\} \d+$/m)
 })
 
 test('GET /api/events: the state as server-sent events, pushed at once when an upstream changes', async () => {
