@@ -33,6 +33,8 @@ export interface RequestRecord {
   /** Why the last try failed, when no upstream answered. */
   error?: FailureKind
   clientIp: string
+  /** X-Request-Id: a trusted proxy's, or generated (sent upstream and returned). */
+  requestId?: string
   consumer?: string
   /** Time it waited for its pool to wake (ms), when it did. */
   wakeMs?: number

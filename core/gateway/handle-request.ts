@@ -23,6 +23,7 @@ import { cookieValue, parseTarget } from './request-target.ts'
 import { refuseMalformed, validHost } from './request-checks.ts'
 import type { GatewayEvents, Rejection, RequestRecord } from './events.ts'
 import type { Traffic } from './traffic.ts'
+import { REQUEST_ID, requestId, setRequestIdHeader } from './request-id.ts'
 
 export interface HandlerDeps {
   events: GatewayEvents
@@ -52,6 +53,15 @@ export function createRequestHandler(deps: HandlerDeps) {
       throw err
     }
     ex.respond(res.status, ex.observed ? c.get('consumer') : undefined)
+    // The gateway's own answer (an upstream's head got the ID through the exchange's hook).
+    const id = c.get('requestId')
+    if (id !== undefined && !ex.headSent) {
+      try {
+        res.headers.set(REQUEST_ID, id)
+      } catch {
+        // Immutable headers: a response passed through from elsewhere.
+      }
+    }
     return res
   }
 }
@@ -59,6 +69,12 @@ export function createRequestHandler(deps: HandlerDeps) {
 function route({ state: current, runtime }: HandlerDeps) {
   return async (c: Context<GatewayEnv>, ex: Exchange): Promise<Response> => {
     const { inbound } = ex.request
+    const state = current()
+    const peer = inbound.remoteAddress
+    const isTrusted = state.trusted(peer)
+    const id = requestId(isTrusted ? inbound.header(REQUEST_ID) : undefined)
+    c.set('requestId', id)
+    if (ex.record) ex.record.requestId = id
     const refused = refuseMalformed(inbound)
     if (refused) return rejected(ex, refused, refused.headers.get('x-gatehouse-error') as Rejection)
     const target = parseTarget(inbound.target)
@@ -68,14 +84,11 @@ function route({ state: current, runtime }: HandlerDeps) {
     }
 
     const addressed = target.authority ?? inbound.header('host') ?? ''
-    const state = current()
     const match = state.routes.match({ host: normalizeHost(addressed), method: inbound.method, path: matchingPath(path) ?? path, header: inbound.header })
     if (!match) return rejected(ex, plain(404, 'gatehouse: no route for this host and path\n'), 'no-route')
     const route = match.payload
 
-    const peer = inbound.remoteAddress
     const pool = state.pools.get(route.pool)!
-    const isTrusted = state.trusted(peer)
     const clientIp = isTrusted ? clientAddress(peer, inbound.header('x-forwarded-for'), state.trusted) : peer
     ex.routed(path, route.name, route.pool, clientIp)
     if (ex.record) ex.record.requestBytes = inbound.hasBody ? lengthOf(declaredLength(inbound)) : 0
@@ -98,6 +111,7 @@ function route({ state: current, runtime }: HandlerDeps) {
     }
     const rules = route.responseRules
     if (rules) ex.onResponseHead((_status, headers) => applyResponseRules(headers, rules))
+    ex.onResponseHead((_status, headers) => setRequestIdHeader(headers, id))
     const send = () => {
       const headers = buildRequestHeaders(
         inbound.rawHeaders,
@@ -108,6 +122,7 @@ function route({ state: current, runtime }: HandlerDeps) {
           proto: inbound.secure ? 'https' : 'http',
           host: addressed,
           hostHeader: route.hostHeader === 'preserve' ? addressed : route.hostHeader,
+          requestId: id,
         },
         withUpstreamHeaders(route.requestRules, c.get('upstreamHeaders')),
         inbound.websocket,

@@ -1,5 +1,6 @@
 // What an operator observes, the same on Node, Bun and Deno: status codes counted exactly and the
-// process's saturation in /metrics (CPU, memory, heap, event-loop lag; descriptors where readable).
+// process's saturation in /metrics (CPU, memory, heap, event-loop lag; descriptors where readable);
+// a request's ID in the upstream's headers, the response and the access log.
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
 import { after, before, describe, test } from 'node:test'
@@ -14,7 +15,8 @@ let dead = ''
 before(async () => {
   upstream = createServer((req, res) => {
     req.resume()
-    req.on('end', () => res.end('ok'))
+    // Says which ID it got, and sends an ID of its own that the gateway must replace.
+    req.on('end', () => res.writeHead(200, { 'x-seen-id': String(req.headers['x-request-id']), 'x-request-id': 'upstream-own' }).end('ok'))
   })
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r))
   upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`
@@ -59,6 +61,28 @@ for (const runtime of RUNTIMES.filter((r) => !process.env.E2E_ONLY || process.en
       await res.arrayBuffer()
       return res.status
     }
+
+    test('X-Request-Id: generated (a client that is no trusted proxy cannot choose it), sent upstream, returned, logged', async () => {
+      const res = await fetch(gw.url + '/ok/id', { headers: { 'x-request-id': 'chosen-by-client' } })
+      await res.arrayBuffer()
+      const id = res.headers.get('x-request-id')
+      assert.match(id ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+      assert.equal(res.headers.get('x-seen-id'), id, 'the upstream got the same ID')
+      const notFound = await fetch(gw.url + '/nowhere/id')
+      await notFound.arrayBuffer()
+      assert.match(notFound.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/, 'the gateway\'s own answers carry one too')
+      assert.notEqual(notFound.headers.get('x-request-id'), id)
+      const logged = async (path: string) => {
+        for (let i = 0; i < 50; i++) {
+          const line = gw.proc.tail(10_000).split('\n').find((l) => l.startsWith('{') && l.includes(`"path":"${path}"`))
+          if (line) return JSON.parse(line) as { requestId?: string }
+          await new Promise((r) => setTimeout(r, 20))
+        }
+        assert.fail(`no access-log line for ${path}`)
+      }
+      assert.equal((await logged('/ok/id')).requestId, id)
+      assert.equal((await logged('/nowhere/id')).requestId, notFound.headers.get('x-request-id'))
+    })
 
     test('codes counted exactly; process and runtime metrics; promtool passes', async () => {
       const before = (await scrape()).list
