@@ -48,6 +48,7 @@ export function gatewayView(
           ejectedUntil: u.ejectedUntil,
           inflight: u.inflight,
           warming: u.warming,
+          lastCheck: u.lastCheck,
         })),
         scale: scaleOf(pool.name),
       })),

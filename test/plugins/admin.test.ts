@@ -86,7 +86,7 @@ test('GET /api/pools: each upstream with available, health, in-flight, ejected u
   assert.equal(web.name, 'web')
   assert.equal(web.balancer, 'roundRobin')
   assert.deepEqual(web.upstreams.map((u: { url: string }) => u.url), [a.url, b.url])
-  assert.deepEqual(Object.keys(web.upstreams[0]).sort(), ['available', 'disabled', 'ejectedUntil', 'healthy', 'id', 'inflight', 'labels', 'state', 'url', 'warming', 'weight'])
+  assert.deepEqual(Object.keys(web.upstreams[0]).sort(), ['available', 'disabled', 'ejectedUntil', 'errorRate', 'healthy', 'id', 'inflight', 'labels', 'p50', 'p99', 'rps', 'since', 'state', 'url', 'warming', 'weight'])
   assert.equal(web.upstreams[0].warming, false)
   assert.equal('scale' in web, false, 'a pool that does not scale has no scale state')
   assert.equal(web.upstreams[0].state, 'available')
