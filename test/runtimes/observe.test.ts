@@ -1,6 +1,7 @@
 // What an operator observes, the same on Node, Bun and Deno: status codes counted exactly and the
 // process's saturation in /metrics (CPU, memory, heap, event-loop lag; descriptors where readable);
-// a request's ID in the upstream's headers, the response and the access log.
+// a request's ID in the upstream's headers, the response and the access log; W3C trace context
+// passed on to the upstream as the client sent it.
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
 import { after, before, describe, test } from 'node:test'
@@ -16,7 +17,7 @@ before(async () => {
   upstream = createServer((req, res) => {
     req.resume()
     // Says which ID it got, and sends an ID of its own that the gateway must replace.
-    req.on('end', () => res.writeHead(200, { 'x-seen-id': String(req.headers['x-request-id']), 'x-request-id': 'upstream-own' }).end('ok'))
+    req.on('end', () => res.writeHead(200, { 'x-seen-id': String(req.headers['x-request-id']), 'x-request-id': 'upstream-own', 'x-seen-trace': `${req.headers.traceparent} ${req.headers.tracestate}` }).end('ok'))
   })
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r))
   upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`
@@ -82,6 +83,13 @@ for (const runtime of RUNTIMES.filter((r) => !process.env.E2E_ONLY || process.en
       }
       assert.equal((await logged('/ok/id')).requestId, id)
       assert.equal((await logged('/nowhere/id')).requestId, notFound.headers.get('x-request-id'))
+    })
+
+    test('traceparent and tracestate reach the upstream unchanged', async () => {
+      const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+      const res = await fetch(gw.url + '/ok/trace', { headers: { traceparent, tracestate: 'vendor=a1,other=b2' } })
+      await res.arrayBuffer()
+      assert.equal(res.headers.get('x-seen-trace'), `${traceparent} vendor=a1,other=b2`)
     })
 
     test('codes counted exactly; process and runtime metrics; promtool passes', async () => {
