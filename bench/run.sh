@@ -17,6 +17,7 @@
 #                          scenarios full 1000up churn direct-1mb/nginx-1mb/floor-node-1mb/gatehouse-node-1mb jwt
 #                          growth    routes-{1,100,1000,10000} up-{2,10,100,1000}
 #                          compress  a 16 KiB page direct, through the gateway plain, gzip, br, zstd
+#                          observe   the gateway with and without the metrics observer
 #                          scale     each runtime's gateway with and without `scale` on an awake pool
 #                                    (then bench/wake.sh measures the wake itself)
 #                          all       all of them (~28 min with the defaults below; main ~12,
@@ -142,6 +143,8 @@ for t in direct-text gatehouse-node-text gatehouse-node-gzip gatehouse-node-br g
 define_target gatehouse-node-scale     18044 /                start_gatehouse node scale
 define_target gatehouse-bun-scale      18045 /                start_gatehouse bun scale
 define_target gatehouse-deno-scale     18046 /                start_gatehouse deno scale
+# observe: the same pool with the metrics observer counting every request (its cost on the request path)
+define_target gatehouse-node-metrics   18047 /                start_gatehouse node metrics
 # growth: routes 1 -> 10,000 (worst case, see configs/worst-case-routes.ts), upstreams 2 -> 1,000
 GROWTH_TARGETS=()
 for n in 1 100 1000 10000; do
@@ -159,10 +162,11 @@ declare -A SUITES=(
   [growth]="${GROWTH_TARGETS[*]}"
   [compress]="direct-text gatehouse-node-text gatehouse-node-gzip gatehouse-node-br gatehouse-node-zstd"
   [scale]="gatehouse-node gatehouse-node-scale gatehouse-bun gatehouse-bun-scale gatehouse-deno gatehouse-deno-scale"
+  [observe]="gatehouse-node gatehouse-node-metrics"
   [all]="${ALL_TARGETS[*]}"
 )
 SUITE="${SUITE:-all}"
-[[ -n "${SUITES[$SUITE]:-}" ]] || die "unknown SUITE=$SUITE (main, scenarios, growth, compress, scale, all)"
+[[ -n "${SUITES[$SUITE]:-}" ]] || die "unknown SUITE=$SUITE (main, scenarios, growth, compress, scale, observe, all)"
 TARGETS="${TARGETS:-${SUITES[$SUITE]}}"
 
 # with_references <targets...>: the list, with each one's baseline and growth reference added in
