@@ -5,7 +5,6 @@
  * each kind is synced (plugin-runs.ts): unchanged ones keep running, others are stopped and the
  * new ones started; the new config and the new sources' first snapshots swap in as one state.
  */
-import type { Traffic } from './traffic.ts'
 import type { GatewayConfig } from '../config/schema.ts'
 import type { PluginContext } from '../plugin/contract.ts'
 import { pluginContext } from '../plugin/context.ts'
@@ -16,6 +15,7 @@ import type { GatewayEvents } from './events.ts'
 import { gatewayView } from './gateway-view.ts'
 import { PluginRuns, type RunsChange, type WantedRun } from './plugin-runs.ts'
 import { discoverySources, type DiscoveryDeps } from './start-discovery.ts'
+import type { Traffic } from './traffic.ts'
 import type { Watcher } from './watcher.ts'
 import type { PoolScaleView } from '../scale/pool-scale.ts'
 
