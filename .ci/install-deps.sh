@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests start for real
-# (dockerd, etcd, dnsmasq, busybox for the test image, pebble: an ACME test CA) plus CI tooling.
+# (dockerd, etcd, dnsmasq, busybox for the test image, pebble: an ACME test CA) plus CI tooling
+# (prometheus for promtool, which checks the metrics exposition; its service is not started).
 # Idempotent and quiet: one line per package, apt output only on failure.
 set -euo pipefail
 
@@ -9,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 # dnsmasq-base, not dnsmasq: the full package ships a system service that
 # would bind port 53 and rewrite resolv.conf; the tests only need the binary.
 # mount: umount, for cleaning up after an unclean dockerd stop.
-PACKAGES=(docker.io etcd-server etcd-client dnsmasq-base busybox-static curl wrk procps iproute2 mount chromium redis-server openssl pebble)
+PACKAGES=(docker.io etcd-server etcd-client dnsmasq-base busybox-static curl wrk procps iproute2 mount chromium redis-server openssl pebble prometheus)
 
 installed() {
   [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]

@@ -17,6 +17,7 @@
 #                          scenarios full 1000up churn direct-1mb/nginx-1mb/floor-node-1mb/gatehouse-node-1mb jwt
 #                          growth    routes-{1,100,1000,10000} up-{2,10,100,1000}
 #                          compress  a 16 KiB page direct, through the gateway plain, gzip, br, zstd
+#                          observe   the gateway with and without the metrics observer
 #                          scale     each runtime's gateway with and without `scale` on an awake pool
 #                                    (then bench/wake.sh measures the wake itself)
 #                          release   a canary under way, and every request mirrored to a target that hangs
@@ -146,6 +147,8 @@ define_target gatehouse-deno-scale     18046 /                start_gatehouse de
 # release: a canary under way (v2 at 0 %), then every request mirrored to a v2 that never answers
 define_target gatehouse-node-release   18047 /                start_gatehouse node release
 define_target gatehouse-node-mirror    18048 /                start_gatehouse node release BENCH_MIRROR=1
+# observe: the same pool with the metrics observer counting every request (its cost on the request path)
+define_target gatehouse-node-metrics   18049 /                start_gatehouse node metrics
 # growth: routes 1 -> 10,000 (worst case, see configs/worst-case-routes.ts), upstreams 2 -> 1,000
 GROWTH_TARGETS=()
 for n in 1 100 1000 10000; do
@@ -164,10 +167,11 @@ declare -A SUITES=(
   [compress]="direct-text gatehouse-node-text gatehouse-node-gzip gatehouse-node-br gatehouse-node-zstd"
   [scale]="gatehouse-node gatehouse-node-scale gatehouse-bun gatehouse-bun-scale gatehouse-deno gatehouse-deno-scale"
   [release]="gatehouse-node gatehouse-node-release gatehouse-node-mirror"
+  [observe]="gatehouse-node gatehouse-node-metrics"
   [all]="${ALL_TARGETS[*]}"
 )
 SUITE="${SUITE:-all}"
-[[ -n "${SUITES[$SUITE]:-}" ]] || die "unknown SUITE=$SUITE (main, scenarios, growth, compress, scale, release, all)"
+[[ -n "${SUITES[$SUITE]:-}" ]] || die "unknown SUITE=$SUITE (main, scenarios, growth, compress, scale, release, observe, all)"
 TARGETS="${TARGETS:-${SUITES[$SUITE]}}"
 
 # with_references <targets...>: the list, with each one's baseline and growth reference added in

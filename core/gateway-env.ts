@@ -7,6 +7,8 @@ export interface GatewayEnv {
   Variables: {
     /** Client address per trusted-proxy rules. */
     clientIp: string
+    /** The request's X-Request-Id (a trusted proxy's, or generated): sent upstream, returned, logged. */
+    requestId: string
     /** Name of the matched route's pool. */
     pool: string
     /** Path params of the matched route (`/users/:id`). */

@@ -5,7 +5,7 @@
  */
 import type { PluginBase, PluginContext } from './plugin/contract.ts'
 
-export type { Upstream, UpstreamHealth, UpstreamState } from './pools/upstream.ts'
+export type { CheckResult, Upstream, UpstreamHealth, UpstreamState } from './pools/upstream.ts'
 import type { UpstreamHealth, UpstreamState } from './pools/upstream.ts'
 import type { Scaler } from './plugin/scaler.ts'
 export type { Scaler, ScaleAction } from './plugin/scaler.ts'
@@ -45,6 +45,11 @@ export type UpstreamInput =
 export interface DiscoveryContext extends PluginContext {
   /** Replace everything this source reported before with this snapshot. */
   emit(snapshot: DiscoverySnapshot): void
+  /**
+   * The source could not make a snapshot (its file does not parse, a field is wrong): the last
+   * good one keeps serving, and observers (metrics, the dashboard) hear why, fields named.
+   */
+  reject?(problems: string[]): void
   /** The pool this source is attached to, when configured under `pools.<name>.discovery`. */
   readonly pool?: string
   /** A source whose engine can start and stop its pools' replicas hands its scaler over here, once (scale to zero, wake, scale with load). */
@@ -105,6 +110,8 @@ export interface UpstreamView {
   inflight: number
   /** A replica of a scaling pool that has not answered its readiness probe yet. */
   warming: boolean
+  /** The last active health check, when the pool has active checks. */
+  lastCheck?: import('./pools/upstream.ts').CheckResult
 }
 
 export interface PoolView {
@@ -141,6 +148,8 @@ export interface GatewayView {
   certificates?(): CertificatesView | undefined
   /** Steers a pool's release (core/release/); undefined when the pool has no release policy. */
   steerRelease?(pool: string, action: ReleaseAction): import('./release/release-view.ts').ActionResult | undefined
+  /** Requests between arrival and their end, gateway-wide (also those answered by the gateway or waiting for a wake). */
+  inflight?(): number
 }
 
 /** Certificates served by the HTTPS listener, and the hosts their source manages (ACME: pending, failing). */

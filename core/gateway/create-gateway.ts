@@ -13,6 +13,7 @@ import { UpstreamStore } from '../pools/upstream-store.ts'
 import type { Pool } from '../pools/pool.ts'
 import { plain } from '../proxy/failure.ts'
 import { createRequestHandler } from './handle-request.ts'
+import { Traffic } from './traffic.ts'
 import { GatewayEvents } from './events.ts'
 import { httpsRedirect } from './https-redirect.ts'
 import { hstsHeader } from '../config/tls-schema.ts'
@@ -96,8 +97,9 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
   let coordination: CoordinationSession | undefined
   const scaling: Scaling = new Scaling({ store, state, log, events, probe: (pool, up) => (running.checker(pool) ?? answers(runtime))(up), coordination: () => coordination })
   const releases = new Releases({ store, state, log, events, send: runtime.io.healthCheck, coordination: () => coordination })
+  const traffic = new Traffic()
   const running = new RunningPlugins({
-    plugins, watcher, store, events, waitMs: discoveryWaitMs, certificates: () => certificates?.list(),
+    plugins, traffic, watcher, store, events, waitMs: discoveryWaitMs, certificates: () => certificates?.list(),
     onScaler: (slot, pool, scaler, signal) => scaling.register(slot, pool, scaler, signal),
     scaleOf: (pool) => scaling.view(pool),
     releases,
@@ -114,7 +116,7 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
       return answer === undefined ? next() : c.text(answer)
     })
   }
-  app.all('*', createRequestHandler({ runtime, events, state }))
+  app.all('*', createRequestHandler({ runtime, events, state, traffic }))
   app.onError((err) => {
     // Duck-typed: middleware from a config bundle may carry its own copy of Hono.
     if (err instanceof HTTPException || typeof (err as HTTPException).getResponse === 'function') return (err as HTTPException).getResponse()

@@ -24,6 +24,8 @@ export interface RequestRecord {
   upstreamMs?: number
   /** Response body bytes sent to the client (proxied responses). */
   bytes?: number
+  /** The request body's declared length (Content-Length; 0 without a body), when it declared one. */
+  requestBytes?: number
   /** Upstreams tried; more than 1 means retries. */
   tries: number
   /** Why earlier tries failed, in order. */
@@ -31,12 +33,19 @@ export interface RequestRecord {
   /** Why the last try failed, when no upstream answered. */
   error?: FailureKind
   clientIp: string
+  /** X-Request-Id: a trusted proxy's, or generated (sent upstream and returned). */
+  requestId?: string
   consumer?: string
   /** Time it waited for its pool to wake (ms), when it did. */
   wakeMs?: number
   /** Why a scaling pool answered it 503 itself (the response's x-gatehouse-error), when it did. */
   refused?: Refusal['reason']
+  /** Why the gateway refused it before any middleware or upstream saw it, when it did. */
+  rejected?: Rejection
 }
+
+/** Refusals before routing (request-checks.ts), of the target, for want of a route, or for a declared body over the route's limit. */
+export type Rejection = 'bad-request' | 'method-not-allowed' | 'expectation-failed' | 'bad-target' | 'no-route' | 'body-too-large'
 
 export interface PoolChange {
   pool: string

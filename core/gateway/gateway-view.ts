@@ -5,6 +5,7 @@ import type { GatewayEvents } from './events.ts'
 import type { Watcher } from './watcher.ts'
 import type { PoolScaleView } from '../scale/pool-scale.ts'
 import type { Releases } from '../release/releases.ts'
+import type { Traffic } from './traffic.ts'
 
 export function gatewayView(
   watcher: Watcher,
@@ -17,6 +18,7 @@ export function gatewayView(
   scaleOf: (pool: string) => PoolScaleView | undefined = () => undefined,
   /** Pools with a release policy (core/release/releases.ts). */
   releases?: Pick<Releases, 'get' | 'view'>,
+  traffic?: Traffic,
 ): GatewayView {
   const find = (pool: string, id: string) => watcher.current().pools.get(pool)?.upstreams.find((u) => u.id === id && !u.draining)
   return {
@@ -24,6 +26,7 @@ export function gatewayView(
     routes: () => watcher.current().routeList,
     routeSource: (route) => watcher.current().sourceOf(route),
     certificates,
+    inflight: () => traffic?.inflight ?? 0,
     config: () => {
       const { generation, loadedAt } = watcher.current()
       return { generation, loadedAt }
@@ -48,6 +51,7 @@ export function gatewayView(
           ejectedUntil: u.ejectedUntil,
           inflight: u.inflight,
           warming: u.warming,
+          lastCheck: u.lastCheck,
         })),
         scale: scaleOf(pool.name),
         release: releases?.view(pool.name),

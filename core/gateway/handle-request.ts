@@ -21,22 +21,30 @@ import { aroundProxy } from './around-proxy.ts'
 import { encodeWebBody } from '../runtime/web/compression.ts'
 import { cookieValue, parseTarget } from './request-target.ts'
 import { refuseMalformed, validHost } from './request-checks.ts'
-import type { GatewayEvents, RequestRecord } from './events.ts'
+import type { GatewayEvents, Rejection, RequestRecord } from './events.ts'
 import { splitTagHost } from '../release/tag-host.ts'
+import type { Traffic } from './traffic.ts'
+import { REQUEST_ID, requestId, setRequestIdHeader } from './request-id.ts'
 
 export interface HandlerDeps {
   events: GatewayEvents
   runtime: Runtime
   /** The state in force (swapped whole by the watcher): read once per request. */
   state: () => GatewayState
+  /** Requests in flight, gateway-wide (for observers). */
+  traffic?: Traffic
 }
 
 export function createRequestHandler(deps: HandlerDeps) {
-  const { runtime, events } = deps
+  const { runtime, events, traffic } = deps
   const report = (r: RequestRecord) => events.emit('request', r)
   const handle = route(deps)
   return async (c: Context<GatewayEnv>): Promise<Response> => {
     const ex = new Exchange(runtime.request(c), events.has('request') ? report : undefined)
+    if (traffic) {
+      traffic.inflight++
+      ex.onEnd(traffic.ended)
+    }
     let res: Response
     try {
       res = await handle(c, ex)
@@ -46,6 +54,15 @@ export function createRequestHandler(deps: HandlerDeps) {
       throw err
     }
     ex.respond(res.status, ex.observed ? c.get('consumer') : undefined)
+    // The gateway's own answer (an upstream's head got the ID through the exchange's hook).
+    const id = c.get('requestId')
+    if (id !== undefined && !ex.headSent) {
+      try {
+        res.headers.set(REQUEST_ID, id)
+      } catch {
+        // Immutable headers: a response passed through from elsewhere.
+      }
+    }
     return res
   }
 }
@@ -53,16 +70,21 @@ export function createRequestHandler(deps: HandlerDeps) {
 function route({ state: current, runtime }: HandlerDeps) {
   return async (c: Context<GatewayEnv>, ex: Exchange): Promise<Response> => {
     const { inbound } = ex.request
+    const state = current()
+    const peer = inbound.remoteAddress
+    const isTrusted = state.trusted(peer)
+    const id = requestId(isTrusted ? inbound.header(REQUEST_ID) : undefined)
+    c.set('requestId', id)
+    if (ex.record) ex.record.requestId = id
     const refused = refuseMalformed(inbound)
-    if (refused) return refused
+    if (refused) return rejected(ex, refused, refused.headers.get('x-gatehouse-error') as Rejection)
     const target = parseTarget(inbound.target)
     const path = target && normalizePath(target.path)
     if (!target || path === undefined || (target.authority !== undefined && !validHost(target.authority))) {
-      return plain(400, 'gatehouse: bad request target\n', { connection: 'close' })
+      return rejected(ex, plain(400, 'gatehouse: bad request target\n', { connection: 'close' }), 'bad-target')
     }
 
     let addressed = target.authority ?? inbound.header('host') ?? ''
-    const state = current()
     const host = normalizeHost(addressed)
     const routed = { method: inbound.method, path: matchingPath(path) ?? path, header: inbound.header }
     // A tag host (`v2--app.example.com`) routes as its host, pinned to the version, where the pool's release allows it.
@@ -78,14 +100,13 @@ function route({ state: current, runtime }: HandlerDeps) {
       }
     }
     match ??= state.routes.match({ host, ...routed })
-    if (!match) return plain(404, 'gatehouse: no route for this host and path\n')
+    if (!match) return rejected(ex, plain(404, 'gatehouse: no route for this host and path\n'), 'no-route')
     const route = match.payload
 
-    const peer = inbound.remoteAddress
     const pool = state.pools.get(route.pool)!
-    const isTrusted = state.trusted(peer)
     const clientIp = isTrusted ? clientAddress(peer, inbound.header('x-forwarded-for'), state.trusted) : peer
     ex.routed(path, route.name, route.pool, clientIp)
+    if (ex.record) ex.record.requestBytes = inbound.hasBody ? lengthOf(declaredLength(inbound)) : 0
     c.set('clientIp', clientIp)
     c.set('pool', route.pool)
     c.set('params', match.params)
@@ -95,7 +116,7 @@ function route({ state: current, runtime }: HandlerDeps) {
       // so the body is not read). A body of unknown length is counted by the runtime as it arrives.
       const length = declaredLength(inbound)
       if (length === undefined) overLimit = ex.limitBody(route.maxBodySize)
-      else if (Number(length) > route.maxBodySize) return plain(413, PAYLOAD_TOO_LARGE, { connection: 'close', 'x-gatehouse-error': 'body-too-large' })
+      else if (Number(length) > route.maxBodySize) return rejected(ex, plain(413, PAYLOAD_TOO_LARGE, { connection: 'close', 'x-gatehouse-error': 'body-too-large' }), 'body-too-large')
     }
 
     const balance: BalanceContext = {
@@ -105,6 +126,7 @@ function route({ state: current, runtime }: HandlerDeps) {
     }
     const rules = route.responseRules
     if (rules) ex.onResponseHead((_status, headers) => applyResponseRules(headers, rules))
+    ex.onResponseHead((_status, headers) => setRequestIdHeader(headers, id))
     const send = () => {
       const headers = buildRequestHeaders(
         inbound.rawHeaders,
@@ -115,6 +137,7 @@ function route({ state: current, runtime }: HandlerDeps) {
           proto: inbound.secure ? 'https' : 'http',
           host: addressed,
           hostHeader: route.hostHeader === 'preserve' ? addressed : route.hostHeader,
+          requestId: id,
         },
         withUpstreamHeaders(route.requestRules, c.get('upstreamHeaders')),
         inbound.websocket,
@@ -132,6 +155,16 @@ function route({ state: current, runtime }: HandlerDeps) {
     // A body over the limit as it arrives: the runtime's 413 wins if no response has started.
     return overLimit ? Promise.race([answer, overLimit]) : answer
   }
+}
+
+/** Notes why the request was refused (metrics count refusals by it), then refuses it. */
+function rejected(ex: Exchange, response: Response, reason: Rejection): Response {
+  if (ex.record) ex.record.rejected = reason
+  return response
+}
+
+function lengthOf(declared: string | undefined): number | undefined {
+  return declared === undefined ? undefined : Number(declared)
 }
 
 /** The body's Content-Length, unless Transfer-Encoding makes its length unknown. */

@@ -15,6 +15,7 @@ import type { GatewayEvents } from './events.ts'
 import { gatewayView } from './gateway-view.ts'
 import { PluginRuns, type RunsChange, type WantedRun } from './plugin-runs.ts'
 import { discoverySources, type DiscoveryDeps } from './start-discovery.ts'
+import type { Traffic } from './traffic.ts'
 import type { Watcher } from './watcher.ts'
 import type { PoolScaleView } from '../scale/pool-scale.ts'
 import type { Releases } from '../release/releases.ts'
@@ -39,6 +40,8 @@ export interface RunningDeps {
   certificates?: () => CertificatesView | undefined
   /** A scaling pool's state, for observers (core/scale/scaling.ts). */
   scaleOf?: (pool: string) => PoolScaleView | undefined
+  /** Requests in flight gateway-wide, for observers. */
+  traffic?: Traffic
   /** Where a source's scaler goes (core/scale/scaling.ts). */
   onScaler?: DiscoveryDeps['onScaler']
   /** Pools with a release policy, for observers (core/release/releases.ts). */
@@ -110,7 +113,7 @@ export class RunningPlugins {
 
   private wantedObservers(config: GatewayConfig): WantedRun<void>[] {
     const { plugins, watcher, events } = this.deps
-    const view = gatewayView(watcher, events, this.checkers, this.deps.certificates, this.deps.scaleOf, this.deps.releases)
+    const view = gatewayView(watcher, events, this.checkers, this.deps.certificates, this.deps.scaleOf, this.deps.releases, this.deps.traffic)
     return config.observe.map((plugin, i) => ({
       slot: `observe[${i}]`,
       plugin,

@@ -43,6 +43,7 @@ async function startSource(plugin: DiscoveryPlugin, id: string, { gateway, watch
     ...pluginContext(plugin, { ...gateway, signal }),
     pool,
     emit: (s: unknown) => void (signal.aborted || watcher.push(id, s)),
+    reject: (problems: string[]) => void (signal.aborted || watcher.failed(id, problems)),
     scaler: (scaler: Scaler) => onScaler?.(id, pool, scaler, signal),
   }
   const started = Promise.resolve()

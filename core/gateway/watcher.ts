@@ -69,6 +69,11 @@ export class Watcher {
     if (this.snapshots.accept(source, snapshot) === 'applied') this.rebuild(source)
   }
 
+  /** A source could not make a snapshot at all (a broken file): observers hear why; the last good one keeps serving. */
+  failed(source: string, problems: string[]): void {
+    this.deps.events?.emit('discovery', { source, ok: false, problems })
+  }
+
   /** A source stopped (or a reload removed it): what it reported goes. */
   forget(source: string): void {
     if (this.snapshots.forget(source)) this.rebuild(`${source} (stopped)`)

@@ -78,6 +78,27 @@ export interface PluginIO {
   env(name: string): string | undefined
   /** This machine's host name. */
   hostname(): string
+  /** The process's resource use now (the metrics plugin's process and runtime gauges). */
+  processStats(): ProcessStats
+}
+
+/** A process's saturation signals; a field is absent where the runtime does not expose it. */
+export interface ProcessStats {
+  runtime: { name: 'node' | 'bun' | 'deno'; version: string }
+  /** CPU time used since the process started, in seconds. */
+  cpuUserSeconds: number
+  cpuSystemSeconds: number
+  residentBytes: number
+  heapUsedBytes: number
+  heapTotalBytes: number
+  /** When the process started, seconds since the epoch. */
+  startTimeSeconds: number
+  /** Open file descriptors (Linux /proc; not on Deno, whose permissions do not cover /proc). */
+  openFds?: number
+  /** The longest a timer fired late since the last read, in seconds: the event loop's saturation. */
+  eventLoopLagSeconds: number
+  /** Time spent in garbage collection since the process started, in seconds (Node only). */
+  gcSeconds?: number
 }
 
 /** One health probe over HTTP; the runtime's client, so a Host header can be set (fetch forbids it). */

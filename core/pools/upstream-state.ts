@@ -3,7 +3,7 @@
  * read by balancers. Kept across discovery snapshots by upstream id, so a container that is
  * re-listed keeps its in-flight count and health history.
  */
-import type { Upstream, UpstreamHealth } from './upstream.ts'
+import type { CheckResult, Upstream, UpstreamHealth } from './upstream.ts'
 
 export class UpstreamRuntime implements UpstreamHealth {
   id: string
@@ -18,6 +18,8 @@ export class UpstreamRuntime implements UpstreamHealth {
   healthy = true
   /** Passive ejection: unavailable until this time (ms since epoch). */
   ejectedUntil = 0
+  /** The last active check, when a checker runs. */
+  lastCheck: CheckResult | undefined
   /** True once the upstream has left every snapshot: it finishes in-flight work but takes none. */
   draining = false
   /** Switched off by an operator (admin API). */
@@ -76,6 +78,10 @@ export class UpstreamRuntime implements UpstreamHealth {
     if (healthy === this.healthy) return
     this.healthy = healthy
     this.onChange()
+  }
+
+  recordCheck(check: CheckResult): void {
+    this.lastCheck = check
   }
 
   /** Readiness (core/scale/wake-gate.ts): false holds a new replica back until it answers. */

@@ -20,8 +20,19 @@ export interface UpstreamState extends Upstream {
 export interface UpstreamHealth extends UpstreamState {
   /** Active-check verdict. */
   setHealthy(healthy: boolean): void
+  /** What the last active check saw (the dashboard shows why an upstream fails). */
+  recordCheck(check: CheckResult): void
   /** Passive ejection: unavailable until this time (ms since epoch); 0 lifts it. */
   eject(until: number): void
   readonly healthy: boolean
   readonly ejectedUntil: number
+}
+
+/** One active health check: its outcome, when it ran (ms since epoch), how long it took, and what it saw. */
+export interface CheckResult {
+  ok: boolean
+  at: number
+  ms: number
+  /** `200`, `status 503 not accepted`, `body did not match`, or the failure (`refused`, `timeout` …). */
+  detail: string
 }

@@ -9,6 +9,8 @@ import { connectionTokens, HOP_BY_HOP } from './hop-by-hop.ts'
 
 /** Rebuilt by the gateway; from an untrusted peer they are dropped. */
 const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip', 'forwarded'])
+/** Always the gateway's (a trusted proxy's value was taken over: core/gateway/request-id.ts). */
+const REQUEST_ID = 'x-request-id'
 
 export interface ForwardingFacts {
   peer: string
@@ -20,6 +22,8 @@ export interface ForwardingFacts {
   host: string
   /** Host header to send upstream. */
   hostHeader: string
+  /** X-Request-Id to send; the client's own is never passed on as is. */
+  requestId?: string
 }
 
 export interface HeaderRules {
@@ -40,7 +44,7 @@ export function buildRequestHeaders(raw: readonly string[], f: ForwardingFacts, 
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!
     const lname = name.toLowerCase()
-    if (HOP_BY_HOP.has(lname) || lname === 'host' || lname === 'expect' || named?.has(lname)) continue
+    if (HOP_BY_HOP.has(lname) || lname === 'host' || lname === 'expect' || lname === REQUEST_ID || named?.has(lname)) continue
     if (rules && (rules.remove.has(lname) || Object.hasOwn(rules.set, lname))) continue
     if (FORWARDING.has(lname)) {
       if (!f.trusted) continue
@@ -58,6 +62,7 @@ export function buildRequestHeaders(raw: readonly string[], f: ForwardingFacts, 
     'x-forwarded-host', xfh ?? f.host,
     'x-real-ip', f.clientIp,
   )
+  if (f.requestId !== undefined) out.push(REQUEST_ID, f.requestId)
   if (rules) for (const [k, v] of Object.entries(rules.set)) out.push(k, v)
   if (websocket) out.push(...WEBSOCKET_UPGRADE)
   return out

@@ -43,11 +43,12 @@ export function requestJson(r: RequestRecord, level: Level): string {
     error: r.error,
     refused: r.refused,
     client: r.clientIp,
+    requestId: r.requestId,
     consumer: r.consumer,
   })
 }
 
-/** `12:00:01.250 info  200 GET app.example.com/users 12ms → web http://10.0.0.5:8000 (wake 850ms, ttfb 10ms, 1.2 kB) from 10.0.0.9` */
+/** `12:00:01.250 info  200 GET app.example.com/users 12ms → web http://10.0.0.5:8000 (wake 850ms, ttfb 10ms, 1.2 kB) from 10.0.0.9 [web] id=4bf9…` */
 export function requestText(r: RequestRecord, level: Level): string {
   let line = `${clock(r.time)} ${level.padEnd(5)} ${r.status} ${r.method} ${clean(r.host.slice(0, 256))}${clean(safePath(r.path))} ${r.durationMs}ms`
   if (r.pool) line += ` → ${r.pool}${r.upstream ? ` ${r.upstream}` : ''}`
@@ -62,6 +63,7 @@ export function requestText(r: RequestRecord, level: Level): string {
   line += ` from ${r.clientIp}`
   if (r.consumer) line += ` as ${clean(r.consumer)}`
   if (r.route) line += ` [${clean(r.route)}]`
+  if (r.requestId) line += ` id=${clean(r.requestId)}`
   return line
 }
 

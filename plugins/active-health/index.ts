@@ -14,6 +14,7 @@ import { definePlugin } from '../../core/plugin/define.ts'
 import { duration } from '../../core/config/duration.ts'
 import type { HealthCheckRequest, HealthPlugin, Logger, UpstreamHealth } from '../../core/types.ts'
 import { RiseFall } from './thresholds.ts'
+import { checkFailure } from './check-detail.ts'
 
 const status = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]\d\d-[1-5]\d\d$/, { error: 'expected a status or a range like "200-399"' })])
 
@@ -56,14 +57,22 @@ export function activeHealth(options: ActiveHealthOptions = {}): HealthPlugin {
     const bodyRe = o.expect.bodyMatches ? new RegExp(o.expect.bodyMatches) : undefined
     const random = o.random ?? Math.random
 
+    /** One probe; what it saw goes on the upstream (the dashboard shows why it fails). */
     const probe = async (up: UpstreamHealth, check: HealthCheckRequest): Promise<boolean> => {
+      const at = Date.now()
+      let ok = false
+      let detail: string
       try {
         const headers: Record<string, string> = { 'user-agent': 'gatehouse-health', host: o.host ?? up.url.host, ...o.headers }
         const res = await check(new URL(o.path, up.url), { method: o.method, headers, timeoutMs: o.timeout, maxBodyBytes: 65_536 })
-        return accepts(res.status) && (o.expect.body === undefined || res.body.includes(o.expect.body)) && (!bodyRe || bodyRe.test(res.body))
-      } catch {
-        return false
+        if (!accepts(res.status)) detail = `status ${res.status} not accepted`
+        else if ((o.expect.body !== undefined && !res.body.includes(o.expect.body)) || (bodyRe && !bodyRe.test(res.body))) detail = `status ${res.status}, body did not match`
+        else (ok = true), (detail = String(res.status))
+      } catch (err) {
+        detail = checkFailure(err)
       }
+      up.recordCheck({ ok, at, ms: Date.now() - at, detail })
+      return ok
     }
 
     return {

@@ -11,6 +11,8 @@ import { poolName } from '../../core/config/schema.ts'
 import type { RouteConfig } from '../../core/config/route-schema.ts'
 import type { GatewayView, PoolView, UpstreamView } from '../../core/types.ts'
 import type { RecentChanges, RequestRates } from './live.ts'
+import type { UpstreamStats } from './upstream-stats.ts'
+import type { DiscoveryResults } from './discovery-results.ts'
 
 /**
  * Core hooks this API uses when the gateway view has them (proposed; see README "Admin API"):
@@ -25,6 +27,12 @@ export interface ApiDeps {
   view: GatewayView
   rates: RequestRates
   changes: RecentChanges
+  /** Per upstream: rate, errors, latency, time in state. */
+  upstreams: UpstreamStats
+  /** Per discovery source: last applied and rejected snapshots. */
+  discovery: DiscoveryResults
+  /** The gateway's version, runtime and start (the dashboard's header). */
+  about(): { version: string; runtime: string; startedAt: number }
   /** Push interval of `/api/events`; also woken early by pool, health and scale changes. */
   intervalMs: number
   /** Registers a stream's wake-up; returns its removal. */
@@ -62,7 +70,11 @@ export function adminApi(deps: ApiDeps): Hono {
   const routes = () => view.routes().map((r) => describeRoute(r, hooks.routeSource?.(r)))
   const pools = () => view.pools().map((p) => describePool(p, deps))
   const config = () => describeConfig(view.config())
-  const state = () => ({ time: Date.now(), config: config(), routes: routes(), pools: pools(), changes: deps.changes.all() })
+  const certificates = () => view.certificates?.()?.served.map((c) => ({ hosts: c.hosts, serial: c.serial, notAfter: c.notAfter }))
+  const state = () => ({
+    time: Date.now(), about: deps.about(), config: config(), routes: routes(), pools: pools(), changes: deps.changes.all(),
+    discovery: deps.discovery.all(), certificates: certificates(),
+  })
 
   const app = new Hono()
   app.get('/api/config', (c) => c.json(config()))
@@ -133,7 +145,10 @@ function describePool(p: PoolView, deps: ApiDeps) {
   return {
     name: p.name,
     balancer: p.balancer,
-    upstreams: p.upstreams.map((u) => ({ ...u, state: upstreamState(u, now) })),
+    upstreams: p.upstreams.map((u) => {
+      const state = upstreamState(u, now)
+      return { ...u, state, since: deps.upstreams.since(p.name, u.id, state, now), ...deps.upstreams.rates(p.name, u.url, now) }
+    }),
     // Only pools that scale: asleep / waking / awake, replicas running and asleep, min, max, the action under way.
     scale: p.scale,
     release: p.release,
@@ -157,6 +172,7 @@ function describeRoute(r: RouteConfig, source: string | undefined) {
     requestHeaders: r.requestHeaders && { set: Object.keys(r.requestHeaders.set), remove: r.requestHeaders.remove },
     responseHeaders: r.responseHeaders && { set: Object.keys(r.responseHeaders.set), remove: r.responseHeaders.remove },
     middleware: r.use.length,
+    use: r.use.map((m) => (typeof m === 'function' ? m.name || 'function' : m.name)),
     source,
   }
 }

@@ -27,6 +27,9 @@ import { definePlugin } from '../../core/plugin/define.ts'
 import { duration } from '../../core/config/duration.ts'
 import type { ObserverPlugin } from '../../core/types.ts'
 import { metrics as createMetrics, PROMETHEUS_CONTENT_TYPE, type Metrics } from '../metrics/index.ts'
+import { GATEHOUSE_VERSION } from '../../core/version.ts'
+import { UpstreamStats } from './upstream-stats.ts'
+import { DiscoveryResults } from './discovery-results.ts'
 import { healthFlips } from '../access-log/health-flips.ts'
 import { adminApi } from './api.ts'
 import { adminAuth, isLocalOnly } from './auth.ts'
@@ -82,6 +85,11 @@ export function admin(options: AdminOptions = {}): AdminPlugin {
         await metrics?.start(ctx)
 
         const rates = new RequestRates()
+        const upstreams = new UpstreamStats()
+        const discovery = new DiscoveryResults()
+        const startedAt = Math.round(ctx.io.processStats().startTimeSeconds * 1000)
+        const runtime = ctx.io.processStats().runtime
+        const about = () => ({ version: GATEHOUSE_VERSION, runtime: `${runtime.name} ${runtime.version}`, startedAt })
         const changes = new RecentChanges()
         const streams = new Set<() => void>()
         const wakeAll = () => streams.forEach((wake) => wake())
@@ -90,14 +98,22 @@ export function admin(options: AdminOptions = {}): AdminPlugin {
         let stopping = false
         const flips = healthFlips(gateway, signal)
         const off = [
-          gateway.events.on('request', (r) => rates.record(r)),
+          gateway.events.on('request', (r) => {
+            rates.record(r)
+            upstreams.record(r)
+          }),
           gateway.events.on('pool', (e) => {
+            if (e.change === 'removed') upstreams.forget(e.pool, e.id, e.upstream)
             changes.add({ time: Date.now(), pool: e.pool, upstream: e.upstream, change: e.change, detail: e.source })
             wakeSoon()
           }),
           gateway.events.on('health', (e) => {
             const f = flips(e)
             if (f) changes.add({ time: Date.now(), pool: f.pool, upstream: f.upstream, change: f.available ? 'available' : 'unavailable', detail: f.reason ?? '' })
+            wakeSoon()
+          }),
+          gateway.events.on('discovery', (e) => {
+            discovery.record(e)
             wakeSoon()
           }),
           gateway.events.on('scale', (e) => {
@@ -116,7 +132,7 @@ export function admin(options: AdminOptions = {}): AdminPlugin {
         })
         app.use('*', adminAuth(o.token))
         const subscribe = (wake: () => void) => (streams.add(wake), () => void streams.delete(wake))
-        app.route('/', adminApi({ view: gateway, rates, changes, intervalMs: o.interval, subscribe, stopping: () => stopping }))
+        app.route('/', adminApi({ view: gateway, rates, changes, upstreams, discovery, about, intervalMs: o.interval, subscribe, stopping: () => stopping }))
         if (metrics) app.get('/metrics', (c) => c.body(metrics.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }))
         if (o.dashboard) {
           app.get('/', (c) => c.redirect('/dashboard', 303))

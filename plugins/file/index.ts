@@ -44,7 +44,7 @@ export type FileOptions = z.input<typeof optionsSchema>
 export function file(options: FileOptions): DiscoveryPlugin {
   return definePlugin('discovery', 'file', optionsSchema, options, (opts) => {
     return {
-      async start({ emit, signal, pool, log, io }) {
+      async start({ emit, reject: rejected, signal, pool, log, io }) {
         const { locate, readText, version: fileVersion, watchDirectory } = io.files
         if (signal.aborted) return
         const { path, dir, base } = locate(opts.path)
@@ -59,6 +59,7 @@ export function file(options: FileOptions): DiscoveryPlugin {
         const reject = (reason: string, problems?: string[]) => {
           failing = true
           log.error(`${label}: ${reason} (${good ? 'keeping the last good snapshot' : 'no snapshot yet'})`, problems && { problems })
+          rejected?.(problems ?? [reason])
         }
 
         const load = async () => {

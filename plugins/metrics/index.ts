@@ -5,8 +5,9 @@
  * health verdicts, ejections and in-flight requests; discovery snapshots applied and rejected per
  * source; pools that scale: wakes and their duration, scale actions, state and replicas, requests
  * that waited for a wake or were refused (scale-metrics.ts); release weights, canary steps, window
- * figures and decisions per pool. No raw path is ever a label, and each metric holds at most
- * `maxSeries` label sets.
+ * figures and decisions per pool; the process and runtime (CPU, memory, descriptors, heap,
+ * event-loop lag, GC) and build info (process-metrics.ts). No raw path is ever a label, and each
+ * metric holds at most `maxSeries` label sets.
  *
  * Hand-written rather than prom-client: it is Web-standard TypeScript (prom-client pulls in
  * Node's `util`, `cluster` and `http`), and it measured cheaper per request (see README, Metrics).
@@ -19,6 +20,7 @@
 import { z } from 'zod'
 import { definePlugin } from '../../core/plugin/define.ts'
 import type { GatewayView, ObserverPlugin } from '../../core/types.ts'
+import { ProcessMetrics } from './process-metrics.ts'
 import { RequestMetrics } from './request-metrics.ts'
 import { ScaleMetrics } from './scale-metrics.ts'
 import { StateMetrics } from './state-metrics.ts'
@@ -52,10 +54,12 @@ export function metrics(options: MetricsOptions = {}): Metrics {
     const scale = new ScaleMetrics(o.maxSeries)
     const releases = new ReleaseMetrics(o.maxSeries)
     let view: GatewayView | undefined
+    let proc: ProcessMetrics | undefined
     return {
-      start({ gateway, signal }) {
+      start({ gateway, signal, io }) {
         if (view) return // listed in `observe` and also passed to admin(): count once
         view = gateway
+        proc = new ProcessMetrics(io.processStats)
         const off = [
           gateway.events.on('request', (r) => {
             requests.record(r)
@@ -72,7 +76,7 @@ export function metrics(options: MetricsOptions = {}): Metrics {
         ]
         signal.addEventListener('abort', () => off.forEach((f) => f()))
       },
-      render: () => requests.render() + (view ? state.render(view) + scale.render(view) + releases.render(view) : ''),
+      render: () => requests.render() + (view ? state.render(view) + scale.render(view) + releases.render(view) : '') + (proc?.render() ?? ''),
     }
   })
 }

@@ -17,6 +17,9 @@ export class StateMetrics {
   private readonly poolSize: GaugeFamily
   private readonly poolAvailable: GaugeFamily
   private readonly routes: GaugeFamily
+  private readonly inflight: GaugeFamily
+  private readonly poolInflight: GaugeFamily
+  private readonly certificates: GaugeFamily
   /** Last verdicts seen per upstream, to count transitions (health events also fire on drains). */
   private readonly seen = new Map<string, { healthy: boolean; ejectedUntil: number }>()
 
@@ -37,6 +40,9 @@ export class StateMetrics {
     this.poolSize = new GaugeFamily('gatehouse_pool_upstreams', 'Upstreams in the pool\'s current snapshot.', ['pool'], maxSeries)
     this.poolAvailable = new GaugeFamily('gatehouse_pool_available_upstreams', 'Upstreams of the pool taking new requests.', ['pool'], maxSeries)
     this.routes = new GaugeFamily('gatehouse_routes', 'Routes in force (config and discovered).', [], 1)
+    this.inflight = new GaugeFamily('gatehouse_requests_in_flight', 'Requests between arrival and their end, gateway-wide (proxied, answered by the gateway, waiting for a wake).', [], 1)
+    this.poolInflight = new GaugeFamily('gatehouse_pool_requests_in_flight', 'Requests sent to the pool\'s upstreams and not finished yet.', ['pool'], maxSeries)
+    this.certificates = new GaugeFamily('gatehouse_tls_certificate_not_after_timestamp_seconds', 'When each served certificate expires, by its first host name and serial number.', ['host', 'serial'], maxSeries)
   }
 
   pool(e: PoolChange): void {
@@ -62,9 +68,10 @@ export class StateMetrics {
   render(view: GatewayView): string {
     const now = Date.now()
     const g = this.gauges
-    for (const f of [...Object.values(g), this.poolSize, this.poolAvailable]) f.clear()
+    for (const f of [...Object.values(g), this.poolSize, this.poolAvailable, this.poolInflight, this.certificates]) f.clear()
     for (const pool of view.pools()) {
       let available = 0
+      let inflight = 0
       for (const u of pool.upstreams) {
         const labels = [pool.name, u.url]
         g.available.set(labels, +u.available)
@@ -73,12 +80,16 @@ export class StateMetrics {
         g.ejected.set(labels, +(u.ejectedUntil > now))
         g.inflight.set(labels, u.inflight)
         available += +u.available
+        inflight += u.inflight
       }
       this.poolSize.set([pool.name], pool.upstreams.length)
       this.poolAvailable.set([pool.name], available)
+      this.poolInflight.set([pool.name], inflight)
     }
     this.routes.set([], view.routes().length)
-    return [...Object.values(g), this.poolSize, this.poolAvailable, this.routes, this.poolChanges, this.healthFlips, this.ejections, this.snapshots, this.lastSnapshot]
+    this.inflight.set([], view.inflight?.() ?? 0)
+    for (const c of view.certificates?.()?.served ?? []) this.certificates.set([c.hosts[0] ?? '', c.serial], Date.parse(c.notAfter) / 1000)
+    return [...Object.values(g), this.poolSize, this.poolAvailable, this.poolInflight, this.inflight, this.certificates, this.routes, this.poolChanges, this.healthFlips, this.ejections, this.snapshots, this.lastSnapshot]
       .map((f) => f.render())
       .join('')
   }

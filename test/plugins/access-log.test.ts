@@ -96,9 +96,9 @@ test('no secrets: no Authorization, cookie, query string or userinfo ever reache
 test('text format: readable on a terminal, control characters escaped', async () => {
   const { gw, lines } = await gatewayLogging({ format: 'text' })
   const line = await request(gw, lines, '/big')
-  assert.match(line, new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} info  200 GET 127\\.0\\.0\\.1:\\d+/big \\d+ms → web ${up.url} \\(ttfb \\d+ms, 3\\.0 kB\\) from 127\\.0\\.0\\.1 \\[main\\]$`))
+  assert.match(line, new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} info  200 GET 127\\.0\\.0\\.1:\\d+/big \\d+ms → web ${up.url} \\(ttfb \\d+ms, 3\\.0 kB\\) from 127\\.0\\.0\\.1 \\[main\\] id=[0-9a-f-]{36}$`))
   const failed = await request(gw, lines, '/down')
-  assert.match(failed, /^\S+ error 502 GET \S+\/down \d+ms → down http:\/\/127\.0\.0\.1:\d+ \(error: refused\) from 127\.0\.0\.1 \[down\]$/)
+  assert.match(failed, /^\S+ error 502 GET \S+\/down \d+ms → down http:\/\/127\.0\.0\.1:\d+ \(error: refused\) from 127\.0\.0\.1 \[down\] id=[0-9a-f-]{36}$/)
   assert.ok(lines.every((l) => !l.includes('\n')))
   const forged = requestText({ time: 0, method: 'GET', host: 'h\x1b[31m', path: '/a\nfake line', status: 400, durationMs: 0, tries: 0, retryReasons: [], clientIp: '::1' }, 'warn')
   assert.equal(forged, '00:00:00.000 warn  400 GET h\\x1b[31m/a\\x0afake line 0ms from ::1')
@@ -220,7 +220,7 @@ test('a pool that wakes: `wake` ms only on requests that waited (JSON and text),
     assert.equal(typeof byPath[path].wake, 'number', path)
     assert.ok(byPath[path].wake >= 300 && byPath[path].wake <= byPath[path].durationMs, `${path}: waited ${byPath[path].wake} ms of ${byPath[path].durationMs} (boot 400 ms)`)
     assert.equal(byPath[path].refused, undefined)
-    assert.match(lineOf(path.slice(1)), /^\S+ info  200 GET \S+\/w\d \d+ms → app http:\/\/127\.0\.0\.1:\d+ \(wake \d+ms, ttfb \d+ms, 3 B\) from 127\.0\.0\.1 \[app\]$/)
+    assert.match(lineOf(path.slice(1)), /^\S+ info  200 GET \S+\/w\d \d+ms → app http:\/\/127\.0\.0\.1:\d+ \(wake \d+ms, ttfb \d+ms, 3 B\) from 127\.0\.0\.1 \[app\] id=[0-9a-f-]{36}$/)
   }
   assert.equal('wake' in byPath['/after'], false, 'awake: no wake field')
   assert.doesNotMatch(lineOf('after'), /wake/)

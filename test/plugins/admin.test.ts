@@ -86,7 +86,7 @@ test('GET /api/pools: each upstream with available, health, in-flight, ejected u
   assert.equal(web.name, 'web')
   assert.equal(web.balancer, 'roundRobin')
   assert.deepEqual(web.upstreams.map((u: { url: string }) => u.url), [a.url, b.url])
-  assert.deepEqual(Object.keys(web.upstreams[0]).sort(), ['available', 'disabled', 'ejectedUntil', 'healthy', 'id', 'inflight', 'labels', 'state', 'url', 'warming', 'weight'])
+  assert.deepEqual(Object.keys(web.upstreams[0]).sort(), ['available', 'disabled', 'ejectedUntil', 'errorRate', 'healthy', 'id', 'inflight', 'labels', 'p50', 'p99', 'rps', 'since', 'state', 'url', 'warming', 'weight'])
   assert.equal(web.upstreams[0].warming, false)
   assert.equal('scale' in web, false, 'a pool that does not scale has no scale state')
   assert.equal(web.upstreams[0].state, 'available')
@@ -137,7 +137,7 @@ test('GET /metrics on the admin listener (its own metrics() by default)', async 
   await new Promise((r) => setTimeout(r, 50))
   const res = await fetch(base + '/metrics')
   assert.equal(res.status, 200)
-  assert.match(await res.text(), /^gatehouse_requests_total\{route="main",pool="web",upstream="http:\/\/127\.0\.0\.1:\d+",method="GET",status_class="2xx"\} \d+$/m)
+  assert.match(await res.text(), /^gatehouse_requests_total\{route="main",pool="web",upstream="http:\/\/127\.0\.0\.1:\d+",method="GET",code="200",status_class="2xx"\} \d+$/m)
 })
 
 test('GET /api/events: the state as server-sent events, pushed at once when an upstream changes', async () => {

@@ -125,23 +125,25 @@ test('request counters, latency histograms, bytes, retries, errors and rejection
   const after = await scrape()
 
   const web = { route: 'main', pool: 'web', upstream: up.url }
-  assert.equal(delta(after, 'gatehouse_requests_total', { ...web, method: 'GET', status_class: '2xx' }), 6)
-  assert.equal(delta(after, 'gatehouse_requests_total', { ...web, method: 'POST', status_class: '2xx' }), 1)
-  assert.equal(delta(after, 'gatehouse_requests_total', { ...web, method: 'OTHER', status_class: '2xx' }), 1)
-  assert.equal(delta(after, 'gatehouse_request_duration_seconds_count', { route: 'main', pool: 'web' }), 8)
-  assert.equal(delta(after, 'gatehouse_request_duration_seconds_bucket', { route: 'main', pool: 'web', le: '+Inf' }), 8)
-  assert.ok(delta(after, 'gatehouse_request_duration_seconds_bucket', { route: 'main', pool: 'web', le: '1' }) === 8, 'loopback requests take under a second')
+  assert.equal(delta(after, 'gatehouse_requests_total', { ...web, method: 'GET', code: '200', status_class: '2xx' }), 6)
+  assert.equal(delta(after, 'gatehouse_requests_total', { ...web, method: 'POST', code: '200', status_class: '2xx' }), 1)
+  assert.equal(delta(after, 'gatehouse_requests_total', { ...web, method: 'OTHER', code: '200', status_class: '2xx' }), 1)
+  const main = (method: string) => ({ route: 'main', pool: 'web', method, code: '200' })
+  assert.equal(delta(after, 'gatehouse_request_duration_seconds_count', main('GET')), 6)
+  assert.equal(delta(after, 'gatehouse_request_duration_seconds_count', main('POST')), 1)
+  assert.equal(delta(after, 'gatehouse_request_duration_seconds_bucket', { ...main('GET'), le: '+Inf' }), 6)
+  assert.ok(delta(after, 'gatehouse_request_duration_seconds_bucket', { ...main('GET'), le: '1' }) === 6, 'loopback requests take under a second')
   assert.ok(delta(after, 'gatehouse_upstream_first_byte_seconds_count', { pool: 'web', upstream: up.url }) >= 8)
   assert.ok(delta(after, 'gatehouse_response_bytes_total', { route: 'main', pool: 'web' }) >= 5000)
   const retried = delta(after, 'gatehouse_retries_total', { route: 'mixed', pool: 'mixed', reason: 'refused' })
   assert.ok(retried >= 1 && retried <= 2, `retries on the dead upstream: ${retried}`)
-  assert.equal(delta(after, 'gatehouse_requests_total', { route: 'mixed', pool: 'mixed', upstream: up.url, method: 'GET', status_class: '2xx' }), 2)
+  assert.equal(delta(after, 'gatehouse_requests_total', { route: 'mixed', pool: 'mixed', upstream: up.url, method: 'GET', code: '200', status_class: '2xx' }), 2)
   assert.equal(delta(after, 'gatehouse_request_errors_total', { route: 'down', pool: 'down', reason: 'refused' }), 1)
-  assert.equal(delta(after, 'gatehouse_requests_total', { route: 'down', pool: 'down', upstream: dead, method: 'GET', status_class: '5xx' }), 1)
+  assert.equal(delta(after, 'gatehouse_requests_total', { route: 'down', pool: 'down', upstream: dead, method: 'GET', code: '502', status_class: '5xx' }), 1)
   assert.equal(delta(after, 'gatehouse_rejections_total', { route: 'locked', pool: 'web', status: '401' }), 1)
   assert.equal(delta(after, 'gatehouse_rejections_total', { route: 'limited', pool: 'web', status: '429' }), 2)
-  assert.equal(delta(after, 'gatehouse_requests_total', { route: 'limited', pool: 'web', upstream: '', method: 'GET', status_class: '4xx' }), 2)
-  assert.equal(delta(after, 'gatehouse_requests_total', { route: '', pool: '', upstream: '', method: 'GET', status_class: '4xx' }), 1)
+  assert.equal(delta(after, 'gatehouse_requests_total', { route: 'limited', pool: 'web', upstream: '', method: 'GET', code: '429', status_class: '4xx' }), 2)
+  assert.equal(delta(after, 'gatehouse_requests_total', { route: '', pool: '', upstream: '', method: 'GET', code: '404', status_class: '4xx' }), 1)
 
   const text = await (await fetch(`http://127.0.0.1:${adm.port}/metrics`)).text()
   assert.doesNotMatch(text, /secret-path|token=|\/users\//, 'no raw path or query in any label')
@@ -206,7 +208,7 @@ test('discovery snapshots applied and rejected per source; pool changes; a depar
     // Observers start before discovery: the config's own upstream was counted as added too.
     assert.equal(s.get(key('gatehouse_pool_changes_total', { pool: 'web', change: 'added' })), 2)
     assert.equal(s.get(key('gatehouse_pool_upstreams', { pool: 'web' })), 2)
-    const extraSeries = { route: 'main', pool: 'web', upstream: extra.url, method: 'GET', status_class: '2xx' }
+    const extraSeries = { route: 'main', pool: 'web', upstream: extra.url, method: 'GET', code: '200', status_class: '2xx' }
     assert.equal(s.get(key('gatehouse_requests_total', extraSeries)), 2)
 
     reg.apply('test-source', { pools: { web: [] } })

@@ -9,7 +9,8 @@ import { echo, startUpstream, type Upstream } from '../support/http-upstream.ts'
 import { rawRequest } from '../support/raw-http.ts'
 import { RUNTIMES, spawnGatewayUnder, type RuntimeGateway } from '../support/runtimes.ts'
 
-const FORWARDING = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip']
+// Headers the gateway adds to every request it sends upstream.
+const FORWARDING = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip', 'x-request-id']
 
 let up: Upstream
 before(async () => {

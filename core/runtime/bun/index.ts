@@ -2,6 +2,7 @@
 import type { Runtime } from '../types.ts'
 import { processFacts } from '../io/process-facts.ts'
 import { nodeCompatibleIO } from '../plugin-io/index.ts'
+import { processStatsReader } from '../io/process-stats.ts'
 import { bunHealthCheck } from './health-check.ts'
 import { importModule } from './import-module.ts'
 import { bunRequest } from './request.ts'
@@ -15,7 +16,7 @@ export const bunRuntime: Runtime = {
   name: 'bun',
   request: bunRequest,
   transport: bunTransport,
-  io: nodeCompatibleIO({ serve: bunServe, healthCheck: bunHealthCheck, env: processFacts.env }),
+  io: nodeCompatibleIO({ serve: bunServe, healthCheck: bunHealthCheck, env: processFacts.env, processStats: processStatsReader({ runtime: { name: 'bun', version: process.versions.bun ?? '' }, fds: true }) }),
   serve: bunServe,
   ...processFacts,
   importModule,

@@ -19,6 +19,7 @@ export interface DenoApi {
     handler: (req: Request, info: DenoServeInfo) => Response | Promise<Response>,
   ): DenoHttpServer
   readonly args: string[]
+  readonly version: { deno: string }
   cwd(): string
   exit(code: number): never
   env: { get(name: string): string | undefined }

@@ -2,6 +2,7 @@
 import type { Runtime } from '../types.ts'
 import { nodeHealthCheck } from '../node/health-check.ts'
 import { nodeCompatibleIO } from '../plugin-io/index.ts'
+import { processStatsReader } from '../io/process-stats.ts'
 import { deno } from './api.ts'
 import { importModule } from './import-module.ts'
 import { denoRequest } from './request.ts'
@@ -25,7 +26,7 @@ export const denoRuntime: Runtime = {
   request: denoRequest,
   transport: denoTransport,
   // The same undici probe as Node's (fetch on Deno ignores a Host header and decompresses bodies).
-  io: nodeCompatibleIO({ serve: denoServe, healthCheck: nodeHealthCheck, env }),
+  io: nodeCompatibleIO({ serve: denoServe, healthCheck: nodeHealthCheck, env, processStats: processStatsReader({ runtime: { name: 'deno', version: deno.version.deno }, fds: false }) }),
   serve: denoServe,
   args: deno.args,
   cwd: () => deno.cwd(),

@@ -2,6 +2,8 @@
 import type { Runtime } from '../types.ts'
 import { processFacts } from '../io/process-facts.ts'
 import { nodeCompatibleIO } from '../plugin-io/index.ts'
+import { processStatsReader } from '../io/process-stats.ts'
+import { nodeGcSeconds } from './gc-time.ts'
 import { nodeHealthCheck } from './health-check.ts'
 import { importModule } from './import-module.ts'
 import { nodeRequest } from './request.ts'
@@ -17,7 +19,7 @@ export const nodeRuntime: Runtime = {
   tlsAlpnChallenges: Number(process.versions.node.split('.')[0]) >= 26,
   request: nodeRequest,
   transport: nodeTransport,
-  io: nodeCompatibleIO({ serve: nodeServe, healthCheck: nodeHealthCheck, env: processFacts.env }),
+  io: nodeCompatibleIO({ serve: nodeServe, healthCheck: nodeHealthCheck, env: processFacts.env, processStats: processStatsReader({ runtime: { name: 'node', version: process.versions.node }, fds: true, gcSeconds: nodeGcSeconds }) }),
   serve: nodeServe,
   ...processFacts,
   importModule,

@@ -10,7 +10,7 @@ import type { PluginIO } from '../../plugin/io.ts'
 import { nodeDns } from './dns.ts'
 import { nodeFiles } from './files.ts'
 
-export function nodeCompatibleIO(own: Pick<PluginIO, 'serve' | 'healthCheck' | 'env'>): PluginIO {
+export function nodeCompatibleIO(own: Pick<PluginIO, 'serve' | 'healthCheck' | 'env' | 'processStats'>): PluginIO {
   return {
     ...own,
     files: nodeFiles,
