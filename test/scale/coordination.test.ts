@@ -61,16 +61,17 @@ test('an asleep pool hit through two coordinated gateways at once wakes once; un
 })
 
 test('a pool idle at one gateway but busy at the other stays awake; once idle at both it sleeps, once', { timeout: 60_000 }, async () => {
-  const { local, gateways, stop } = await twoGateways(true, { min: 0, idle: '1500ms' }, '/idle/')
+  // idle well above how often gateways publish their activity (1 s), as real idle times (minutes) are.
+  const { local, gateways, stop } = await twoGateways(true, { min: 0, idle: '3s' }, '/idle/')
   try {
     assert.equal(await get(gateways[0]!.url + '/'), 200) // wakes it through gateway 0
-    const until = Date.now() + 4000 // then traffic only through gateway 1
+    const until = Date.now() + 6000 // then traffic only through gateway 1
     while (Date.now() < until) {
       assert.equal(await get(gateways[1]!.url + '/'), 200)
       await sleep(100)
     }
-    assert.deepEqual(local.calls.map((c) => c.replicas), [2], 'gateway 0 saw no traffic for 4 s but must not stop what gateway 1 serves')
-    await sleep(3500)
+    assert.deepEqual(local.calls.map((c) => c.replicas), [2], 'gateway 0 saw no traffic for 6 s but must not stop what gateway 1 serves')
+    await sleep(6000)
     assert.deepEqual(local.calls.map((c) => c.replicas), [2, 0])
   } finally {
     await stop()
