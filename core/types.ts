@@ -119,7 +119,7 @@ export interface PoolView {
   balancer: string
   upstreams: UpstreamView[]
   /** A pool that scales (core/scale/): asleep, waking or awake, and its replicas as its engine counts them. */
-  scale?: import('./scale/pool-scale.ts').PoolScaleView
+  scale?: import('./scale/scale-view.ts').PoolScaleView
   /** A pool with a release policy (core/release/): its versions, weights, step and last verdict. */
   release?: import('./release/release-view.ts').ReleaseView
 }

@@ -3,7 +3,7 @@
  * Emitting costs nothing when nobody listens: the request path checks `has('request')` first.
  */
 import type { FailureKind } from '../runtime/failure-kind.ts'
-import type { Refusal } from '../pools/pool-members.ts'
+import type { Refusal } from '../pools/admission.ts'
 
 /** One line of the access log: a request from arrival to its last byte (or its failure). */
 export interface RequestRecord {

@@ -3,7 +3,7 @@ import type { CertificatesView, GatewayView, PoolView } from '../types.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 import type { GatewayEvents } from './events.ts'
 import type { Watcher } from './watcher.ts'
-import type { PoolScaleView } from '../scale/pool-scale.ts'
+import type { PoolScaleView } from '../scale/scale-view.ts'
 import type { Releases } from '../release/releases.ts'
 import type { Traffic } from './traffic.ts'
 

@@ -17,7 +17,7 @@ import { PluginRuns, type RunsChange, type WantedRun } from './plugin-runs.ts'
 import { discoverySources, type DiscoveryDeps } from './start-discovery.ts'
 import type { Traffic } from './traffic.ts'
 import type { Watcher } from './watcher.ts'
-import type { PoolScaleView } from '../scale/pool-scale.ts'
+import type { PoolScaleView } from '../scale/scale-view.ts'
 import type { Releases } from '../release/releases.ts'
 
 type Checker = ((up: UpstreamRuntime) => Promise<boolean>) | undefined

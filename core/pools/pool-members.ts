@@ -7,6 +7,7 @@ import type { PoolHealthView, Upstream } from '../types.ts'
 import { UpstreamRuntime } from './upstream-state.ts'
 import type { UpstreamTarget } from '../runtime/types.ts'
 import type { ReleaseConfig } from '../config/release-schema.ts'
+import type { MemberGate } from './admission.ts'
 
 export interface PoolChanges {
   added: UpstreamRuntime[]
@@ -14,14 +15,6 @@ export interface PoolChanges {
   updated: UpstreamRuntime[]
   /** Addresses upstreams no longer have (moved to a new one, or left): their transport clients are released. */
   retired: UpstreamTarget[]
-}
-
-/** What a scaling pool (core/scale/pool-scale.ts) does with members and with requests that find none. */
-export interface MemberGate {
-  /** A new member, before any state holds it: a replica just started may not listen yet. */
-  joined(up: UpstreamRuntime): void
-  /** A request found no available member: wake the pool and wait, or refuse. Undefined: not asleep, the pool's own queue applies. */
-  admit(req: WakingRequest): Promise<Admission | undefined>
 }
 
 /** What the request path needs of a pool's release (core/release/pool-release.ts): the label and weights its version table is built from, and each try's outcome. */
@@ -38,26 +31,6 @@ export interface MemberRelease {
   sendMirror(up: UpstreamRuntime, method: string, path: string, headers: readonly string[]): void
 }
 
-/** What admission looks at: the client's path (wake.ignore), method and headers (the waiting page). */
-export interface WakingRequest {
-  path: string
-  method: string
-  header(name: string): string | undefined
-}
-
-/**
- * Whether a request that found no available upstream may go on, how long it waited for a wake and
- * what to call when it ends (`done`: its place in the wake's burst); or the gateway's own answer instead (a waiting page, the page's "awake" signal).
- */
-export type Admission = { ok: true; wakeMs?: number; done?: () => void } | { ok: false; refusal?: Refusal; answer?: Response }
-
-/** Why a scaling pool answers 503 (without one: the plain "no available upstream"). */
-export interface Refusal {
-  reason: 'asleep' | 'wake-timeout' | 'queue-full' | 'wake-failed'
-  /** Seconds, for Retry-After. */
-  retryAfter: number
-  message: string
-}
 
 /** What the members need of the newest state's pool (pool.ts's Pool; a type parameter, so neither module imports the other). */
 export interface NewestPool {

@@ -11,7 +11,8 @@
 import type { BalanceContext, PoolHealthView } from '../types.ts'
 import type { PoolConfig } from '../config/schema.ts'
 import type { UpstreamRuntime } from './upstream-state.ts'
-import type { Admission, MemberRelease, PoolMembers, WakingRequest } from './pool-members.ts'
+import type { MemberRelease, PoolMembers } from './pool-members.ts'
+import type { Admission, WakingRequest } from './admission.ts'
 import { buildVersionTable, type VersionTable } from '../release/version-table.ts'
 
 const NO_UPSTREAM = { ok: false } as const

@@ -4,7 +4,7 @@
  * client refused to send, 499 (logged only) for a client that left; a short plain body naming the pool.
  */
 import type { FailureKind, UpstreamFailure } from '../runtime/types.ts'
-import type { Refusal } from '../pools/pool-members.ts'
+import type { Refusal } from '../pools/admission.ts'
 
 const STATUS: Record<FailureKind, number> = {
   'bad-request': 400,

@@ -15,9 +15,10 @@
  */
 import type { ScaleConfig } from '../config/scale-schema.ts'
 import type { Scaler } from '../plugin/scaler.ts'
-import type { Admission, MemberGate, PoolMembers, Refusal, WakingRequest } from '../pools/pool-members.ts'
+import type { PoolMembers } from '../pools/pool-members.ts'
+import type { Admission, MemberGate, Refusal, WakingRequest } from '../pools/admission.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
-import type { Logger } from '../types.ts'
+import type { Logger } from '../logger.ts'
 import type { ScaleEvent } from '../gateway/events.ts'
 import type { CoordinationSession } from '../plugin/coordination.ts'
 import { LoadWindow } from './load-target.ts'
@@ -26,8 +27,8 @@ import { WakeGate, type Probe } from './wake-gate.ts'
 import { awakeAnswer, WAKE_HEADER, waitingPage, wantsWaitingPage } from './waiting-page.ts'
 import { WakeBurst } from './wake-burst.ts'
 import { SharedActivity } from './shared-activity.ts'
+import type { PoolScaleView, ScaleState } from './scale-view.ts'
 
-export type ScaleState = 'asleep' | 'waking' | 'awake'
 
 export interface PoolScaleDeps {
   log: Logger
@@ -39,16 +40,6 @@ export interface PoolScaleDeps {
 }
 
 
-/** What the admin API and dashboard show of a scaling pool. */
-export interface PoolScaleView {
-  state: ScaleState
-  running: number
-  asleep: number
-  min: number
-  max: number
-  /** A scale action under way, by reason. */
-  acting?: string
-}
 
 export class PoolScale implements MemberGate {
   state: ScaleState = 'awake'

@@ -13,7 +13,8 @@ import type { CoordinationSession } from '../plugin/coordination.ts'
 import type { UpstreamStore } from '../pools/upstream-store.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 import type { Logger } from '../types.ts'
-import { PoolScale, type PoolScaleView } from './pool-scale.ts'
+import { PoolScale } from './pool-scale.ts'
+import type { PoolScaleView } from './scale-view.ts'
 
 const TICK_MS = 250
 /** How long sources have to hand over their scalers before a pool's `scale` is reported as unusable. */

@@ -5,7 +5,7 @@
  * another still serves. Without coordination it is this gateway's own activity.
  */
 import type { CoordinationSession } from '../plugin/coordination.ts'
-import type { Logger } from '../types.ts'
+import type { Logger } from '../logger.ts'
 
 const PUBLISH_MS = 1000
 

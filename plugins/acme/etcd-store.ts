@@ -13,19 +13,16 @@
  * acme({ email: 'ops@example.com', store: etcdStore({ endpoints: ['http://10.0.0.2:2379'] }) })
  */
 import { z } from 'zod'
+import { etcdAuth, etcdEndpoints } from '../etcd/options.ts'
 import type { Etcd3 } from 'etcd3'
 import { duration } from '../../core/config/duration.ts'
 import { backoffDelay, closeClient, createClient, errorText, sleep } from '../etcd/client.ts'
 import { runSession } from '../etcd/session.ts'
 import { checkKey, defineStore, type AcmeStore } from './store.ts'
 
-const endpoint = z.string().refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol) && !!new URL(s).port, {
-  error: 'expected an etcd client URL like "http://127.0.0.1:2379"',
-})
-
 const optionsSchema = z.strictObject({
   /** etcd client URLs. Default ["http://127.0.0.1:2379"]. */
-  endpoints: z.array(endpoint).min(1).default(['http://127.0.0.1:2379']),
+  endpoints: etcdEndpoints,
   /** Keys of the store. Default "/gatehouse/acme/". */
   prefix: z.string().regex(/^.*\/$/, { error: 'expected a key prefix ending in "/"' }).default('/gatehouse/acme/'),
   /** Lease of the order lock: how soon another replica may order after the holder died. Default 30s. */
@@ -35,7 +32,7 @@ const optionsSchema = z.strictObject({
   /** Deadline of each etcd request. Default 2s. */
   dialTimeout: duration().default(2_000),
   /** etcd user and password, when auth is on. */
-  auth: z.strictObject({ username: z.string().min(1), password: z.string() }).optional(),
+  auth: etcdAuth,
 })
 
 export type EtcdStoreOptions = z.input<typeof optionsSchema>

@@ -14,19 +14,16 @@
  * })
  */
 import { z } from 'zod'
+import { etcdAuth, etcdEndpoints } from './options.ts'
 import type { Etcd3, Lease } from 'etcd3'
 import { duration } from '../../core/config/duration.ts'
 import { definePlugin } from '../../core/plugin/define.ts'
 import type { CoordinationPlugin, CoordinationSession } from '../../core/plugin/coordination.ts'
 import { closeClient, createClient } from './client.ts'
 
-const endpoint = z.string().refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol) && !!new URL(s).port, {
-  error: 'expected an etcd client URL like "http://127.0.0.1:2379"',
-})
-
 const optionsSchema = z.strictObject({
   /** etcd client URLs. Default ["http://127.0.0.1:2379"]. */
-  endpoints: z.array(endpoint).min(1).default(['http://127.0.0.1:2379']),
+  endpoints: etcdEndpoints,
   /** Keys it writes (scale locks and activity; `release/<pool>/` for shared rollouts). Default "/gatehouse/scale/". */
   prefix: z.string().regex(/^.*\/$/, { error: 'expected a key prefix ending in "/"' }).default('/gatehouse/scale/'),
   /** Lease of this gateway's lock and activity keys: how soon the others go on without a gateway that died. Default 10s. */
@@ -36,7 +33,7 @@ const optionsSchema = z.strictObject({
   /** Deadline of each etcd request. Default 2s. */
   dialTimeout: duration().default(2_000),
   /** etcd user and password, when auth is on. */
-  auth: z.strictObject({ username: z.string().min(1), password: z.string() }).optional(),
+  auth: etcdAuth,
 })
 
 export type EtcdCoordinationOptions = z.input<typeof optionsSchema>

@@ -23,6 +23,7 @@
  * discovery: [etcd({ endpoints: ['http://10.0.0.2:2379', 'http://10.0.0.3:2379'] })] // /gatehouse/pools/<pool>/<name>
  */
 import { z } from 'zod'
+import { etcdAuth, etcdEndpoints } from './options.ts'
 import { duration } from '../../core/config/duration.ts'
 import { definePlugin } from '../../core/plugin/define.ts'
 import type { DiscoveryContext, DiscoveryPlugin } from '../../core/types.ts'
@@ -31,13 +32,9 @@ import { runSession, type SessionHooks } from './session.ts'
 import { toSnapshot, type Layout } from './translate.ts'
 
 const keyPrefix = z.string().regex(/^.*\/$/, { error: 'expected a key prefix ending in "/", like "/app/servers/"' })
-const endpoint = z.string().refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol) && !!new URL(s).port, {
-  error: 'expected an etcd client URL like "http://127.0.0.1:2379"',
-})
-
 const optionsSchema = z.strictObject({
   /** etcd client URLs. Default ["http://127.0.0.1:2379"]. */
-  endpoints: z.array(endpoint).min(1).default(['http://127.0.0.1:2379']),
+  endpoints: etcdEndpoints,
   /** Server keys. Default "/gatehouse/pools/<pool>/" under a pool, "/gatehouse/pools/" at the top level. */
   prefix: keyPrefix.optional(),
   /** Pool every key under prefix feeds. Default: the pool this source is attached to (none at the top level). */
@@ -51,7 +48,7 @@ const optionsSchema = z.strictObject({
     .strictObject({ min: duration().default(100), max: duration().default(3_000) })
     .default({ min: 100, max: 3_000 }),
   /** etcd user and password, when auth is on. */
-  auth: z.strictObject({ username: z.string().min(1), password: z.string() }).optional(),
+  auth: etcdAuth,
 })
 
 export type EtcdOptions = z.input<typeof optionsSchema>
