@@ -1,7 +1,7 @@
 /**
  * Which pools have a release policy, and their one control loop (DESIGN.md §9: control loops run
  * once, in one place, and reach the request path only through swapped state — here the weights a
- * pool's version table is built from). Every TICK_MS: policies are matched to the state's pools
+ * pool's version table is built from). Every tick (pool-loops.ts): policies are matched to the state's pools
  * (a reload keeps each pool's rollout, with the new settings), then each release ticks.
  *
  * Several gateways: with `coordination` (etcd), one decides each pool's release and the others
@@ -16,10 +16,9 @@ import type { Logger } from '../types.ts'
 import type { HealthCheckRequest } from '../plugin/io.ts'
 import type { CoordinationSession } from '../plugin/coordination.ts'
 import { ReleaseSharing } from './release-sharing.ts'
+import { PoolLoops } from '../pools/pool-loops.ts'
 import { PoolRelease } from './pool-release.ts'
 import type { ReleaseView } from './release-view.ts'
-
-const TICK_MS = 250
 
 export interface ReleasesDeps {
   store: UpstreamStore
@@ -32,25 +31,12 @@ export interface ReleasesDeps {
   coordination?: () => CoordinationSession | undefined
 }
 
-export class Releases {
-  private readonly pools = new Map<string, PoolRelease>()
-  private timer: ReturnType<typeof setInterval> | undefined
+export class Releases extends PoolLoops<PoolRelease> {
   private readonly sharing: ReleaseSharing
 
   constructor(private readonly deps: ReleasesDeps) {
+    super('release', deps.log)
     this.sharing = new ReleaseSharing(() => deps.coordination?.()?.release, deps.log)
-  }
-
-  start(): void {
-    this.tick()
-    this.timer ??= setInterval(() => this.tick(), TICK_MS)
-    ;(this.timer as { unref?: () => void }).unref?.()
-  }
-
-  stop(): void {
-    clearInterval(this.timer)
-    this.timer = undefined
-    for (const name of [...this.pools.keys()]) this.drop(name)
   }
 
   /** The release of that pool (admin API actions, tests). */
@@ -62,15 +48,7 @@ export class Releases {
     return this.pools.get(pool)?.view()
   }
 
-  tick(): void {
-    this.sync()
-    for (const release of this.pools.values()) {
-      try {
-        release.tick()
-      } catch (err) {
-        this.deps.log.error(`pool "${release.name}": release tick failed`, { error: String((err as Error)?.stack ?? err) })
-      }
-    }
+  protected override afterTick(): void {
     this.sharing.maybeRun(this.pools)
   }
 
@@ -98,7 +76,7 @@ export class Releases {
     for (const name of this.pools.keys()) if (!state.pools.has(name)) this.drop(name)
   }
 
-  private drop(name: string): void {
+  protected drop(name: string): void {
     const release = this.pools.get(name)
     if (!release) return
     this.sharing.forget(name)

@@ -2,7 +2,7 @@
  * Which pools scale, and their one control loop (DESIGN.md §9: control loops run once, in one
  * place). A pool scales when it has scale settings — `pools.<name>.scale` in the config, else the
  * `gatehouse.scale.*` labels of its replicas — and a source that reported it handed over a
- * Scaler. Every TICK_MS: settings and scalers are matched to the state's pools (a reload, a new
+ * Scaler. Every tick (pool-loops.ts): settings and scalers are matched to the state's pools (a reload, a new
  * label, a source that stopped), then each scaling pool ticks (activity, idle, load, wake timeout).
  */
 import { scaleFromLabels, type ScaleConfig } from '../config/scale-schema.ts'
@@ -14,9 +14,9 @@ import type { UpstreamStore } from '../pools/upstream-store.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 import type { Logger } from '../types.ts'
 import { PoolScale } from './pool-scale.ts'
+import { PoolLoops } from '../pools/pool-loops.ts'
 import type { PoolScaleView } from './scale-view.ts'
 
-const TICK_MS = 250
 /** How long sources have to hand over their scalers before a pool's `scale` is reported as unusable. */
 const UNSCALABLE_AFTER_MS = 5_000
 
@@ -31,18 +31,18 @@ export interface ScalingDeps {
   coordination?: () => CoordinationSession | undefined
 }
 
-export class Scaling {
+export class Scaling extends PoolLoops<PoolScale> {
   /** Scalers by the source slot that handed them over; `pool` for a source under `pools.<name>`. */
   private readonly scalers = new Map<string, { scaler: Scaler; pool?: string }>()
-  private readonly pools = new Map<string, PoolScale>()
   /** Label problems already logged, per pool. */
   private readonly reported = new Map<string, string>()
-  private timer: ReturnType<typeof setInterval> | undefined
   private startedAt = 0
   /** Pools whose `scale` has no source able to act, already warned about. */
   private readonly unscalable = new Set<string>()
 
-  constructor(private readonly deps: ScalingDeps) {}
+  constructor(private readonly deps: ScalingDeps) {
+    super('scaling', deps.log)
+  }
 
   /** A source hands over its scaler (DiscoveryContext.scaler); it is dropped when the source stops. */
   register(slot: string, pool: string | undefined, scaler: Scaler, signal: AbortSignal): void {
@@ -52,17 +52,9 @@ export class Scaling {
     this.sync()
   }
 
-  start(): void {
+  override start(): void {
     this.startedAt = Date.now()
-    this.sync()
-    this.timer ??= setInterval(() => this.tick(), TICK_MS)
-    ;(this.timer as { unref?: () => void }).unref?.()
-  }
-
-  stop(): void {
-    clearInterval(this.timer)
-    this.timer = undefined
-    for (const name of [...this.pools.keys()]) this.drop(name)
+    super.start()
   }
 
   /** A scaling pool's state for the admin API and dashboard. */
@@ -78,17 +70,6 @@ export class Scaling {
   /** The scaling pool of that name (tests, the admin API). */
   get(pool: string): PoolScale | undefined {
     return this.pools.get(pool)
-  }
-
-  tick(): void {
-    this.sync()
-    for (const scale of this.pools.values()) {
-      try {
-        scale.tick()
-      } catch (err) {
-        this.deps.log.error(`pool "${scale.name}": scaling tick failed`, { error: String((err as Error)?.stack ?? err) })
-      }
-    }
   }
 
   /** Matches settings and scalers to the state's pools: creates, updates or drops each PoolScale. */
@@ -128,7 +109,7 @@ export class Scaling {
     this.deps.log.warn(`pools.${name}.scale: no discovery source of this pool can start or stop its replicas (docker() and swarm() can); it never sleeps or scales`)
   }
 
-  private drop(name: string): void {
+  protected drop(name: string): void {
     const scale = this.pools.get(name)
     if (!scale) return
     scale.close()
