@@ -39,6 +39,8 @@ export class Exchange implements AttemptOwner {
   private forwarded = false
   private answer: Attempt | undefined
   private ended = false
+  /** Run at the end: the first in a field of its own (every request has one, the in-flight count), more in a list. */
+  private endHook: (() => void) | undefined
   private endHooks: (() => void)[] | undefined
 
   constructor(
@@ -170,7 +172,8 @@ export class Exchange implements AttemptOwner {
   /** Runs once when the exchange ends, however it ends (a woken request's place in the wake's burst). */
   onEnd(hook: () => void): void {
     if (this.ended) return hook()
-    ;(this.endHooks ??= []).push(hook)
+    if (!this.endHook) this.endHook = hook
+    else (this.endHooks ??= []).push(hook)
   }
 
   /** Its scaling pool refused it (core/scale/): metrics count refusals by this bounded reason, a 503 alone does not tell. */
@@ -197,6 +200,7 @@ export class Exchange implements AttemptOwner {
   private finish(): void {
     if (this.ended) return
     this.ended = true
+    this.endHook?.()
     if (this.endHooks) for (const hook of this.endHooks) hook()
     const rec = this.record
     if (!rec) return
