@@ -10,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 # dnsmasq-base, not dnsmasq: the full package ships a system service that
 # would bind port 53 and rewrite resolv.conf; the tests only need the binary.
 # mount: umount, for cleaning up after an unclean dockerd stop.
-PACKAGES=(docker.io etcd-server etcd-client dnsmasq-base busybox-static curl wrk procps iproute2 mount chromium redis-server openssl pebble prometheus)
+PACKAGES=(docker.io etcd-server etcd-client dnsmasq-base busybox-static curl wrk procps iproute2 mount chromium redis-server openssl pebble prometheus nghttp2-client)
 
 installed() {
   [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]
