@@ -23,3 +23,4 @@ app.all('*', async (c) => {
 
 Bun.serve({ port, hostname: '127.0.0.1', fetch: app.fetch })
 console.log(JSON.stringify({ level: 'info', msg: `bun-floor listening on 127.0.0.1:${port} -> ${origins.length} upstream(s)` }))
+process.on('SIGTERM', () => process.exit(0)) // exit cleanly: --cpu-prof writes its profile on exit
