@@ -150,6 +150,8 @@ export interface GatewayView {
   steerRelease?(pool: string, action: ReleaseAction): import('./release/release-view.ts').ActionResult | undefined
   /** Requests between arrival and their end, gateway-wide (also those answered by the gateway or waiting for a wake). */
   inflight?(): number
+  /** Traces requests with `tracer` (a tracing observer: plugins/tracing); returns its stop, which closes it. One tracer at a time. */
+  traceRequests?(tracer: import('./plugin/tracer.ts').RequestTracer): () => void
 }
 
 /** Certificates served by the HTTPS listener, and the hosts their source manages (ACME: pending, failing). */
@@ -168,4 +170,5 @@ export interface ObserverPlugin extends PluginBase<'observer'> {
 }
 
 export type { GatewayEnv, GatewayContext, GatewayMiddleware } from './gateway-env.ts'
+export type { RequestTracer, RequestTrace, TryTrace } from './plugin/tracer.ts'
 export type { Logger } from './logger.ts'

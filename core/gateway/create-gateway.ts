@@ -14,6 +14,7 @@ import type { Pool } from '../pools/pool.ts'
 import { plain } from '../proxy/failure.ts'
 import { createRequestHandler } from './handle-request.ts'
 import { Traffic } from './traffic.ts'
+import { RequestTracing } from './request-tracing.ts'
 import { GatewayEvents } from './events.ts'
 import { httpsRedirect } from './https-redirect.ts'
 import { hstsHeader } from '../config/tls-schema.ts'
@@ -98,8 +99,9 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
   const scaling: Scaling = new Scaling({ store, state, log, events, probe: (pool, up) => (running.checker(pool) ?? answers(runtime))(up), coordination: () => coordination })
   const releases = new Releases({ store, state, log, events, send: runtime.io.healthCheck, coordination: () => coordination })
   const traffic = new Traffic()
+  const tracing = new RequestTracing()
   const running = new RunningPlugins({
-    plugins, traffic, watcher, store, events, waitMs: discoveryWaitMs, certificates: () => certificates?.list(),
+    plugins, traffic, tracing, watcher, store, events, waitMs: discoveryWaitMs, certificates: () => certificates?.list(),
     onScaler: (slot, pool, scaler, signal) => scaling.register(slot, pool, scaler, signal),
     scaleOf: (pool) => scaling.view(pool),
     releases,
@@ -116,7 +118,7 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
       return answer === undefined ? next() : c.text(answer)
     })
   }
-  app.all('*', createRequestHandler({ runtime, events, state, traffic }))
+  app.all('*', createRequestHandler({ runtime, events, state, traffic, tracing }))
   app.onError((err) => {
     // Duck-typed: middleware from a config bundle may carry its own copy of Hono.
     if (err instanceof HTTPException || typeof (err as HTTPException).getResponse === 'function') return (err as HTTPException).getResponse()
@@ -192,6 +194,7 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
       running.stopAll()
       middlewares.stopAll()
       await Promise.all([server?.close(graceMs), redirectServer?.close(graceMs)])
+      await tracing.closed() // the drained requests' spans, exported before the process exits
       for (const members of store.all()) for (const up of members.list()) runtime.transport.release({ id: up.id, url: up.url })
     },
   }

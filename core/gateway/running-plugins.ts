@@ -16,6 +16,7 @@ import { gatewayView } from './gateway-view.ts'
 import { PluginRuns, type RunsChange, type WantedRun } from './plugin-runs.ts'
 import { discoverySources, type DiscoveryDeps } from './start-discovery.ts'
 import type { Traffic } from './traffic.ts'
+import type { RequestTracing } from './request-tracing.ts'
 import type { Watcher } from './watcher.ts'
 import type { PoolScaleView } from '../scale/scale-view.ts'
 import type { Releases } from '../release/releases.ts'
@@ -42,6 +43,8 @@ export interface RunningDeps {
   scaleOf?: (pool: string) => PoolScaleView | undefined
   /** Requests in flight gateway-wide, for observers. */
   traffic?: Traffic
+  /** The tracer in force, for a tracing observer to set. */
+  tracing?: RequestTracing
   /** Where a source's scaler goes (core/scale/scaling.ts). */
   onScaler?: DiscoveryDeps['onScaler']
   /** Pools with a release policy, for observers (core/release/releases.ts). */
@@ -113,7 +116,7 @@ export class RunningPlugins {
 
   private wantedObservers(config: GatewayConfig): WantedRun<void>[] {
     const { plugins, watcher, events } = this.deps
-    const view = gatewayView(watcher, events, this.checkers, this.deps.certificates, this.deps.scaleOf, this.deps.releases, this.deps.traffic)
+    const view = gatewayView(watcher, events, this.checkers, this.deps.certificates, this.deps.scaleOf, this.deps.releases, this.deps.traffic, this.deps.tracing)
     return config.observe.map((plugin, i) => ({
       slot: `observe[${i}]`,
       plugin,
