@@ -152,6 +152,14 @@ export interface GatewayView {
   inflight?(): number
   /** Traces requests with `tracer` (a tracing observer: plugins/tracing); returns its stop, which closes it. One tracer at a time. */
   traceRequests?(tracer: import('./plugin/tracer.ts').RequestTracer): () => void
+  /** The client listeners: connections open now (undefined where the runtime cannot tell: Deno) and requests refused before routing, by reason. */
+  listeners?(): ListenersView
+}
+
+export interface ListenersView {
+  /** See RunningServer.openConnections (core/runtime/types.ts) for what each runtime counts. */
+  openConnections: number | undefined
+  refused: ReadonlyMap<import('./runtime/types.ts').ListenerRefusal, number>
 }
 
 /** Certificates served by the HTTPS listener, and the hosts their source manages (ACME: pending, failing). */

@@ -15,6 +15,7 @@ import { plain } from '../proxy/failure.ts'
 import { createRequestHandler } from './handle-request.ts'
 import { Traffic } from './traffic.ts'
 import { RequestTracing } from './request-tracing.ts'
+import { ListenerRefusals } from './listener-refusals.ts'
 import { GatewayEvents } from './events.ts'
 import { httpsRedirect } from './https-redirect.ts'
 import { hstsHeader } from '../config/tls-schema.ts'
@@ -100,8 +101,15 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
   const releases = new Releases({ store, state, log, events, send: runtime.io.healthCheck, coordination: () => coordination })
   const traffic = new Traffic()
   const tracing = new RequestTracing()
+  const refusals = new ListenerRefusals(log)
+  let server: RunningServer | undefined
+  let redirectServer: RunningServer | undefined
+  const listeners = () => ({
+    openConnections: server?.openConnections && (server.openConnections() + (redirectServer?.openConnections?.() ?? 0)),
+    refused: refusals.counts,
+  })
   const running = new RunningPlugins({
-    plugins, traffic, tracing, watcher, store, events, waitMs: discoveryWaitMs, certificates: () => certificates?.list(),
+    plugins, traffic, tracing, listeners, watcher, store, events, waitMs: discoveryWaitMs, certificates: () => certificates?.list(),
     onScaler: (slot, pool, scaler, signal) => scaling.register(slot, pool, scaler, signal),
     scaleOf: (pool) => scaling.view(pool),
     releases,
@@ -126,8 +134,6 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
     return plain(500, 'gatehouse: internal error\n')
   })
 
-  let server: RunningServer | undefined
-  let redirectServer: RunningServer | undefined
   let reloading = Promise.resolve()
 
   return {
@@ -157,13 +163,13 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
         challenges: runtime.tlsAlpnChallenges ? (['http-01', 'tls-alpn-01'] as const) : (['http-01'] as const),
       }
       certificates = tls && (await startCertificates(tls.certificates, plugins, { hsts: tls.hsts && hstsHeader(tls.hsts), facts }))
-      server = await runtime.serve(app.fetch, { port: initial.listen.port, hostname: host, limits, tls: certificates })
+      server = await runtime.serve(app.fetch, { port: initial.listen.port, hostname: host, limits, tls: certificates, onRefused: refusals.refused })
       log.info(`gatehouse listening on ${tls ? 'https' : 'http'}://${host}:${server.port} (${runtime.name})`)
       if (tls && certificates) log.info(`certificates from ${tls.certificates.name}: ${certificates.describe()}`)
       if (tls?.redirectHttp) {
         const httpsPort = tls.redirectHttp.httpsPort ?? server.port
         const redirect = httpsRedirect({ httpsPort, healthPath: initial.healthPath, challenge: tls.certificates.challenge?.bind(tls.certificates) })
-        redirectServer = await runtime.serve(redirect, { port: tls.redirectHttp.port, hostname: host, limits })
+        redirectServer = await runtime.serve(redirect, { port: tls.redirectHttp.port, hostname: host, limits, onRefused: refusals.refused })
         log.info(`redirecting http://${host}:${redirectServer.port} to https (port ${httpsPort})`)
       }
       listening()

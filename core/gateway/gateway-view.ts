@@ -21,6 +21,7 @@ export function gatewayView(
   releases?: Pick<Releases, 'get' | 'view'>,
   traffic?: Traffic,
   tracing?: RequestTracing,
+  listeners?: GatewayView['listeners'],
 ): GatewayView {
   const find = (pool: string, id: string) => watcher.current().pools.get(pool)?.upstreams.find((u) => u.id === id && !u.draining)
   return {
@@ -30,6 +31,7 @@ export function gatewayView(
     certificates,
     inflight: () => traffic?.inflight ?? 0,
     traceRequests: tracing && ((tracer) => tracing.use(tracer)),
+    listeners,
     config: () => {
       const { generation, loadedAt } = watcher.current()
       return { generation, loadedAt }

@@ -76,7 +76,11 @@ export function metrics(options: MetricsOptions = {}): Metrics {
         ]
         signal.addEventListener('abort', () => off.forEach((f) => f()))
       },
-      render: () => requests.render() + (view ? state.render(view) + scale.render(view) + releases.render(view) : '') + (proc?.render() ?? ''),
+      render: () => {
+        const listeners = view?.listeners?.()
+        if (listeners) requests.listenerRefusals(listeners.refused)
+        return requests.render() + (view ? state.render(view) + scale.render(view) + releases.render(view) : '') + (proc?.render() ?? '')
+      },
     }
   })
 }

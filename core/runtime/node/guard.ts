@@ -8,14 +8,16 @@
  * all carry it, and an upstream's own Strict-Transport-Security wins.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ServeOptions } from '../types.ts'
 
 type Fetch = (req: Request, env?: unknown) => Response | Promise<Response>
 
-export function guardNodeRequests(fetch: Fetch, opts: { maxHeaderCount?: number; hsts?: string }): Fetch {
+export function guardNodeRequests(fetch: Fetch, opts: { maxHeaderCount?: number; hsts?: string; onRefused?: ServeOptions['onRefused'] }): Fetch {
   const maxRaw = opts.maxHeaderCount === undefined ? Infinity : 2 * opts.maxHeaderCount
   return (req, env) => {
     const { incoming, outgoing } = env as { incoming: IncomingMessage; outgoing?: ServerResponse }
     if (incoming.rawHeaders.length > maxRaw) {
+      opts.onRefused?.('too-many-headers')
       return new Response('gatehouse: too many request header fields\n', { status: 431, headers: { 'content-type': 'text/plain; charset=utf-8', connection: 'close' } })
     }
     if (opts.hsts && outgoing) outgoing.setHeader('strict-transport-security', opts.hsts)
