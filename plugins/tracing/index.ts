@@ -44,7 +44,7 @@ export function tracing(options: TracingOptions): ObserverPlugin {
         sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(o.sampleRatio) }),
         spanProcessors: [new BatchSpanProcessor(otlpExporter(o.endpoint, o.headers, log))],
       })
-      const tracer = new OtelRequestTracer(provider.getTracer('gatehouse', GATEHOUSE_VERSION), () => provider.shutdown())
+      const tracer = new OtelRequestTracer(provider.getTracer('gatehouse', GATEHOUSE_VERSION), () => provider.shutdown(), o.sampleRatio > 0)
       signal.addEventListener('abort', gateway.traceRequests(tracer), { once: true })
       log.info(`tracing to ${o.endpoint} (sampling ${o.sampleRatio * 100}% of new traces)`)
     },

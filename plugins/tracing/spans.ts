@@ -29,11 +29,15 @@ export class OtelRequestTracer implements RequestTracer {
     private readonly tracer: Tracer,
     /** Exports what is left and stops the SDK. */
     private readonly shutdown: () => Promise<void>,
+    /** False with `sampleRatio: 0`: a request without a parent is left out before the SDK is asked. */
+    private readonly newTraces = true,
   ) {}
 
   begin(inbound: Inbound): RequestTrace | undefined {
     if (this.closed) return undefined
-    const parent = inbound.header('traceparent') === undefined ? ROOT_CONTEXT : propagator.extract(ROOT_CONTEXT, inbound, fromInbound)
+    const traceparent = inbound.header('traceparent')
+    if (traceparent === undefined && !this.newTraces) return undefined
+    const parent = traceparent === undefined ? ROOT_CONTEXT : propagator.extract(ROOT_CONTEXT, inbound, fromInbound)
     const span = this.tracer.startSpan(inbound.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': inbound.method, 'network.peer.address': inbound.remoteAddress } }, parent)
     if (!span.isRecording()) return undefined
     this.open++
