@@ -2,7 +2,8 @@
 // recording one (test/support/otlp-receiver.ts): no real OTLP collector can be installed here.
 // A retried request makes a trace of its server span and one client span per try (the first on a
 // dead upstream, the second answered), and the upstream gets the traceparent of its own try's span;
-// a request's traceparent makes its parent; a guard and a wait for an upstream are spans too; a
+// a request's traceparent makes its parent; a guard (passing or refusing), a wait for an upstream
+// and a wake (in process) are spans too; a
 // request sampled out by its parent passes its traceparent through untouched. The gateway is then
 // stopped at once: the spans still waiting for the exporter's 5 s batch reach the receiver before
 // it exits (flush on shutdown).
@@ -12,6 +13,8 @@ import { tracing } from '../../plugins/tracing/index.ts'
 import { deadPort, echo, startUpstream, type Upstream } from '../support/http-upstream.ts'
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts'
 import { RUNTIMES, spawnGatewayUnder } from '../support/runtimes.ts'
+import { startGateway } from '../support/gateway.ts'
+import { localReplicas } from '../support/local-replicas.ts'
 
 const SERVER = 2
 const CLIENT = 3
@@ -22,6 +25,32 @@ test('tracing() options: bad fields are named', () => {
   const problems = tracing({ endpoint: 'ftp://collector', sampleRatio: 2, serviceName: '' } as never).problems ?? []
   for (const field of ['endpoint', 'sampleRatio', 'serviceName']) assert.ok(problems.some((p) => p.startsWith(field)), `${field} in ${problems.join('; ')}`)
   assert.deepEqual(tracing({ endpoint: 'http://127.0.0.1:4318/v1/traces' }).problems, undefined)
+})
+
+// The wake is the portable core's (core/scale/): in process, on Node, with replicas that boot in 300 ms.
+test('a request that wakes a sleeping pool: a wake span under the request span, then its try', async () => {
+  const receiver = await startOtlpReceiver()
+  const local = localReplicas({ pool: 'app', replicas: 1, bootMs: 300 })
+  const gw = await startGateway({
+    observe: [tracing({ endpoint: receiver.url })],
+    pools: { app: { discovery: local.plugin, scale: { min: 0, idle: '1h', wake: { timeout: '10s' } } } },
+    routes: [{ name: 'app', pool: 'app' }],
+  })
+  try {
+    const res = await fetch(gw.url + '/woken')
+    assert.equal(res.status, 200, await res.text())
+    await gw.stop()
+    const request = receiver.spans.find((s) => s.kind === SERVER)!
+    const wake = receiver.spans.find((s) => s.parentSpanId === request.spanId && s.kind === INTERNAL)
+    assert.equal(wake?.name, 'wake', describeSpans(receiver.spans))
+    assert.equal(wake?.attributes['gatehouse.pool'], 'app')
+    assert.equal(wake?.attributes['gatehouse.outcome'], 'ok')
+    assert.ok(receiver.spans.some((s) => s.parentSpanId === request.spanId && s.kind === CLIENT && s.attributes['http.response.status_code'] === 200))
+  } finally {
+    await gw.stop()
+    await local.close()
+    await receiver.close()
+  }
 })
 
 for (const runtime of RUNTIMES.filter((r) => !process.env.E2E_ONLY || process.env.E2E_ONLY.split(',').includes(r))) {
@@ -55,6 +84,7 @@ export default defineConfig({
     { name: 'retry', path: '/retry/*', pool: 'retry' },
     { name: 'guarded', path: '/guarded/*', pool: 'live', use: [ipFilter({ allow: ['127.0.0.0/8'] })] },
     { name: 'empty', path: '/empty/*', pool: 'empty' },
+    { name: 'denied', path: '/denied/*', pool: 'live', use: [ipFilter({ deny: ['127.0.0.0/8'] })] },
   ],
 })
 `, 'tracing')
@@ -70,6 +100,8 @@ export default defineConfig({
         const parent = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' }
         const guarded = await fetch(gw.url + '/guarded/x', { headers: { traceparent: `00-${parent.traceId}-${parent.spanId}-01` } })
         assert.equal(guarded.status, 200, await guarded.text())
+        const denied = await fetch(gw.url + '/denied/x')
+        assert.equal(denied.status, 403, await denied.text())
         const empty = await fetch(gw.url + '/empty/x')
         assert.equal(empty.status, 503, await empty.text())
         const unsampled = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00'
@@ -87,7 +119,7 @@ export default defineConfig({
         const spans = receiver.spans.filter((s) => s.service === `gw-${runtime}`)
         assert.ok(receiver.contentTypes.every((t) => t.startsWith('application/json')), receiver.contentTypes.join())
         const servers = spans.filter((s) => s.kind === SERVER)
-        assert.equal(servers.length, 4, `4 traced requests: ${describeSpans(spans)}`)
+        assert.equal(servers.length, 5, `5 traced requests: ${describeSpans(spans)}`)
         assert.ok(!spans.some((s) => s.traceId === '0af7651916cd43dd8448eb211c80319c'), 'no span for the request sampled out')
 
         // The retried request.
@@ -124,6 +156,13 @@ export default defineConfig({
         assert.equal(guard?.attributes['gatehouse.outcome'], 'passed')
         const guardedTry = spans.find((s) => s.kind === CLIENT && s.parentSpanId === child.spanId)!
         assert.equal(seenTraceparent('/guarded/x'), `00-${parent.traceId}-${guardedTry.spanId}-01`)
+
+        // A guard that refused: its span says with what.
+        const refused = servers.find((s) => s.attributes['http.route'] === 'denied')!
+        const refusing = spans.find((s) => s.parentSpanId === refused.spanId)
+        assert.equal(refusing?.name, 'guard ipFilter', describeSpans(spans))
+        assert.equal(refusing?.attributes['gatehouse.outcome'], '403')
+        assert.equal(refused.attributes['http.response.status_code'], 403)
 
         // No upstream to wait for: the wait is a span, the request an error.
         const unavailable = servers.find((s) => s.attributes['http.route'] === 'empty')!
