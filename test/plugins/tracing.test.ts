@@ -13,7 +13,7 @@ import { tracing } from '../../plugins/tracing/index.ts'
 import { deadPort, echo, startUpstream, type Upstream } from '../support/http-upstream.ts'
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts'
 import { RUNTIMES, spawnGatewayUnder } from '../support/runtimes.ts'
-import { startGateway } from '../support/gateway.ts'
+import { recordingLogger, startGateway } from '../support/gateway.ts'
 import { localReplicas } from '../support/local-replicas.ts'
 
 const SERVER = 2
@@ -50,6 +50,22 @@ test('a request that wakes a sleeping pool: a wake span under the request span, 
     await gw.stop()
     await local.close()
     await receiver.close()
+  }
+})
+
+test('a collector that is down: the failed export is logged, requests and the stop are not held up', async () => {
+  const up = await startUpstream(echo('up'))
+  const log = recordingLogger()
+  const gw = await startGateway({ observe: [tracing({ endpoint: `http://127.0.0.1:${await deadPort()}/v1/traces` })], pools: { a: { upstreams: [up.url] } }, routes: [{ pool: 'a' }] }, { log })
+  try {
+    assert.equal((await fetch(gw.url + '/x')).status, 200)
+    const t0 = Date.now()
+    await gw.stop()
+    assert.ok(Date.now() - t0 < 5_000, `stopped in ${Date.now() - t0} ms`)
+    assert.ok(log.lines.some((l) => /^warn: tracing: cannot export spans to http:\/\/127\.0\.0\.1:\d+\/v1\/traces: .*"droppedSpans":2/.test(l)), log.lines.join('\n'))
+  } finally {
+    await gw.stop()
+    await up.close()
   }
 })
 
