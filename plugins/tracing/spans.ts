@@ -38,8 +38,9 @@ export class OtelRequestTracer implements RequestTracer {
     const traceparent = inbound.header('traceparent')
     if (traceparent === undefined && !this.newTraces) return undefined
     const parent = traceparent === undefined ? ROOT_CONTEXT : propagator.extract(ROOT_CONTEXT, inbound, fromInbound)
-    const span = this.tracer.startSpan(inbound.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': inbound.method, 'network.peer.address': inbound.remoteAddress } }, parent)
-    if (!span.isRecording()) return undefined
+    const span = this.tracer.startSpan(inbound.method, { kind: SpanKind.SERVER }, parent)
+    if (!span.isRecording()) return undefined // sampled out: nothing more is spent on it
+    span.setAttributes({ 'http.request.method': inbound.method, 'network.peer.address': inbound.remoteAddress })
     this.open++
     return new OtelRequestTrace(this.tracer, span, inbound.method, this.ended)
   }
