@@ -53,6 +53,27 @@ test('a request that wakes a sleeping pool: a wake span under the request span, 
   }
 })
 
+test('sampling: sampleRatio 0 leaves new traces out (the client\'s traceparent, if any, passes); a sampled parent is followed', async () => {
+  const receiver = await startOtlpReceiver()
+  const up = await startUpstream(echo('up'))
+  const gw = await startGateway({ observe: [tracing({ endpoint: receiver.url, sampleRatio: 0 })], pools: { a: { upstreams: [up.url] } }, routes: [{ pool: 'a' }] })
+  try {
+    assert.equal((await fetch(gw.url + '/new')).status, 200)
+    const parent = '00-11111111111111111111111111111111-2222222222222222-01'
+    assert.equal((await fetch(gw.url + '/child', { headers: { traceparent: parent } })).status, 200)
+    await gw.stop()
+    assert.equal(up.seen.find((s) => s.url === '/new')?.headers.traceparent, undefined)
+    assert.deepEqual(receiver.spans.map((s) => s.traceId), ['11111111111111111111111111111111', '11111111111111111111111111111111'], describeSpans(receiver.spans))
+    const server = receiver.spans.find((s) => s.kind === SERVER)!
+    assert.equal(server.parentSpanId, '2222222222222222')
+    assert.match(String(up.seen.find((s) => s.url === '/child')?.headers.traceparent), /^00-1{32}-[0-9a-f]{16}-01$/)
+  } finally {
+    await gw.stop()
+    await up.close()
+    await receiver.close()
+  }
+})
+
 test('a collector that is down: the failed export is logged, requests and the stop are not held up', async () => {
   const up = await startUpstream(echo('up'))
   const log = recordingLogger()
