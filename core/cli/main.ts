@@ -12,6 +12,9 @@ import { createLogger, type LogFormat } from '../log.ts'
 import type { Runtime } from '../runtime/types.ts'
 import type { CliCommand } from './args.ts'
 import { configReloader, sendReload, watchConfig } from './reload.ts'
+import { planWorkers } from '../workers/plan.ts'
+import { Workers } from '../workers/primary.ts'
+import { runWorker } from '../workers/worker.ts'
 
 const usage = (commands: Record<string, CliCommand>) =>
   [
@@ -30,6 +33,7 @@ export async function main(runtime: Runtime, commands: Record<string, CliCommand
   if (command && Object.hasOwn(commands, command)) return (await commands[command]!.load())(runtime, rest)
   const opts = parseFlags(rest)
   if (command === 'reload' && opts) return reload(runtime, opts)
+  if (command === WORKER_COMMAND && opts) return worker(runtime, opts)
   if (!opts || (command !== 'start' && command !== 'check') || (command === 'check' && (opts.watch || opts['pid-file']))) {
     console.error(usage(commands))
     return runtime.exit(2)
@@ -48,21 +52,35 @@ export async function main(runtime: Runtime, commands: Record<string, CliCommand
     for (const warning of openDoors(config.routes)) console.error(`gatehouse: warning: ${warning}`)
     return
   }
-  const log = createLogger((opts.log ?? runtime.env('GATEHOUSE_LOG') ?? 'text') as LogFormat)
-  const gateway = createGateway(config, { runtime, log })
+  const logFormat = (opts.log ?? runtime.env('GATEHOUSE_LOG') ?? 'text') as LogFormat
+  const log = createLogger(logFormat)
+  const plan = planWorkers(config, runtime)
+  if (plan.note) log.warn(plan.note)
+  const gateway = createGateway(config, { runtime, log, role: plan.count ? 'primary' : 'single' })
+  const workers = plan.count
+    ? new Workers({ spawner: runtime.workers!, count: plan.count, args: [WORKER_COMMAND, '--config', file, '--log', logFormat], gateway, log, port: config.listen.port })
+    : undefined
+  workers?.follow()
   try {
     await gateway.start()
+    if (workers) {
+      const port = await workers.start()
+      log.info(`gatehouse listening on http://${config.listen.host}:${port} with ${plan.count} workers (${runtime.name}, primary pid ${runtime.pid})`)
+    }
   } catch (err) {
     // A port in use or not ours to bind is the user's to fix, not a crash: say which and why.
     const e = err as { code?: string; message?: string }
     const why = e.code === 'EADDRINUSE' ? 'the address is already in use' : e.code === 'EACCES' ? 'permission denied' : (e.message ?? String(err))
     console.error(`gatehouse: cannot listen on ${config.listen.host}:${config.listen.port}: ${why}`)
+    await workers?.stop(0)
     await gateway.stop(0).catch(() => {})
     return runtime.exit(1)
   }
   const pidFile = opts['pid-file']
   if (pidFile) await runtime.writeTextFile(pidFile, `${runtime.pid}\n`)
-  const reloadConfig = configReloader({ gateway, log, file, load: () => loadConfig(() => runtime.importModule(file), file) })
+  // With workers, each loads the file again once the primary has taken it (a bad file never reaches them).
+  const reloading = workers ? { state: gateway.state, reload: (c: typeof config) => gateway.reload(c).then(async (r) => (await workers.reload(), r)) } : gateway
+  const reloadConfig = configReloader({ gateway: reloading, log, file, load: () => loadConfig(() => runtime.importModule(file), file) })
   runtime.onSignal('SIGHUP', () => void reloadConfig('SIGHUP'))
   const stopWatching = new AbortController()
   if (opts.watch) watchConfig(runtime.io.files, file, () => void reloadConfig('file changed'), log, stopWatching.signal)
@@ -72,13 +90,23 @@ export async function main(runtime: Runtime, commands: Record<string, CliCommand
     stopping = true
     stopWatching.abort()
     log.info('stopping: draining in-flight requests')
-    gateway
-      .stop()
+    const grace = gateway.state().config.shutdown.grace
+    Promise.resolve(workers?.stop(grace))
+      .then(() => gateway.stop())
       .then(() => (pidFile ? runtime.removeFile(pidFile) : undefined))
       .finally(() => runtime.exit(0))
   }
   runtime.onSignal('SIGTERM', onSignal)
   runtime.onSignal('SIGINT', onSignal)
+}
+
+/** The hidden command a primary starts its workers with (core/workers/worker.ts). */
+const WORKER_COMMAND = '__worker'
+
+async function worker(runtime: Runtime, opts: Record<string, string>): Promise<void> {
+  const file = opts.config ?? 'gateway.config.ts'
+  const log = createLogger((opts.log ?? 'text') as LogFormat)
+  await runWorker({ runtime, log, load: () => loadConfig(() => runtime.importModule(file), file) })
 }
 
 /** `gatehouse reload --pid-file FILE`. */

@@ -11,7 +11,7 @@ import type { FileIO } from '../plugin/io.ts'
 import type { Logger } from '../types.ts'
 
 export interface ReloaderDeps {
-  gateway: Gateway
+  gateway: Pick<Gateway, 'state' | 'reload'>
   log: Logger
   file: string
   load(): Promise<GatewayConfig>

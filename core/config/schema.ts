@@ -110,6 +110,16 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** Header size and count (431), header read and idle timeouts, on every listener. */
   limits: limitsSchema,
+  /**
+   * Processes serving traffic on the listen port (SO_REUSEPORT): `'auto'` = one per core available
+   * (cgroup CPU limits honoured), or a number. A primary process runs discovery, health checks,
+   * observers and control loops, and feeds the workers. Default 1: one process does everything.
+   */
+  workers: z
+    .union([z.literal('auto'), z.number().int({ error: 'expected a whole number from 1 to 256, or "auto"' }).min(1).max(256)], {
+      error: 'expected a whole number from 1 to 256, or "auto"',
+    })
+    .default(1),
   /** Peers whose X-Forwarded-* headers are believed. Default none. */
   trustedProxies: z.array(cidr).default([]),
   /** Sources that may add pools and routes of their own (Docker labels, etcd keys, a routes file). */

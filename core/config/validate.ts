@@ -17,7 +17,8 @@ export function validateConfig(input: unknown, source = 'config'): GatewayConfig
 
 function crossFieldProblems(input: unknown): string[] {
   const problems: string[] = []
-  const config = (isObject(input) ? input : {}) as { pools?: unknown; routes?: unknown; discovery?: unknown }
+  const config = (isObject(input) ? input : {}) as { pools?: unknown; routes?: unknown; discovery?: unknown; workers?: unknown; listen?: unknown }
+  problems.push(...workerProblems(config))
   // With top-level discovery, pools may appear at run time: a route may name one not defined here.
   const poolsMayBeDiscovered = Array.isArray(config.discovery) && config.discovery.some(Boolean)
   const pools = isObject(config.pools) ? config.pools : {}
@@ -33,6 +34,20 @@ function crossFieldProblems(input: unknown): string[] {
         problems.push(`routes[${i}].pool: no pool named "${route.pool}" (defined: ${names.length ? names.join(', ') : 'none'})`)
       }
     })
+  }
+  return problems
+}
+
+/** Worker processes serve from the primary's feed; what needs the primary on the request path (or certificates in each worker) is not fed yet. */
+function workerProblems(config: { pools?: unknown; workers?: unknown; listen?: unknown }): string[] {
+  if (typeof config.workers !== 'number' || config.workers <= 1) return []
+  const problems: string[] = []
+  const why = `workers: ${config.workers} cannot be combined with`
+  if (isObject(config.listen) && config.listen.tls) problems.push(`${why} listen.tls yet (certificates are not shared with workers); use workers: 1`)
+  for (const [name, pool] of Object.entries(isObject(config.pools) ? config.pools : {})) {
+    if (!isObject(pool)) continue
+    if (pool.scale) problems.push(`${why} pools.${name}.scale yet (waking needs the primary on the request path); use workers: 1`)
+    if (pool.release) problems.push(`${why} pools.${name}.release yet (release weights live in the primary); use workers: 1`)
   }
   return problems
 }

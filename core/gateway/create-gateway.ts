@@ -49,6 +49,14 @@ export interface GatewayOptions {
   log: Logger
   /** How long startup (and a reload) waits for each new discovery source's first snapshot. Default 5s. */
   discoveryWaitMs?: number
+  /**
+   * With `workers` (core/workers/): a `primary` runs plugins and control loops but serves no
+   * traffic; a `worker` serves traffic on a shared port (SO_REUSEPORT) from the primary's feed and
+   * starts no discovery, health check, observer or control loop. Default `single`: both in one.
+   */
+  role?: 'single' | 'primary' | 'worker'
+  /** A worker's listen port (the first worker's, when the config says 0). */
+  port?: number
 }
 
 export interface Gateway {
@@ -83,7 +91,7 @@ export interface Gateway {
   stop(graceMs?: number): Promise<void>
 }
 
-export function createGateway(initial: GatewayConfig, { runtime, log, discoveryWaitMs = 5_000 }: GatewayOptions): Gateway {
+export function createGateway(initial: GatewayConfig, { runtime, log, discoveryWaitMs = 5_000, role = 'single', port }: GatewayOptions): Gateway {
   const events = new GatewayEvents()
   const store = new UpstreamStore((address) => runtime.transport.release(address), events)
   const stopped = new AbortController()
@@ -148,6 +156,11 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
     pool: (name) => state().pools.get(name),
     certificates: () => certificates?.list(),
     async start() {
+      if (role === 'worker') {
+        server = await runtime.serve(app.fetch, { port: port ?? initial.listen.port, hostname: initial.listen.host, limits: serveLimits(initial.limits), reusePort: true, onRefused: refusals.refused })
+        log.info(`gatehouse worker listening on http://${initial.listen.host}:${server.port} (${runtime.name}, pid ${runtime.pid})`)
+        return server
+      }
       // Before discovery: a pool that starts asleep must not be woken by two gateways at once.
       if (initial.coordination) coordination = await startCoordination(initial.coordination, plugins)
       await running.start(initial)
@@ -163,6 +176,10 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
         challenges: runtime.tlsAlpnChallenges ? (['http-01', 'tls-alpn-01'] as const) : (['http-01'] as const),
       }
       certificates = tls && (await startCertificates(tls.certificates, plugins, { hsts: tls.hsts && hstsHeader(tls.hsts), facts }))
+      if (role === 'primary') {
+        listening()
+        return { port: initial.listen.port, close: async () => {} } // the workers serve (core/workers/primary.ts)
+      }
       server = await runtime.serve(app.fetch, { port: initial.listen.port, hostname: host, limits, tls: certificates, onRefused: refusals.refused })
       log.info(`gatehouse listening on ${tls ? 'https' : 'http'}://${host}:${server.port} (${runtime.name})`)
       if (tls && certificates) log.info(`certificates from ${tls.certificates.name}: ${certificates.describe()}`)
@@ -180,7 +197,7 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
       const run = reloading.then(async () => {
         const before = state()
         const commit = middlewares.prepare(config, before.config.shutdown.grace) // throws before anything changes
-        const report = await running.reload(config)
+        const report = role === 'worker' ? workerReload(watcher, config) : await running.reload(config)
         commit()
         scaling.sync()
         releases.sync()
@@ -204,6 +221,13 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
       for (const members of store.all()) for (const up of members.list()) runtime.transport.release({ id: up.id, url: up.url })
     },
   }
+}
+
+/** A worker runs no plugins: a reload is the new config, with the sources' snapshots the primary fed. */
+function workerReload(watcher: Watcher, config: GatewayConfig): ReloadReport {
+  watcher.useConfig(config)
+  const none = { kept: [], started: [], stopped: [] }
+  return { discovery: none, health: none, observers: none, restartNeeded: [] }
 }
 
 function summary(r: ReloadReport): Record<string, unknown> {

@@ -42,6 +42,8 @@ export interface RequestRecord {
   refused?: Refusal['reason']
   /** Why the gateway refused it before any middleware or upstream saw it, when it did. */
   rejected?: Rejection
+  /** With `workers`: the process id of the worker that served it (logs only, never sent to clients). */
+  worker?: number
 }
 
 /** Refusals before routing (request-checks.ts), of the target, for want of a route, or for a declared body over the route's limit. */

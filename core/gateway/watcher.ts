@@ -47,6 +47,8 @@ export class Watcher {
   private held = 0
   /** Why rebuilds were held back (a batch): said once when it builds. */
   private readonly pending = new Set<string>()
+  /** Told each snapshot taken and each source forgotten (the primary feeds its workers: core/workers/). */
+  private readonly sourceListeners = new Set<(source: string, snapshot: unknown, forgotten: boolean) => void>()
 
   constructor(
     config: GatewayConfig,
@@ -66,7 +68,15 @@ export class Watcher {
 
   /** A source's whole snapshot. Dropped when unchanged; a bad one keeps the last good one. */
   push(source: string, snapshot: unknown): void {
-    if (this.snapshots.accept(source, snapshot) === 'applied') this.rebuild(source)
+    if (this.snapshots.accept(source, snapshot) !== 'applied') return
+    for (const listener of this.sourceListeners) listener(source, snapshot, false)
+    this.rebuild(source)
+  }
+
+  /** Calls `listener` with each snapshot taken (a good, changed one) and each source forgotten; returns the unsubscribe. */
+  onSource(listener: (source: string, snapshot: unknown, forgotten: boolean) => void): () => void {
+    this.sourceListeners.add(listener)
+    return () => void this.sourceListeners.delete(listener)
   }
 
   /** A source could not make a snapshot at all (a broken file): observers hear why; the last good one keeps serving. */
@@ -76,7 +86,9 @@ export class Watcher {
 
   /** A source stopped (or a reload removed it): what it reported goes. */
   forget(source: string): void {
-    if (this.snapshots.forget(source)) this.rebuild(`${source} (stopped)`)
+    if (!this.snapshots.forget(source)) return
+    for (const listener of this.sourceListeners) listener(source, undefined, true)
+    this.rebuild(`${source} (stopped)`)
   }
 
   /**

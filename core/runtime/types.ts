@@ -139,6 +139,8 @@ export interface ServeOptions {
    * header limits (all runtimes). `detail` is the parser's error code, for the log.
    */
   onRefused?(reason: ListenerRefusal, detail?: string): void
+  /** Share the port with other processes (SO_REUSEPORT: the kernel spreads connections); for `workers`. */
+  reusePort?: boolean
 }
 
 /** Why a listener refused a request before the handler (bounded: a metric label). */
@@ -196,6 +198,32 @@ export interface RunningServer {
 
 export type ProcessSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP'
 
+/** A message channel between the primary and one worker process (JSON-able messages, in order). */
+export interface ProcessChannel {
+  send(message: unknown): void
+  onMessage(fn: (message: unknown) => void): void
+  /** The other side went away (it exited, or closed the channel). */
+  onClose(fn: () => void): void
+}
+
+/** A worker process as the primary sees it. */
+export interface WorkerProcess extends ProcessChannel {
+  readonly pid: number
+  /** Once, when it has exited (by itself, by a signal, or killed). */
+  onExit(fn: (code: number | null, signal: string | null) => void): void
+  kill(signal: 'SIGTERM' | 'SIGKILL'): void
+}
+
+/** Starting this same program again as worker processes (core/workers/). */
+export interface WorkerSpawner {
+  /** Runs this program's entry point again with `args`, with a channel to it. */
+  spawn(args: readonly string[]): WorkerProcess
+  /** In a worker: the channel to the primary that spawned it; undefined in a primary or single process. */
+  parent(): ProcessChannel | undefined
+  /** CPU cores this process may use: the affinity mask, capped by a cgroup CPU quota (containers). */
+  cores(): number
+}
+
 export interface Runtime {
   readonly name: 'node' | 'bun' | 'deno'
   /** Can its HTTPS listener answer ACME TLS-ALPN-01 (ServeTls.alpnChallenge)? */
@@ -222,6 +250,8 @@ export interface Runtime {
   /** Loads a TypeScript or JavaScript module (a config file) by path, relative to cwd; each call evaluates it afresh (a reload). */
   importModule(path: string): Promise<Record<string, unknown>>
   readonly compression: RuntimeCompression
+  /** Worker processes sharing the listening port (`workers`); undefined where the runtime cannot (Deno, see README). */
+  readonly workers?: WorkerSpawner
   /** Whether the process `pid` exists (`gatehouse register --check-pid`). */
   processAlive(pid: number): boolean
   /** A secret from stdin: prompted without echo on a terminal, else all of stdin; undefined if aborted. */

@@ -45,6 +45,7 @@ export function requestJson(r: RequestRecord, level: Level): string {
     client: r.clientIp,
     requestId: r.requestId,
     consumer: r.consumer,
+    worker: r.worker,
   })
 }
 

@@ -9,6 +9,7 @@ import { bunRequest } from './request.ts'
 import { webCompression } from '../web/compression.ts'
 import { processAlive } from '../io/process-alive.ts'
 import { readSecret } from '../io/read-secret.ts'
+import { forkedWorkers } from '../io/workers.ts'
 import { bunServe } from './serve.ts'
 import { bunTransport } from './transport.ts'
 
@@ -22,5 +23,6 @@ export const bunRuntime: Runtime = {
   importModule,
   readSecret,
   processAlive,
+  workers: forkedWorkers,
   compression: webCompression,
 }

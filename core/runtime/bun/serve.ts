@@ -33,8 +33,8 @@ export async function bunServe(
       hostname: opts.hostname,
       development: false,
       // Explicit: with idleTimeout set, Bun 1.4 binds with SO_REUSEPORT unless told not to, so a
-      // second gateway on the same port started silently and took half the connections.
-      reusePort: false,
+      // second gateway on the same port started silently and took half the connections. Workers ask for it.
+      reusePort: opts.reusePort ?? false,
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       idleTimeout,
       ...(opts.tls && { tls: bunTlsEntries(opts.tls.current()) }),

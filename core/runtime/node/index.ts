@@ -10,6 +10,7 @@ import { nodeRequest } from './request.ts'
 import { nodeCompression } from './compression.ts'
 import { processAlive } from '../io/process-alive.ts'
 import { readSecret } from '../io/read-secret.ts'
+import { forkedWorkers } from '../io/workers.ts'
 import { nodeServe } from './serve.ts'
 import { nodeTransport } from './transport.ts'
 
@@ -25,5 +26,6 @@ export const nodeRuntime: Runtime = {
   importModule,
   readSecret,
   processAlive,
+  workers: forkedWorkers,
   compression: nodeCompression,
 }

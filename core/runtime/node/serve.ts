@@ -66,7 +66,8 @@ export async function nodeServe(
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(opts.port, opts.hostname, () => {
+    // reusePort (Node ≥ 22.12 / 23.1, Linux): each worker listens on the same port, the kernel spreads connections.
+    server.listen({ port: opts.port, host: opts.hostname, ...(opts.reusePort && { reusePort: true }) }, () => {
       server.off('error', reject)
       resolve()
     })
