@@ -96,7 +96,7 @@ export async function runWorker({ runtime, log, load }: WorkerDeps): Promise<voi
 }
 
 /** Where feed messages land: the watcher (snapshots) and the upstream store (verdicts). */
-function feedTarget(gateway: Gateway): FeedTarget {
+export function feedTarget(gateway: Pick<Gateway, 'watcher' | 'store'>): FeedTarget {
   return {
     push: (source, snapshot) => gateway.watcher.push(source, snapshot),
     forget: (source) => gateway.watcher.forget(source),
