@@ -180,7 +180,7 @@ for (const runtime of RUNTIMES) {
       })
     })
 
-    test('a worker killed with SIGKILL is replaced; the other keeps serving', async () => {
+    test('a worker killed with SIGKILL is replaced; the other keeps serving', async (t) => {
       const [victim, other] = servingPids(gw)
       const failures: number[] = []
       let ok = 0
@@ -208,6 +208,7 @@ for (const runtime of RUNTIMES) {
       assert.ok(failures.length <= 4, `${failures.length} failed requests (${ok} answered)`)
       assert.ok(failures.every((t) => t - killedAt < 500), 'no failures once the kernel stopped handing the killed worker connections')
       assert.ok(ok > 50, `requests answered under load: ${ok}`)
+      t.diagnostic(`${ok} answered, ${failures.length} failed (at the kill) in 3 s, 4 clients, a new connection per request`)
       const replacement = await waitFor(() => servingPids(gw).find((w) => w.slot === victim!.slot && w.pid !== victim!.pid), { timeoutMs: 10_000, what: 'a replacement worker' })
       assert.ok(alive(other!.pid), 'the other worker was left alone')
       assert.match(gw.proc.tail(400), new RegExp(`worker ${victim!.slot} \\(pid ${victim!.pid}\\) died \\(SIGKILL\\)`))
@@ -267,5 +268,26 @@ for (const runtime of RUNTIMES) {
       assert.equal(drained.filter((l) => l.path === '/slow' && l.status === 200).length, 12, 'each worker sent its last requests to the access log before exiting')
       assert.equal(new Set(drained.map((l) => l.worker)).size, 2, 'both workers had requests to drain')
     })
+  })
+}
+
+for (const runtime of RUNTIMES) {
+  test(`workers on ${runtime}: a primary killed with SIGKILL takes its workers down`, { timeout: 60_000 }, async () => {
+    const gw = await spawnGatewayUnder(runtime, (port) => `import { defineConfig } from 'gatehouse'
+export default defineConfig({
+  listen: { host: '127.0.0.1', port: ${'${port}'} },
+  workers: 2,
+  pools: { web: { upstreams: ['${a.url}'] } },
+  routes: [{ pool: 'web' }],
+})
+`.replace('${port}', String(port)), 'workers-orphans')
+    try {
+      const pids = (await waitFor(() => servingPids(gw).length >= 2 && servingPids(gw), { timeoutMs: 20_000, what: 'two workers' })).map((w) => w.pid)
+      process.kill(gw.pid, 'SIGKILL')
+      await waitFor(() => pids.every((pid) => !alive(pid)), { timeoutMs: 10_000, what: 'the workers to exit after their primary died' })
+      assert.equal(await fetch(`${gw.url}/`).then(() => 'answered', () => 'refused'), 'refused', 'nothing serves without the primary (a supervisor restarts it)')
+    } finally {
+      await gw.stop()
+    }
   })
 }
