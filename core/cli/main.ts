@@ -105,7 +105,10 @@ const WORKER_COMMAND = '__worker'
 
 async function worker(runtime: Runtime, opts: Record<string, string>): Promise<void> {
   const file = opts.config ?? 'gateway.config.ts'
-  const log = createLogger((opts.log ?? 'text') as LogFormat)
+  // Its lines go to the same stdout as the primary's: say whose they are.
+  const base = createLogger((opts.log ?? 'text') as LogFormat)
+  const tag = (m: string) => `worker pid ${runtime.pid}: ${m}`
+  const log = { info: (m: string, f?: Record<string, unknown>) => base.info(tag(m), f), warn: (m: string, f?: Record<string, unknown>) => base.warn(tag(m), f), error: (m: string, f?: Record<string, unknown>) => base.error(tag(m), f) }
   await runWorker({ runtime, log, load: () => loadConfig(() => runtime.importModule(file), file) })
 }
 

@@ -291,3 +291,23 @@ export default defineConfig({
     }
   })
 }
+
+if (!process.env.E2E_ONLY || process.env.E2E_ONLY.split(',').includes('deno')) {
+  test('workers on deno: one process serves, and the log says why (README, Every core)', { timeout: 60_000 }, async () => {
+    const gw = await spawnGatewayUnder('deno', (port) => `import { defineConfig } from 'gatehouse'
+export default defineConfig({
+  listen: { host: '127.0.0.1', port: ${'${port}'} },
+  workers: 2,
+  pools: { web: { upstreams: ['${a.url}'] } },
+  routes: [{ pool: 'web' }],
+})
+`.replace('${port}', String(port)), 'workers-deno')
+    try {
+      assert.equal(await (await get(`${gw.url}/`)).text(), 'a')
+      assert.match(gw.proc.tail(), /workers: 2 is not available on deno .*serving from one process/)
+      assert.doesNotMatch(gw.proc.tail(), /worker \d+ \(pid/)
+    } finally {
+      await gw.stop()
+    }
+  })
+}
