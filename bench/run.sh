@@ -10,7 +10,7 @@
 # wrk and the upstreams share CPU 0; rounds are interleaved over targets (so a noisy moment hits
 # every target, not one) and the median is reported. Installs nginx/wrk/haproxy when missing
 # and run as root. Ports (loopback only): 18001-18002 upstreams, each nginx upstream also on
-# 500 extra ports (19000-19499, 19500-19999), 18010-18049 and 18053-18054 proxies (18050-18052: BASELINE rows).
+# 500 extra ports (19000-19499, 19500-19999), 18010-18049, 18053-18054 and 18060-18061 proxies (18050-18052: BASELINE rows).
 #
 # Env knobs (defaults):
 #   SUITE=all  which rows: main      direct nginx haproxy, each runtime's floor and gatehouse on it, 100routes full
@@ -23,6 +23,8 @@
 #                          scale     each runtime's gateway with and without `scale` on an awake pool
 #                                    (then bench/wake.sh measures the wake itself)
 #                          release   a canary under way, and every request mirrored to a target that hangs
+#                          workers   Node and Bun with 1 process, and with `workers: 2` (2 workers + the primary;
+#                                    pinned like every proxy, so on 2 cores they share one: cpu%, rps/core)
 #                          all       all of them (~28 min with the defaults below; main ~12,
 #                                    scenarios ~12, growth ~7)
 #   TARGETS="..."  exact target names instead of SUITE (see define_target below). Either way the
@@ -160,6 +162,9 @@ define_target gatehouse-node-metrics   18049 /                start_gatehouse no
 # and with the tracing observer: every request traced and exported, or every new trace sampled out
 define_target gatehouse-node-tracing   18053 /                start_gatehouse node tracing BENCH_SAMPLE=1
 define_target gatehouse-node-tracing-0 18054 /                start_gatehouse node tracing BENCH_SAMPLE=0
+# workers: the same forwarding path served by 2 worker processes and a primary (issue #16)
+define_target gatehouse-node-workers   18060 /                start_gatehouse node workers BENCH_WORKERS=2
+define_target gatehouse-bun-workers    18061 /                start_gatehouse bun workers BENCH_WORKERS=2
 # growth: routes 1 -> 10,000 (worst case, see configs/worst-case-routes.ts), upstreams 2 -> 1,000
 GROWTH_TARGETS=()
 for n in 1 100 1000 10000; do
@@ -180,10 +185,11 @@ declare -A SUITES=(
   [release]="gatehouse-node gatehouse-node-release gatehouse-node-mirror"
   [observe]="gatehouse-node gatehouse-node-metrics gatehouse-node-tracing gatehouse-node-tracing-0"
   [runtimes]="direct floor-node gatehouse-node floor-bun gatehouse-bun floor-deno gatehouse-deno"
+  [workers]="gatehouse-node gatehouse-node-workers gatehouse-bun gatehouse-bun-workers"
   [all]="${ALL_TARGETS[*]}"
 )
 SUITE="${SUITE:-all}"
-[[ -n "${SUITES[$SUITE]:-}" ]] || die "unknown SUITE=$SUITE (main, runtimes, scenarios, growth, compress, scale, release, observe, all)"
+[[ -n "${SUITES[$SUITE]:-}" ]] || die "unknown SUITE=$SUITE (main, runtimes, scenarios, growth, compress, scale, release, observe, workers, all)"
 TARGETS="${TARGETS:-${SUITES[$SUITE]}}"
 
 # with_references <targets...>: the list, with each one's baseline and growth reference added in
