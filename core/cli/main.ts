@@ -64,6 +64,10 @@ export async function main(runtime: Runtime, commands: Record<string, CliCommand
   try {
     await gateway.start()
     if (workers) {
+      // Workers share the port by SO_REUSEPORT, which would as well share it with any process of this
+      // user that holds it so: bind it once without, to fail on a port in use as a single process does.
+      const probe = await runtime.serve(() => new Response(null), { port: config.listen.port, hostname: config.listen.host })
+      await probe.close(0)
       const port = await workers.start()
       log.info(`gatehouse listening on http://${config.listen.host}:${port} with ${plan.count} workers (${runtime.name}, primary pid ${runtime.pid})`)
     }

@@ -311,3 +311,23 @@ export default defineConfig({
     }
   })
 }
+
+test('workers: a port another process holds, even by SO_REUSEPORT, fails the start as with one process', { timeout: 60_000 }, async () => {
+  const { createServer } = await import('node:net')
+  const holder = createServer()
+  const port = await freePort()
+  await new Promise<void>((r) => holder.listen({ port, host: '127.0.0.1', reusePort: true } as never, r))
+  try {
+    const file = join(ROOT, 'test-output', 'configs', `workers-taken-${port}.config.ts`)
+    writeFileSync(file, `import { defineConfig } from 'gatehouse'
+export default defineConfig({ listen: { host: '127.0.0.1', port: ${port} }, workers: 2, pools: { web: { upstreams: ['${a.url}'] } }, routes: [{ pool: 'web' }] })
+`)
+    const { run } = await import('../support/process.ts')
+    const r = await run(process.execPath, [join(ROOT, 'bin/gatehouse.js'), 'start', '--config', file], { timeoutMs: 30_000 })
+    assert.equal(r.code, 1, r.stdout + r.stderr)
+    assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the address is already in use`))
+    assert.doesNotMatch(r.stdout, /worker \d+ \(pid/, 'no worker started')
+  } finally {
+    holder.close()
+  }
+})
