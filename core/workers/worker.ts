@@ -32,7 +32,11 @@ export async function runWorker({ runtime, log, load }: WorkerDeps): Promise<voi
     return runtime.exit(2)
   }
   const send = (m: WorkerMessage) => parent.send(m)
+  // Before anything slow: a primary that dies while this worker loads must not leave it behind.
+  let orphaned = false
+  parent.onClose(() => (orphaned = true))
   const config = await load()
+  if (orphaned) return runtime.exit(0)
   let gateway: Gateway | undefined
   let receiver: FeedReceiver | undefined
   const records = recordBatches(send)

@@ -19,7 +19,8 @@ export const forkedWorkers: WorkerSpawner = {
     return {
       send: (message) => void (process.connected && process.send!(message)),
       onMessage: (fn) => void process.on('message', fn),
-      onClose: (fn) => void process.once('disconnect', fn),
+      // A primary that died before this worker got here: closed already, no event will come.
+      onClose: (fn) => (process.connected ? void process.once('disconnect', fn) : queueMicrotask(fn)),
     } satisfies ProcessChannel
   },
   cores: () => coresAllowed(typeof availableParallelism === 'function' ? availableParallelism() : cpus().length, readCgroupQuota()),
