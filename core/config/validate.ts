@@ -17,7 +17,7 @@ export function validateConfig(input: unknown, source = 'config'): GatewayConfig
 
 function crossFieldProblems(input: unknown): string[] {
   const problems: string[] = []
-  const config = (isObject(input) ? input : {}) as { pools?: unknown; routes?: unknown; discovery?: unknown; workers?: unknown; listen?: unknown }
+  const config = (isObject(input) ? input : {}) as { pools?: unknown; routes?: unknown; discovery?: unknown; workers?: unknown; listen?: unknown; observe?: unknown }
   problems.push(...workerProblems(config))
   // With top-level discovery, pools may appear at run time: a route may name one not defined here.
   const poolsMayBeDiscovered = Array.isArray(config.discovery) && config.discovery.some(Boolean)
@@ -39,11 +39,15 @@ function crossFieldProblems(input: unknown): string[] {
 }
 
 /** Worker processes serve from the primary's feed; what needs the primary on the request path (or certificates in each worker) is not fed yet. */
-function workerProblems(config: { pools?: unknown; workers?: unknown; listen?: unknown }): string[] {
+function workerProblems(config: { pools?: unknown; workers?: unknown; listen?: unknown; observe?: unknown }): string[] {
   if (typeof config.workers !== 'number' || config.workers <= 1) return []
   const problems: string[] = []
   const why = `workers: ${config.workers} cannot be combined with`
   if (isObject(config.listen) && config.listen.tls) problems.push(`${why} listen.tls yet (certificates are not shared with workers); use workers: 1`)
+  const observers = Array.isArray(config.observe) ? config.observe : []
+  observers.forEach((o, i) => {
+    if (isObject(o) && o.name === 'tracing') problems.push(`${why} observe[${i}] tracing() yet (spans are made where requests are served, and it runs in the primary); use workers: 1`)
+  })
   for (const [name, pool] of Object.entries(isObject(config.pools) ? config.pools : {})) {
     if (!isObject(pool)) continue
     if (pool.scale) problems.push(`${why} pools.${name}.scale yet (waking needs the primary on the request path); use workers: 1`)

@@ -14,7 +14,8 @@ export function planWorkers(config: GatewayConfig, runtime: Runtime): WorkerPlan
   const count = config.workers === 'auto' ? runtime.workers.cores() : config.workers
   if (count <= 1) return { count: 0 }
   // 'auto' with what workers cannot do yet (validate.ts refuses it for a number): one process.
-  const alone = config.listen.tls ? 'listen.tls' : Object.entries(config.pools).find(([, p]) => p.scale || p.release)?.[0]
-  if (alone) return { count: 0, note: `workers: 'auto' found ${count} cores, but ${alone === 'listen.tls' ? alone : `pools.${alone} (scale or release)`} needs one process for now; serving from one process` }
+  const pool = Object.entries(config.pools).find(([, p]) => p.scale || p.release)?.[0]
+  const alone = config.listen.tls ? 'listen.tls' : pool ? `pools.${pool} (scale or release)` : config.observe.some((o) => o.name === 'tracing') ? 'tracing()' : undefined
+  if (alone) return { count: 0, note: `workers: 'auto' found ${count} cores, but ${alone} needs one process for now; serving from one process` }
   return { count }
 }

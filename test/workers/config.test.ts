@@ -7,6 +7,7 @@ import { planWorkers } from '../../core/workers/plan.ts'
 import { nodeRuntime } from '../../core/runtime/node/index.ts'
 import { bunRuntime } from '../../core/runtime/bun/index.ts'
 import type { Runtime } from '../../core/runtime/types.ts'
+import { tracing } from '../../plugins/tracing/index.ts'
 
 const problems = (input: unknown) => {
   try {
@@ -31,6 +32,7 @@ test('workers > 1 with what needs one process yet (TLS, scale, release) is refus
   ])
   assert.match(problems({ workers: 2, pools: { web: { upstreams, release: {} } } }).join(), /pools\.web\.release/)
   assert.deepEqual(problems({ workers: 1, pools: { web: { upstreams, scale: { min: 0 } } } }), [])
+  assert.match(problems({ workers: 2, observe: [tracing({ endpoint: 'http://127.0.0.1:4318' })] }).join(), /^workers: 2 cannot be combined with observe\[0\] tracing\(\)/)
 })
 
 test('cores: the affinity mask, capped by a cgroup quota rounded up', () => {
