@@ -167,6 +167,27 @@ for (const runtime of RUNTIMES) {
       }, { timeoutMs: 5_000, what: 'b back in service' })
     })
 
+    test('an operator action on the primary (admin API: disable, enable) applies in every worker', async () => {
+      const action = (what: string) => fetch(`http://127.0.0.1:${adminPort}/api/pools/web/upstreams/${encodeURIComponent(b.url)}/${what}`, { method: 'POST' })
+      assert.equal((await action('disable')).status, 200)
+      try {
+        const answered = new Set<string>()
+        for (let i = 0; i < 30; i++) {
+          const res = await get(`${gw.url}/`)
+          answered.add(res.headers.get('x-upstream') ?? '')
+          await res.text()
+        }
+        assert.deepEqual([...answered], ['a'], 'no worker sends to the upstream the operator disabled')
+      } finally {
+        assert.equal((await action('enable')).status, 200)
+      }
+      await waitFor(async () => {
+        const res = await get(`${gw.url}/`)
+        await res.text()
+        return res.headers.get('x-upstream') === 'b'
+      }, { timeoutMs: 5_000, what: 'b enabled again' })
+    })
+
     test('/metrics counts the requests of every worker', async () => {
       await new Promise((r) => setTimeout(r, 300)) // earlier requests' batches land first
       const start = await webRequests(adminPort)
