@@ -215,7 +215,7 @@ test('check: a misplaced plugin and four bad plugin options are all named in one
   const res = await gatehouse(['check', '--config', file])
   assert.equal(res.code, 1, res.stderr)
   const expect = [
-    /^observe\[0\]: expected an observer plugin \(metrics\(\), accessLog\(\), admin\(\) …\), got a discovery plugin \(docker\)$/,
+    /^observe\[0\]: expected an observer plugin \(metrics\(\), accessLog\(\), tracing\(\), admin\(\) …\), got a discovery plugin \(docker\)$/,
     new RegExp(`^discovery\\[0\\]: file\\(\\): debounce: ${DURATION.source}`),
     /^pools\.web\.balancer: hash\(\): on: expected "client-ip"/,
     /^routes\[0\]\.use\[0\]: jwt\(\): secret: use at least 32 bytes/,
