@@ -40,3 +40,4 @@ http.createServer((req, res) => {
     },
   })
 }).listen(port, '127.0.0.1', () => console.log(JSON.stringify({ level: 'info', msg: `node-floor listening on 127.0.0.1:${port} -> ${origins.length} upstream(s)` })))
+process.on('SIGTERM', () => process.exit(0)) // exit cleanly: --cpu-prof writes its profile on exit
