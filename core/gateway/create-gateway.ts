@@ -18,7 +18,8 @@ import { GatewayEvents } from './events.ts'
 import { httpsRedirect } from './https-redirect.ts'
 import { hstsHeader } from '../config/tls-schema.ts'
 import type { LimitsConfig } from '../config/limits-schema.ts'
-import type { ServeLimits } from '../runtime/types.ts'
+import type { ServeHttp2, ServeLimits } from '../runtime/types.ts'
+import type { Http2Config } from '../config/http2-schema.ts'
 import { startCertificates, type LiveCertificates } from '../tls/live-certificates.ts'
 import { RouteChanges, routeHosts } from './route-hosts.ts'
 import type { PluginContext } from '../plugin/contract.ts'
@@ -155,7 +156,8 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
         challenges: runtime.tlsAlpnChallenges ? (['http-01', 'tls-alpn-01'] as const) : (['http-01'] as const),
       }
       certificates = tls && (await startCertificates(tls.certificates, plugins, { hsts: tls.hsts && hstsHeader(tls.hsts), facts }))
-      server = await runtime.serve(app.fetch, { port: initial.listen.port, hostname: host, limits, tls: certificates })
+      const http2 = serveHttp2(initial.listen.http2, Boolean(tls), runtime)
+      server = await runtime.serve(app.fetch, { port: initial.listen.port, hostname: host, limits, tls: certificates, http2 })
       log.info(`gatehouse listening on ${tls ? 'https' : 'http'}://${host}:${server.port} (${runtime.name})`)
       if (tls && certificates) log.info(`certificates from ${tls.certificates.name}: ${certificates.describe()}`)
       if (tls?.redirectHttp) {
@@ -200,6 +202,13 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
 function summary(r: ReloadReport): Record<string, unknown> {
   const part = (c: { kept: string[]; started: string[]; stopped: string[] }) => ({ kept: c.kept.length, started: c.started, stopped: c.stopped })
   return { discovery: part(r.discovery), health: part(r.health), observers: part(r.observers) }
+}
+
+/** What the listener gets of `listen.http2`; h2c on a runtime that cannot serve it is a config error, not a silent HTTP/1.1. */
+function serveHttp2(h: Http2Config, tls: boolean, runtime: Runtime): ServeHttp2 | undefined {
+  if (h.h2c && !runtime.http2?.h2c) throw new Error(`listen.http2.h2c: not available on ${runtime.name} (${runtime.http2?.why ?? 'no HTTP/2 server'})`)
+  if (!h.enabled || (!tls && !h.h2c)) return undefined
+  return { h2c: h.h2c, maxConcurrentStreams: h.maxConcurrentStreams }
 }
 
 function serveLimits(l: LimitsConfig): ServeLimits {

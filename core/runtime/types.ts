@@ -60,6 +60,8 @@ export interface TransportRequest {
 export interface UpstreamTarget {
   readonly id: string
   readonly url: URL
+  /** HTTP/2 to it (`h2c` cleartext, `h2` over TLS); absent: HTTP/1.1. */
+  readonly protocol?: 'h2c' | 'h2'
 }
 
 /** One try of a request on one upstream, fully prepared by the core (core/proxy/attempt.ts). */
@@ -133,6 +135,16 @@ export interface ServeOptions {
   tls?: ServeTls
   /** Limits on what a client may send; absent fields keep the runtime's defaults. */
   limits?: ServeLimits
+  /** HTTP/2 on this listener (absent: HTTP/1.1 only). */
+  http2?: ServeHttp2
+}
+
+/** HTTP/2 on a listener: by ALPN (`h2`) over TLS; on a plain listener only with `h2c`. */
+export interface ServeHttp2 {
+  /** Plain listener: also accept cleartext HTTP/2 with prior knowledge (h2c), beside HTTP/1.1. */
+  readonly h2c: boolean
+  /** Streams a client may have open at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly maxConcurrentStreams: number
 }
 
 /** One certificate chain and its key (PEM), and the SNI names it answers (`a.example.com`, `*.example.com`). */
@@ -184,6 +196,8 @@ export interface Runtime {
   readonly name: 'node' | 'bun' | 'deno'
   /** Can its HTTPS listener answer ACME TLS-ALPN-01 (ServeTls.alpnChallenge)? */
   readonly tlsAlpnChallenges?: boolean
+  /** What its listeners can do of HTTP/2 (absent: nothing); `why` names what is missing. */
+  readonly http2?: { readonly tls: boolean; readonly h2c: boolean; readonly why?: string }
   /** The request a route handler received, as the core and this runtime's transport see it. */
   request(c: Context): TransportRequest
   readonly transport: Transport

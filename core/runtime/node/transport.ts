@@ -45,7 +45,7 @@ export const nodeTransport: Transport<NodeRequest> = {
         }
         // The upstream answered before the client finished sending its body (an early 413, say):
         // close this client connection after the response rather than read the rest to discard.
-        if (req.hasBody && !incoming.complete) headers.push('connection', 'close')
+        if (req.hasBody && !incoming.complete && incoming.httpVersionMajor === 1) headers.push('connection', 'close')
         outgoing.writeHead(code, headers)
         if (encoding) {
           // compress(): the body goes through node:zlib, whose back-pressure includes the client's.
@@ -109,8 +109,10 @@ export const nodeTransport: Transport<NodeRequest> = {
           out.once('drain', drained!) // only when the client is slower than the upstream
           return false
         },
-        onComplete() {
+        onComplete(trailers) {
           if (held) respond(status!, held)
+          // Trailers (gRPC's status) reach an HTTP/2 client; HTTP/1.1 clients never asked for them (no `TE: trailers` is forwarded).
+          if (trailers?.length && incoming.httpVersionMajor === 2 && !outgoing.destroyed) outgoing.addTrailers(trailerObject(trailers))
           if (req.method !== 'HEAD') (sink ?? outgoing).end()
           if (req.hasBody && !incoming.complete) incoming.resume() // unread body: let the close proceed
           finish()
@@ -138,6 +140,17 @@ export const nodeTransport: Transport<NodeRequest> = {
   upgrade: upgradeToUpstream,
 
   release: (up) => pools.release(up),
+}
+
+/** undici's raw trailers as the object `addTrailers()` takes (repeated names joined, as HTTP allows). */
+function trailerObject(raw: (Buffer | string)[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase()
+    const value = raw[i + 1]!.toString('latin1')
+    out[name] = name in out ? `${out[name]}, ${value}` : value
+  }
+  return out
 }
 
 
