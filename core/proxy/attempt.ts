@@ -4,6 +4,7 @@
  * here until then (least-conn and p2c read that); passive health hears how it went, unless the
  * client caused the failure.
  */
+import { isGrpc } from './grpc.ts'
 import type { ExchangeOutcome } from '../types.ts'
 import type { Pool } from '../pools/pool.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
@@ -30,6 +31,7 @@ export class Attempt implements OutboundRequest {
   readonly method: string
   readonly hasBody: boolean
   readonly timeouts: OutboundRequest['timeouts']
+  readonly grpc: true | undefined
   readonly retryStatus: ((status: number) => boolean) | undefined
   /** When it was handed to the transport (only measured when the exchange is observed). */
   readonly sentAt: number
@@ -46,11 +48,15 @@ export class Attempt implements OutboundRequest {
     readonly headers: string[],
     /** Statuses that make another upstream worth a try (when one could still answer). */
     retryOn: ReadonlySet<number> | undefined,
+    /** A gRPC call's deadline (ms since epoch, from `grpc-timeout`): bounds this try's total time. */
+    deadline?: number,
   ) {
     const inbound = exchange.request.inbound
     this.method = inbound.method
     this.hasBody = inbound.hasBody
-    this.timeouts = pool.settings.timeouts
+    const t = pool.settings.timeouts
+    this.timeouts = deadline === undefined ? t : { ...t, total: Math.max(1, Math.min(t.total ?? Infinity, deadline - Date.now())) }
+    this.grpc = isGrpc(inbound.header('content-type')) || undefined
     this.retryStatus = retryOn && ((status) => retryOn.has(status))
     this.sentAt = exchange.observed || pool.release ? Date.now() : 0
     upstream.inflight++

@@ -81,13 +81,13 @@ export class Exchange implements AttemptOwner {
   }
 
   /** Starts a try on `up` (counted as in flight on it until the transport reports its end). */
-  attempt(up: UpstreamRuntime, pool: Pool, path: string, headers: string[], retryOn: ReadonlySet<number> | undefined): Attempt {
+  attempt(up: UpstreamRuntime, pool: Pool, path: string, headers: string[], retryOn: ReadonlySet<number> | undefined, deadline?: number): Attempt {
     this.tried.push(up)
     if (this.record) {
       this.record.upstream = up.url.origin
       this.record.tries = this.tried.length
     }
-    return new Attempt(this, up, pool, path, headers, retryOn)
+    return new Attempt(this, up, pool, path, headers, retryOn, deadline)
   }
 
   /** The failure as the core holds it: whatever the transport saw (a refused body too), a client that left is the client's doing. */

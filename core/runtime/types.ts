@@ -87,6 +87,13 @@ export interface OutboundRequest {
   onDone(failure?: UpstreamFailure, status?: number, bytes?: number): void
   /** Statuses to treat as a failure worth another upstream (opt-in `retryOn`), checked before the head is sent. */
   retryStatus?: (status: number) => boolean
+  /**
+   * A gRPC call. An HTTP/2 transport holds its response head until body bytes or the end come
+   * (a trailers-only answer must stay one HEADERS frame), and when its deadline (`timeouts.total`,
+   * from `grpc-timeout`) expires after the head went out, ends the stream with `grpc-status: 4`
+   * trailers instead of a reset.
+   */
+  grpc?: true
 }
 
 /** A `Content-Encoding` the gateway can produce (RFC 9110 names). */

@@ -8,6 +8,18 @@
  * all carry it, and an upstream's own Strict-Transport-Security wins.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Http2ServerResponse } from 'node:http2'
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
+import { respondHeadOnly } from './http2.ts'
+
+/** The gateway's own gRPC answer (core/proxy/grpc.ts) to an HTTP/2 client: one HEADERS frame, as gRPC needs (http2.ts). */
+function headOnlyGrpc(res: Response, outgoing: ServerResponse): Response {
+  if (res.body !== null || !res.headers.has('grpc-status')) return res
+  const flat: string[] = []
+  res.headers.forEach((value, name) => void flat.push(name, value))
+  respondHeadOnly(outgoing as unknown as Http2ServerResponse, res.status, flat)
+  return RESPONSE_ALREADY_SENT
+}
 
 type Fetch = (req: Request, env?: unknown) => Response | Promise<Response>
 
@@ -19,6 +31,7 @@ export function guardNodeRequests(fetch: Fetch, opts: { maxHeaderCount?: number;
       return new Response('gatehouse: too many request header fields\n', { status: 431, headers: { 'content-type': 'text/plain; charset=utf-8', connection: 'close' } })
     }
     if (opts.hsts && outgoing) outgoing.setHeader('strict-transport-security', opts.hsts)
-    return fetch(req, env)
+    if (incoming.httpVersionMajor !== 2) return fetch(req, env)
+    return Promise.resolve(fetch(req, env)).then((res) => (outgoing ? headOnlyGrpc(res, outgoing) : res))
   }
 }

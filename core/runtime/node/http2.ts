@@ -18,6 +18,7 @@ import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
 import { createServer as createH2cServer, type Http2Server, type ServerHttp2Session } from 'node:http2'
 import type { ServeHttp2, ServeLimits } from '../types.ts'
+import type { Http2ServerResponse } from 'node:http2'
 
 const WINDOW = 1 << 20
 
@@ -68,4 +69,33 @@ export function acceptH2c(http1: Server, listener: (...args: never[]) => void, o
     })
   })
   return h2
+}
+
+/**
+ * Sends a bodyless answer to an HTTP/2 client as one HEADERS frame with END_STREAM. gRPC reads a
+ * status in the head only from such a "trailers-only" answer; node:http2's compat `end()` sends
+ * an empty DATA frame after the head instead, which gRPC clients take as a call without status.
+ * `headers`: flat [name, value…] (repeated names kept).
+ */
+export function respondHeadOnly(outgoing: Http2ServerResponse, status: number, headers: readonly string[]): void {
+  const head: Record<string, string | string[] | number> = { ':status': status }
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!.toLowerCase()
+    const had = head[name]
+    head[name] = had === undefined ? headers[i + 1]! : ([] as string[]).concat(had as string | string[], headers[i + 1]!)
+  }
+  // Headers set on the response before (HSTS by guard.ts) go along, unless the answer has its own.
+  for (const [name, value] of Object.entries(outgoing.getHeaders())) if (!(name in head) && value !== undefined) head[name] = value as string | string[]
+  outgoing.stream.respond(head, { endStream: true })
+}
+
+/**
+ * @hono/node-server ends an HTTP/2 request whose body is still unread shortly after the handler
+ * returned (its `outgoingEnded` hook destroys both streams). A proxied request's body is still
+ * being streamed to the upstream then (a bidirectional gRPC call sends for as long as it lasts),
+ * so the transport removes the hook for the requests it takes over; the gateway's own answers keep it.
+ */
+export function keepRequestStreaming(outgoing: object): void {
+  const hook = Object.getOwnPropertySymbols(outgoing).find((s) => s.description === 'outgoingEnded')
+  if (hook) delete (outgoing as Record<symbol, unknown>)[hook]
 }

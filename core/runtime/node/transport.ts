@@ -13,6 +13,8 @@ import { classify, dispatch, headerPairs, headerStrings, undiciPools } from '../
 import type { NodeRequest } from './request.ts'
 import { upgradeToUpstream } from './websocket.ts'
 import { nodeEncoder } from './compression.ts'
+import { keepRequestStreaming, respondHeadOnly } from './http2.ts'
+import type { Http2ServerResponse } from 'node:http2'
 import type { OutboundRequest, SendResult, Transport, UpstreamFailure, UpstreamTarget } from '../types.ts'
 
 const pools = undiciPools()
@@ -20,6 +22,7 @@ const pools = undiciPools()
 export const nodeTransport: Transport<NodeRequest> = {
   send({ incoming, outgoing: sink }: NodeRequest, up: UpstreamTarget, req: OutboundRequest): Promise<SendResult> {
     const outgoing = sink! // only upgrade requests have none, and they go to upgrade()
+    if (incoming.httpVersionMajor === 2) keepRequestStreaming(outgoing)
     const lease = pools.acquire(up, req)
     return new Promise<SendResult>((resolve) => {
       let status: number | undefined
@@ -33,7 +36,9 @@ export const nodeTransport: Transport<NodeRequest> = {
       let sink: Transform | undefined // the compressor between the upstream body and the client, if any
       let timedOut = false
       let held: string[] | undefined // a response head waiting for its first body bytes
-      const respond = (code: number, headers: string[]) => {
+      let headOnly = false // sent as one HEADERS frame that ended the stream (respondHeadOnly)
+      /** `bodyless`: the upstream's response ended without body bytes (gRPC's trailers-only answer). */
+      const respond = (code: number, headers: string[], bodyless = false) => {
         held = undefined
         const encoding = req.onResponseHead?.(code, headers)
         responded = true
@@ -46,6 +51,12 @@ export const nodeTransport: Transport<NodeRequest> = {
         // The upstream answered before the client finished sending its body (an early 413, say):
         // close this client connection after the response rather than read the rest to discard.
         if (req.hasBody && !incoming.complete && incoming.httpVersionMajor === 1) headers.push('connection', 'close')
+        if (bodyless && incoming.httpVersionMajor === 2) {
+          respondHeadOnly(outgoing as unknown as Http2ServerResponse, code, headers) // a gRPC trailers-only answer stays one
+          headOnly = true
+          settle({ ok: true, response: RESPONSE_ALREADY_SENT })
+          return
+        }
         outgoing.writeHead(code, headers)
         if (encoding) {
           // compress(): the body goes through node:zlib, whose back-pressure includes the client's.
@@ -97,7 +108,7 @@ export const nodeTransport: Transport<NodeRequest> = {
           drained = resume
           // A head that announces a body goes out with its first bytes: an upstream that dies
           // between the two (a killed container) is then a failure before the answer, retried.
-          if (req.method !== 'HEAD' && announcesBody(code, headers)) held = headers
+          if (req.method !== 'HEAD' && (announcesBody(code, headers) || (req.grpc && incoming.httpVersionMajor === 2))) held = headers
           else respond(code, headers)
           return true
         },
@@ -110,9 +121,13 @@ export const nodeTransport: Transport<NodeRequest> = {
           return false
         },
         onComplete(trailers) {
-          if (held) respond(status!, held)
+          if (held) respond(status!, held, !(trailers && Object.keys(trailerObject(trailers)).length))
           // Trailers (gRPC's status) reach an HTTP/2 client; HTTP/1.1 clients never asked for them (no `TE: trailers` is forwarded).
-          if (trailers?.length && incoming.httpVersionMajor === 2 && !outgoing.destroyed) outgoing.addTrailers(trailerObject(trailers))
+          if (headOnly) return finish()
+          if (trailers && incoming.httpVersionMajor === 2 && !outgoing.destroyed) {
+            const t = trailerObject(trailers)
+            if (Object.keys(t).length) outgoing.addTrailers(t)
+          }
           if (req.method !== 'HEAD') (sink ?? outgoing).end()
           if (req.hasBody && !incoming.complete) incoming.resume() // unread body: let the close proceed
           finish()
@@ -120,7 +135,12 @@ export const nodeTransport: Transport<NodeRequest> = {
         onError(err) {
           if (settled && !responded) return // the abort that follows a retryable status
           const failure: UpstreamFailure = timedOut ? { kind: 'total-timeout', message: 'total timeout' } : classify(err)
-          if (responded) {
+          if (responded && timedOut && req.grpc && incoming.httpVersionMajor === 2 && !outgoing.destroyed) {
+            // A gRPC deadline during the response: the client gets the status it expects, not a reset stream.
+            finish(failure)
+            outgoing.addTrailers({ 'grpc-status': '4', 'grpc-message': 'deadline%20exceeded%20at%20the%20gateway' })
+            ;(sink ?? outgoing).end()
+          } else if (responded) {
             finish(failure) // first: once the client's socket is destroyed, the exchange would blame the client
             sink?.unpipe(outgoing).destroy()
             outgoing.destroy(err) // mid-body failure: the client must see a broken response, not a short one
@@ -142,15 +162,17 @@ export const nodeTransport: Transport<NodeRequest> = {
   release: (up) => pools.release(up),
 }
 
-/** undici's raw trailers as the object `addTrailers()` takes (repeated names joined, as HTTP allows). */
-function trailerObject(raw: (Buffer | string)[]): Record<string, string> {
+/**
+ * undici's trailers as the object `addTrailers()` takes: a flat raw list from HTTP/1.1 upstreams,
+ * node:http2's trailers object from HTTP/2 ones (repeated names joined, as HTTP allows).
+ */
+function trailerObject(raw: unknown): Record<string, string> {
   const out: Record<string, string> = {}
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1').toLowerCase()
-    const value = raw[i + 1]!.toString('latin1')
-    out[name] = name in out ? `${out[name]}, ${value}` : value
+  const add = (name: string, value: string) => void (out[name] = name in out ? `${out[name]}, ${value}` : value)
+  if (Array.isArray(raw)) {
+    for (let i = 0; i + 1 < raw.length; i += 2) add(String(raw[i]).toLowerCase(), Buffer.isBuffer(raw[i + 1]) ? raw[i + 1].toString('latin1') : String(raw[i + 1]))
+  } else if (raw && typeof raw === 'object') {
+    for (const [name, value] of Object.entries(raw)) if (name[0] !== ':') add(name, Array.isArray(value) ? value.join(', ') : String(value))
   }
   return out
 }
-
-
