@@ -15,7 +15,10 @@ export function denoRequest(c: Context): WebRequest<DenoServeInfo | undefined> {
   const host = req.headers.get('host')
   const secure = req.url.startsWith('https:')
   const absolute = host !== null && authorityOf(req.url) !== withoutDefaultPort(host.toLowerCase(), secure)
-  return new WebRequest(req, webInbound(req, remote?.hostname ?? '', absolute ? req.url : originForm(req.url), secure), c.env as DenoServeInfo | undefined)
+  // No Host: an HTTP/2 request (Deno put its :authority in the URL), or an HTTP/1.x one without
+  // Host, for which Deno put `localhost:<port>` there; the two cannot be told apart from here.
+  const implied = host === null ? authorityOf(req.url) : undefined
+  return new WebRequest(req, webInbound(req, remote?.hostname ?? '', absolute ? req.url : originForm(req.url), secure, implied), c.env as DenoServeInfo | undefined)
 }
 
 function withoutDefaultPort(host: string, secure: boolean): string {
