@@ -18,7 +18,7 @@ let up: Upstream
 let gw: TestGateway
 before(async () => {
   up = await startUpstream(echo('app'))
-  gw = await startGateway({ listen: { http2: { h2c: true } }, pools: { app: { upstreams: [up.url] } }, routes: [{ pool: 'app' }] })
+  gw = await startGateway({ listen: { http2: { h2c: true } }, pools: { app: { upstreams: [up.url] } }, routes: [{ path: '/small/*', pool: 'app', maxBodySize: '1kb' }, { pool: 'app' }] })
 })
 after(async () => {
   await gw?.stop()
@@ -42,6 +42,25 @@ async function innocentGet(): Promise<number> {
 }
 
 describe('HTTP/2 abuse (node)', () => {
+  test('a body without length over maxBodySize: 413 on that stream, the connection goes on', async () => {
+    const session = http2.connect(`http://127.0.0.1:${gw.port}`)
+    try {
+      const send = (path: string, bytes: number) =>
+        new Promise<number>((resolve, reject) => {
+          const stream = session.request({ ':method': 'POST', ':path': path })
+          stream.on('response', (h) => resolve(Number(h[':status'])))
+          stream.on('error', reject)
+          stream.resume()
+          stream.end(Buffer.alloc(bytes)) // DATA frames, no content-length
+        })
+      assert.equal(await send('/small/x', 64 * 1024), 413)
+      assert.equal(await send('/small/y', 500), 200)
+      assert.equal(await send('/other', 64 * 1024), 200)
+    } finally {
+      session.close()
+    }
+  })
+
   test('rapid reset: the flooding connection is closed; another client is answered meanwhile', async () => {
     const session = http2.connect(`http://127.0.0.1:${gw.port}`)
     let closedByServer = false
