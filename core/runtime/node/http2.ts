@@ -61,6 +61,7 @@ export function acceptH2c(http1: Server, listener: (...args: never[]) => void, o
       socket.unshift(chunk)
       // 'PRI' is no HTTP/1.1 method the gateway serves; the full preface is checked by nghttp2.
       if (chunk.length >= 3 && chunk[0] === 0x50 && chunk[1] === 0x52 && chunk[2] === 0x49) {
+        socket.setNoDelay(true) // as node:http does for its own connections: no Nagle delay on small frames (gRPC)
         h2.emit('connection', socket) // node:http2 reads the unshifted bytes from the socket's buffer
         return
       }

@@ -48,6 +48,8 @@ export async function nodeServe(
   } as Parameters<typeof createAdaptorServer>[0]) as Server
   const h2c = !tls && opts.http2?.h2c ? acceptH2c(server, server.listeners('request')[0] as never, http2Options(opts.http2, opts.limits)) : undefined
   const sessions = tls && opts.http2 ? trackSessions(server as never) : h2c ? trackSessions(h2c) : undefined
+  // node:http2's TLS server leaves Nagle on (node:http turns it off): small HTTP/2 frames would wait for ACKs.
+  if (tls && opts.http2) server.on('connection', (socket: Socket) => socket.setNoDelay(true))
   server.keepAliveTimeout = opts.limits?.idleTimeoutMs ?? DEFAULT_TIMEOUT_MS
   server.headersTimeout = headerTimeout // slow-loris: a request head must arrive within this
   server.requestTimeout = 0 // long uploads and SSE are bounded by the proxy's own timeouts
