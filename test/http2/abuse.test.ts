@@ -18,7 +18,7 @@ let up: Upstream
 let gw: TestGateway
 before(async () => {
   up = await startUpstream(echo('app'))
-  gw = await startGateway({ listen: { http2: { h2c: true } }, pools: { app: { upstreams: [up.url] } }, routes: [{ path: '/small/*', pool: 'app', maxBodySize: '1kb' }, { pool: 'app' }] })
+  gw = await startGateway({ listen: { http2: { h2c: true } }, limits: { maxHeaderCount: 20 }, pools: { app: { upstreams: [up.url] } }, routes: [{ path: '/small/*', pool: 'app', maxBodySize: '1kb' }, { pool: 'app' }] })
 })
 after(async () => {
   await gw?.stop()
@@ -42,6 +42,25 @@ async function innocentGet(): Promise<number> {
 }
 
 describe('HTTP/2 abuse (node)', () => {
+  test('limits.maxHeaderCount counts headers, not pseudo-headers: 20 pass, 21 get 431', async () => {
+    const session = http2.connect(`http://127.0.0.1:${gw.port}`)
+    try {
+      const get = (n: number) =>
+        new Promise<number>((resolve, reject) => {
+          const headers: Record<string, string> = { ':path': '/h' }
+          for (let i = 0; i < n; i++) headers[`x-h${i}`] = 'v'
+          const stream = session.request(headers)
+          stream.on('response', (h) => resolve(Number(h[':status'])))
+          stream.on('error', reject)
+          stream.resume()
+        })
+      assert.equal(await get(20), 200)
+      assert.equal(await get(21), 431)
+    } finally {
+      session.close()
+    }
+  })
+
   test('a body without length over maxBodySize: 413 on that stream, the connection goes on', async () => {
     const session = http2.connect(`http://127.0.0.1:${gw.port}`)
     try {
