@@ -42,6 +42,8 @@ export interface RequestRecord {
   refused?: Refusal['reason']
   /** Why the gateway refused it before any middleware or upstream saw it, when it did. */
   rejected?: Rejection
+  /** A gRPC call's status (`grpc-status`): the upstream's, or the gateway's own answer's (core/proxy/grpc.ts). */
+  grpcStatus?: number
 }
 
 /** Refusals before routing (request-checks.ts), of the target, for want of a route, or for a declared body over the route's limit. */

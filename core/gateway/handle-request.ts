@@ -55,7 +55,10 @@ export function createRequestHandler(deps: HandlerDeps) {
       throw err
     }
     // A gRPC client reads the gateway's own refusals and failures only as a gRPC status (grpc.ts).
-    if (!ex.headSent && res.status !== 200 && isGrpc(ex.request.inbound.header('content-type'))) res = await grpcAnswer(res)
+    if (!ex.headSent && res.status !== 200 && isGrpc(ex.request.inbound.header('content-type'))) {
+      res = await grpcAnswer(res)
+      ex.grpcStatus(Number(res.headers.get('grpc-status')))
+    }
     ex.respond(res.status, ex.observed ? c.get('consumer') : undefined)
     // The gateway's own answer (an upstream's head got the ID through the exchange's hook).
     const id = c.get('requestId')

@@ -19,6 +19,7 @@ export interface AttemptOwner {
   blame(failure: UpstreamFailure): UpstreamFailure
   responseHead(attempt: Attempt, status: number, headers: string[]): ContentEncoding | undefined
   attemptEnded(attempt: Attempt): void
+  grpcStatus(code: number): void
 }
 
 export interface AttemptEnd {
@@ -60,6 +61,10 @@ export class Attempt implements OutboundRequest {
     this.retryStatus = retryOn && ((status) => retryOn.has(status))
     this.sentAt = exchange.observed || pool.release ? Date.now() : 0
     upstream.inflight++
+  }
+
+  grpcStatus(code: number): void {
+    this.exchange.grpcStatus(code)
   }
 
   onResponseHead(status: number, headers: string[]): ContentEncoding | undefined {

@@ -163,6 +163,11 @@ export class Exchange implements AttemptOwner {
     this.respond(status, consumer)
   }
 
+  /** A gRPC call's status (the upstream's, or the gateway's own answer's). */
+  grpcStatus(code: number): void {
+    if (this.record) this.record.grpcStatus = code
+  }
+
   /** It waited `ms` for its pool to wake (core/scale/): the access log's `wake`, and `Server-Timing: wake;dur=` to the client. */
   wokeAfter(ms: number): void {
     if (this.record) this.record.wakeMs = ms

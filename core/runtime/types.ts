@@ -94,6 +94,8 @@ export interface OutboundRequest {
    * trailers instead of a reset.
    */
   grpc?: true
+  /** A gRPC call's `grpc-status` as the transport saw it go to the client (head or trailers), for the record. */
+  grpcStatus?(code: number): void
 }
 
 /** A `Content-Encoding` the gateway can produce (RFC 9110 names). */

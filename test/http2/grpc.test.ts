@@ -7,6 +7,7 @@ import http2 from 'node:http2'
 import * as grpc from '@grpc/grpc-js'
 import { startGateway, type TestGateway } from '../support/gateway.ts'
 import { deadPort } from '../support/http-upstream.ts'
+import type { RequestRecord } from '../../core/gateway/events.ts'
 import { echoClient, startGrpcUpstream, type GrpcUpstream, type Msg } from './grpc-upstream.ts'
 
 /** What each runtime does not run here, and why (no silent skips). */
@@ -21,6 +22,7 @@ let b: GrpcUpstream
 let gw: TestGateway
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 let client: any
+const records: RequestRecord[] = []
 
 type Call = (msg: Partial<Msg>, opts?: grpc.CallOptions) => Promise<Msg>
 const unary = (c: typeof client): Call => (msg, opts = {}) =>
@@ -52,6 +54,7 @@ before(async () => {
     ],
   })
   client = echoClient(`127.0.0.1:${gw.port}`)
+  gw.gateway.events.on('request', (r) => records.push(r))
 })
 after(async () => {
   client?.close()
@@ -111,6 +114,14 @@ describe('gRPC through the gateway (node)', () => {
     assert.deepEqual([...(err.metadata.get('x-detail-bin')[0] as Buffer)], [0, 1, 2, 255])
   })
 
+  test('the access log record carries the gRPC status: the upstream\'s (head or trailers) and the gateway\'s own', async () => {
+    records.length = 0
+    await unary(client)({ text: 'ok' })
+    await rejection(unary(client)({ text: 'fail' }))
+    await new Promise((r) => setTimeout(r, 50))
+    assert.deepEqual(records.map((r) => [r.status, r.grpcStatus]), [[200, 0], [200, 5]])
+  })
+
   test('grpc-js deadline: DEADLINE_EXCEEDED', async () => {
     const err = await rejection(unary(client)({ text: 'slow', delay_ms: 3000 }, { deadline: Date.now() + 300 }))
     assert.equal(err.code, grpc.status.DEADLINE_EXCEEDED)
@@ -163,6 +174,8 @@ describe('gRPC through the gateway (node)', () => {
       )
       generic.close()
       assert.equal(err.code, code, `${host}: ${err.code} ${err.details}`)
+      await new Promise((r) => setTimeout(r, 20))
+      assert.equal(records.at(-1)?.grpcStatus, code, `${host}: the record`)
       assert.match(err.details, /gatehouse/, `${host}: ${err.details}`)
     }
   })

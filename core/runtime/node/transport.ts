@@ -105,6 +105,7 @@ export const nodeTransport: Transport<NodeRequest> = {
             return false
           }
           const headers = filterResponseHeaders(headerStrings(rawHeaders))
+          if (req.grpc) reportGrpcStatus(req, headers) // a trailers-only answer carries it in the head
           drained = resume
           // A head that announces a body goes out with its first bytes: an upstream that dies
           // between the two (a killed container) is then a failure before the answer, retried.
@@ -127,6 +128,7 @@ export const nodeTransport: Transport<NodeRequest> = {
           if (trailers && incoming.httpVersionMajor === 2 && !outgoing.destroyed) {
             const t = trailerObject(trailers)
             if (Object.keys(t).length) outgoing.addTrailers(t)
+            if (req.grpc && t['grpc-status'] !== undefined) req.grpcStatus?.(Number(t['grpc-status']))
           }
           if (req.method !== 'HEAD') (sink ?? outgoing).end()
           if (req.hasBody && !incoming.complete) incoming.resume() // unread body: let the close proceed
@@ -139,6 +141,7 @@ export const nodeTransport: Transport<NodeRequest> = {
             // A gRPC deadline during the response: the client gets the status it expects, not a reset stream.
             finish(failure)
             outgoing.addTrailers({ 'grpc-status': '4', 'grpc-message': 'deadline%20exceeded%20at%20the%20gateway' })
+            req.grpcStatus?.(4)
             ;(sink ?? outgoing).end()
           } else if (responded) {
             finish(failure) // first: once the client's socket is destroyed, the exchange would blame the client
@@ -160,6 +163,11 @@ export const nodeTransport: Transport<NodeRequest> = {
   upgrade: upgradeToUpstream,
 
   release: (up) => pools.release(up),
+}
+
+/** `grpc-status` in a response head (a gRPC trailers-only answer), for the record. */
+function reportGrpcStatus(req: OutboundRequest, headers: readonly string[]): void {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === 'grpc-status') return req.grpcStatus?.(Number(headers[i + 1]))
 }
 
 /**
