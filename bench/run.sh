@@ -10,14 +10,16 @@
 # wrk and the upstreams share CPU 0; rounds are interleaved over targets (so a noisy moment hits
 # every target, not one) and the median is reported. Installs nginx/wrk/haproxy when missing
 # and run as root. Ports (loopback only): 18001-18002 upstreams, each nginx upstream also on
-# 500 extra ports (19000-19499, 19500-19999), 18010-18049 proxies (18050-18052: BASELINE rows).
+# 500 extra ports (19000-19499, 19500-19999), 18010-18049 and 18053-18054 proxies (18050-18052: BASELINE rows).
 #
 # Env knobs (defaults):
-#   SUITE=all  which rows: main      direct nginx haproxy floor gatehouse-node/-bun/-deno 100routes full
+#   SUITE=all  which rows: main      direct nginx haproxy, each runtime's floor and gatehouse on it, 100routes full
+#                          runtimes  direct, then floor-X and gatehouse-X for node, bun, deno (ratios in the footer)
 #                          scenarios full 1000up churn direct-1mb/nginx-1mb/floor-node-1mb/gatehouse-node-1mb jwt
 #                          growth    routes-{1,100,1000,10000} up-{2,10,100,1000}
 #                          compress  a 16 KiB page direct, through the gateway plain, gzip, br, zstd
-#                          observe   the gateway with and without the metrics observer
+#                          observe   the gateway with and without the metrics observer, and tracing
+#                                    (every request traced, or all sampled out)
 #                          scale     each runtime's gateway with and without `scale` on an awake pool
 #                                    (then bench/wake.sh measures the wake itself)
 #                          release   a canary under way, and every request mirrored to a target that hangs
@@ -108,6 +110,12 @@ define_target floor-node               18012 /                start_floor
 T_LABEL[floor-node]="floor: node:http+undici"
 # shellcheck disable=SC2034
 T_LABEL[floor-node-1mb]="floor-1mb: node:http+undici"
+define_target floor-bun                18015 /                start_floor bun
+define_target floor-deno               18016 /                start_floor deno
+# shellcheck disable=SC2034
+T_LABEL[floor-bun]="floor: Hono-on-Bun fetch"
+# shellcheck disable=SC2034
+T_LABEL[floor-deno]="floor: Deno.serve+http1"
 define_target gatehouse-node           18020 /                start_gatehouse node round-robin
 define_target gatehouse-node-100routes 18021 /api/v100/hello  start_gatehouse node 100routes
 define_target gatehouse-bun            18022 /                start_gatehouse bun round-robin
@@ -149,6 +157,9 @@ define_target gatehouse-node-release   18047 /                start_gatehouse no
 define_target gatehouse-node-mirror    18048 /                start_gatehouse node release BENCH_MIRROR=1
 # observe: the same pool with the metrics observer counting every request (its cost on the request path)
 define_target gatehouse-node-metrics   18049 /                start_gatehouse node metrics
+# and with the tracing observer: every request traced and exported, or every new trace sampled out
+define_target gatehouse-node-tracing   18053 /                start_gatehouse node tracing BENCH_SAMPLE=1
+define_target gatehouse-node-tracing-0 18054 /                start_gatehouse node tracing BENCH_SAMPLE=0
 # growth: routes 1 -> 10,000 (worst case, see configs/worst-case-routes.ts), upstreams 2 -> 1,000
 GROWTH_TARGETS=()
 for n in 1 100 1000 10000; do
@@ -161,17 +172,18 @@ for n in 2 10 100 1000; do
 done
 
 declare -A SUITES=(
-  [main]="direct nginx haproxy floor-node gatehouse-node gatehouse-bun gatehouse-deno gatehouse-node-100routes gatehouse-node-full"
+  [main]="direct nginx haproxy floor-node gatehouse-node floor-bun gatehouse-bun floor-deno gatehouse-deno gatehouse-node-100routes gatehouse-node-full"
   [scenarios]="gatehouse-node-full gatehouse-node-1000up gatehouse-node-up-100 gatehouse-node-churn direct-1mb nginx-1mb floor-node-1mb gatehouse-node-1mb gatehouse-node-jwt"
   [growth]="${GROWTH_TARGETS[*]}"
   [compress]="direct-text gatehouse-node-text gatehouse-node-gzip gatehouse-node-br gatehouse-node-zstd"
   [scale]="gatehouse-node gatehouse-node-scale gatehouse-bun gatehouse-bun-scale gatehouse-deno gatehouse-deno-scale"
   [release]="gatehouse-node gatehouse-node-release gatehouse-node-mirror"
-  [observe]="gatehouse-node gatehouse-node-metrics"
+  [observe]="gatehouse-node gatehouse-node-metrics gatehouse-node-tracing gatehouse-node-tracing-0"
+  [runtimes]="direct floor-node gatehouse-node floor-bun gatehouse-bun floor-deno gatehouse-deno"
   [all]="${ALL_TARGETS[*]}"
 )
 SUITE="${SUITE:-all}"
-[[ -n "${SUITES[$SUITE]:-}" ]] || die "unknown SUITE=$SUITE (main, scenarios, growth, compress, scale, release, observe, all)"
+[[ -n "${SUITES[$SUITE]:-}" ]] || die "unknown SUITE=$SUITE (main, runtimes, scenarios, growth, compress, scale, release, observe, all)"
 TARGETS="${TARGETS:-${SUITES[$SUITE]}}"
 
 # with_references <targets...>: the list, with each one's baseline and growth reference added in

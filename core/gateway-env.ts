@@ -1,6 +1,7 @@
 /** What Hono's context carries through every gateway request, and the middleware type built on it. */
 import type { Context, MiddlewareHandler } from 'hono'
 import type { ContentEncoding, RuntimeCompression } from './runtime/types.ts'
+import type { RequestTrace } from './plugin/tracer.ts'
 
 /** Hono environment of every gateway request. */
 export interface GatewayEnv {
@@ -19,6 +20,8 @@ export interface GatewayEnv {
     upstreamHeaders: Record<string, string> | undefined
     /** Encodes the proxied response body (compress); see `setResponseEncoder`. */
     responseEncoder: ResponseEncoder | undefined
+    /** The request's trace, when a tracing observer traces it (core/plugin/tracer.ts). */
+    trace: RequestTrace | undefined
   }
 }
 

@@ -150,6 +150,16 @@ export interface GatewayView {
   steerRelease?(pool: string, action: ReleaseAction): import('./release/release-view.ts').ActionResult | undefined
   /** Requests between arrival and their end, gateway-wide (also those answered by the gateway or waiting for a wake). */
   inflight?(): number
+  /** Traces requests with `tracer` (a tracing observer: plugins/tracing); returns its stop, which closes it. One tracer at a time. */
+  traceRequests?(tracer: import('./plugin/tracer.ts').RequestTracer): () => void
+  /** The client listeners: connections open now (undefined where the runtime cannot tell: Deno) and requests refused before routing, by reason. */
+  listeners?(): ListenersView
+}
+
+export interface ListenersView {
+  /** See RunningServer.openConnections (core/runtime/types.ts) for what each runtime counts. */
+  openConnections: number | undefined
+  refused: ReadonlyMap<import('./runtime/types.ts').ListenerRefusal, number>
 }
 
 /** Certificates served by the HTTPS listener, and the hosts their source manages (ACME: pending, failing). */
@@ -168,4 +178,5 @@ export interface ObserverPlugin extends PluginBase<'observer'> {
 }
 
 export type { GatewayEnv, GatewayContext, GatewayMiddleware } from './gateway-env.ts'
+export type { RequestTracer, RequestTrace, TryTrace } from './plugin/tracer.ts'
 export type { Logger } from './logger.ts'

@@ -60,6 +60,10 @@ summarize() {
         for (ci = 1; ci <= nc; ci++) {
           c = C[ci]; f = mrps("floor-node", c); g = mrps("gatehouse-node", c)
           if (f > 0 && g > 0) printf "# gatehouse-node / floor (node:http+undici, not the gateway), %s conns: %.2f (%.0f vs %.0f req/s)\n", c, g / f, g, f
+          f = mrps("floor-bun", c); g = mrps("gatehouse-bun", c)
+          if (f > 0 && g > 0) printf "# gatehouse-bun / floor (Hono-on-Bun fetch, not the gateway), %s conns: %.2f (%.0f vs %.0f req/s)\n", c, g / f, g, f
+          f = mrps("floor-deno", c); g = mrps("gatehouse-deno", c)
+          if (f > 0 && g > 0) printf "# gatehouse-deno / floor (Deno.serve + the project HTTP/1.1 client, not the gateway), %s conns: %.2f (%.0f vs %.0f req/s)\n", c, g / f, g, f
           f = mrps("floor-node-1mb", c); g = mrps("gatehouse-node-1mb", c)
           if (f > 0 && g > 0) printf "# gatehouse-node-1mb / floor-1mb, %s conns: %.2f (%.0f vs %.0f req/s)\n", c, g / f, g, f
         }

@@ -153,11 +153,17 @@ EOF
 }
 
 # The yardstick (bench/floor/node-floor.mjs): bare node:http + undici, NOT the gateway.
+# start_floor <name> <port> [node|bun|deno]: that runtime's bare forwarding path (bench/floor/).
 start_floor() {
-  local name=$1 port=$2
+  local name=$1 port=$2 runtime=${3:-node} cmd
+  case "$runtime" in
+    node) cmd=(node bench/floor/node-floor.mjs) ;;
+    bun) cmd=("$REPO/node_modules/.bin/bun" bench/floor/bun-floor.ts) ;;
+    deno) cmd=("$REPO/node_modules/.bin/deno" run --allow-net --allow-env bench/floor/deno-floor.ts) ;;
+    *) log "no floor for runtime '$runtime'"; return 1 ;;
+  esac
   start_bg "$name" "$PROXY_CPU" env -C "$REPO" NODE_ENV=production \
-    BENCH_PORT="$port" BENCH_UPSTREAMS="http://127.0.0.1:$UP1,http://127.0.0.1:$UP2" \
-    node bench/floor/node-floor.mjs
+    BENCH_PORT="$port" BENCH_UPSTREAMS="http://127.0.0.1:$UP1,http://127.0.0.1:$UP2" "${cmd[@]}"
 }
 
 # How each runtime runs the gateway CLI (Bun and Deno from their npm packages, as in npm test).

@@ -7,6 +7,7 @@ import type { PathRules } from '../proxy/forward-path.ts'
 import { RouteTable } from '../routing/route-table.ts'
 import type { RouteMiddleware } from '../plugin/slots.ts'
 import type { GatewayMiddleware } from '../types.ts'
+import { traceGuard } from './trace-guard.ts'
 
 export interface CompiledRoute {
   name: string
@@ -40,7 +41,7 @@ export function compileRoutes(routes: readonly RouteConfig[], middleware: (m: Ro
         },
         requestRules: r.requestHeaders && toRules(r.requestHeaders),
         responseRules: r.responseHeaders && toRules(r.responseHeaders),
-        chain: r.use.length ? (every(...r.use.map(middleware)) as MiddlewareHandler) : undefined,
+        chain: r.use.length ? (every(...r.use.map((m) => traceGuard(m, middleware(m)))) as MiddlewareHandler) : undefined,
         maxBodySize: r.maxBodySize,
       },
     })),

@@ -14,6 +14,8 @@ import type { Pool } from '../pools/pool.ts'
 import { plain } from '../proxy/failure.ts'
 import { createRequestHandler } from './handle-request.ts'
 import { Traffic } from './traffic.ts'
+import { RequestTracing } from './request-tracing.ts'
+import { ListenerRefusals } from './listener-refusals.ts'
 import { GatewayEvents } from './events.ts'
 import { httpsRedirect } from './https-redirect.ts'
 import { hstsHeader } from '../config/tls-schema.ts'
@@ -99,8 +101,16 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
   const scaling: Scaling = new Scaling({ store, state, log, events, probe: (pool, up) => (running.checker(pool) ?? answers(runtime))(up), coordination: () => coordination })
   const releases = new Releases({ store, state, log, events, send: runtime.io.healthCheck, coordination: () => coordination })
   const traffic = new Traffic()
+  const tracing = new RequestTracing()
+  const refusals = new ListenerRefusals(log)
+  let server: RunningServer | undefined
+  let redirectServer: RunningServer | undefined
+  const listeners = () => ({
+    openConnections: server?.openConnections && (server.openConnections() + (redirectServer?.openConnections?.() ?? 0)),
+    refused: refusals.counts,
+  })
   const running = new RunningPlugins({
-    plugins, traffic, watcher, store, events, waitMs: discoveryWaitMs, certificates: () => certificates?.list(),
+    plugins, traffic, tracing, listeners, watcher, store, events, waitMs: discoveryWaitMs, certificates: () => certificates?.list(),
     onScaler: (slot, pool, scaler, signal) => scaling.register(slot, pool, scaler, signal),
     scaleOf: (pool) => scaling.view(pool),
     releases,
@@ -117,7 +127,7 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
       return answer === undefined ? next() : c.text(answer)
     })
   }
-  app.all('*', createRequestHandler({ runtime, events, state, traffic }))
+  app.all('*', createRequestHandler({ runtime, events, state, traffic, tracing }))
   app.onError((err) => {
     // Duck-typed: middleware from a config bundle may carry its own copy of Hono.
     if (err instanceof HTTPException || typeof (err as HTTPException).getResponse === 'function') return (err as HTTPException).getResponse()
@@ -125,8 +135,6 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
     return plain(500, 'gatehouse: internal error\n')
   })
 
-  let server: RunningServer | undefined
-  let redirectServer: RunningServer | undefined
   let reloading = Promise.resolve()
 
   return {
@@ -157,13 +165,13 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
       }
       certificates = tls && (await startCertificates(tls.certificates, plugins, { hsts: tls.hsts && hstsHeader(tls.hsts), facts }))
       const http2 = serveHttp2(initial.listen.http2, Boolean(tls), runtime)
-      server = await runtime.serve(app.fetch, { port: initial.listen.port, hostname: host, limits, tls: certificates, http2 })
+      server = await runtime.serve(app.fetch, { port: initial.listen.port, hostname: host, limits, tls: certificates, http2, onRefused: refusals.refused })
       log.info(`gatehouse listening on ${tls ? 'https' : 'http'}://${host}:${server.port} (${runtime.name})`)
       if (tls && certificates) log.info(`certificates from ${tls.certificates.name}: ${certificates.describe()}`)
       if (tls?.redirectHttp) {
         const httpsPort = tls.redirectHttp.httpsPort ?? server.port
         const redirect = httpsRedirect({ httpsPort, healthPath: initial.healthPath, challenge: tls.certificates.challenge?.bind(tls.certificates) })
-        redirectServer = await runtime.serve(redirect, { port: tls.redirectHttp.port, hostname: host, limits })
+        redirectServer = await runtime.serve(redirect, { port: tls.redirectHttp.port, hostname: host, limits, onRefused: refusals.refused })
         log.info(`redirecting http://${host}:${redirectServer.port} to https (port ${httpsPort})`)
       }
       listening()
@@ -194,6 +202,7 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
       running.stopAll()
       middlewares.stopAll()
       await Promise.all([server?.close(graceMs), redirectServer?.close(graceMs)])
+      await tracing.closed() // the drained requests' spans, exported before the process exits
       for (const members of store.all()) for (const up of members.list()) runtime.transport.release({ id: up.id, url: up.url })
     },
   }

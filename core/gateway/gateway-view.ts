@@ -6,6 +6,7 @@ import type { Watcher } from './watcher.ts'
 import type { PoolScaleView } from '../scale/scale-view.ts'
 import type { Releases } from '../release/releases.ts'
 import type { Traffic } from './traffic.ts'
+import type { RequestTracing } from './request-tracing.ts'
 
 export function gatewayView(
   watcher: Watcher,
@@ -19,6 +20,8 @@ export function gatewayView(
   /** Pools with a release policy (core/release/releases.ts). */
   releases?: Pick<Releases, 'get' | 'view'>,
   traffic?: Traffic,
+  tracing?: RequestTracing,
+  listeners?: GatewayView['listeners'],
 ): GatewayView {
   const find = (pool: string, id: string) => watcher.current().pools.get(pool)?.upstreams.find((u) => u.id === id && !u.draining)
   return {
@@ -27,6 +30,8 @@ export function gatewayView(
     routeSource: (route) => watcher.current().sourceOf(route),
     certificates,
     inflight: () => traffic?.inflight ?? 0,
+    traceRequests: tracing && ((tracer) => tracing.use(tracer)),
+    listeners,
     config: () => {
       const { generation, loadedAt } = watcher.current()
       return { generation, loadedAt }

@@ -25,6 +25,7 @@ import { refuseMalformed, validHost } from './request-checks.ts'
 import type { GatewayEvents, Rejection, RequestRecord } from './events.ts'
 import { splitTagHost } from '../release/tag-host.ts'
 import type { Traffic } from './traffic.ts'
+import type { RequestTracing } from './request-tracing.ts'
 import { REQUEST_ID, requestId, setRequestIdHeader } from './request-id.ts'
 
 export interface HandlerDeps {
@@ -34,14 +35,22 @@ export interface HandlerDeps {
   state: () => GatewayState
   /** Requests in flight, gateway-wide (for observers). */
   traffic?: Traffic
+  /** The tracer in force, if a tracing observer runs. */
+  tracing?: RequestTracing
 }
 
+/** A traced request keeps a record for its trace even when no observer listens for records. */
+const KEEP_RECORD = () => {}
+
 export function createRequestHandler(deps: HandlerDeps) {
-  const { runtime, events, traffic } = deps
+  const { runtime, events, traffic, tracing } = deps
   const report = (r: RequestRecord) => events.emit('request', r)
   const handle = route(deps)
   return async (c: Context<GatewayEnv>): Promise<Response> => {
-    const ex = new Exchange(runtime.request(c), events.has('request') ? report : undefined)
+    const request = runtime.request(c)
+    const trace = tracing?.tracer?.begin(request.inbound)
+    const ex = new Exchange(request, events.has('request') ? report : trace && KEEP_RECORD, trace)
+    if (trace) c.set('trace', trace)
     if (traffic) {
       traffic.inflight++
       ex.onEnd(traffic.ended)

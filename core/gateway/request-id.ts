@@ -4,6 +4,8 @@
  * is not a trusted proxy cannot choose it (it could collide with another request's on purpose),
  * and an accepted one must be short visible ASCII, so it cannot break a log line.
  */
+import { setHeader } from '../proxy/set-header.ts'
+
 export const REQUEST_ID = 'x-request-id'
 
 const ACCEPTABLE = /^[\x21-\x7e]{1,200}$/
@@ -15,11 +17,5 @@ export function requestId(fromTrustedProxy: string | undefined): string {
 
 /** Sets the ID on a flat response head, replacing the upstream's own. */
 export function setRequestIdHeader(headers: string[], id: string): void {
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i]!.length === REQUEST_ID.length && headers[i]!.toLowerCase() === REQUEST_ID) {
-      headers[i + 1] = id
-      return
-    }
-  }
-  headers.push(REQUEST_ID, id)
+  setHeader(headers, REQUEST_ID, id)
 }

@@ -10,12 +10,13 @@ import type { PluginContext } from '../plugin/contract.ts'
 import { pluginContext } from '../plugin/context.ts'
 import type { UpstreamStore } from '../pools/upstream-store.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
-import type { CertificatesView } from '../types.ts'
+import type { CertificatesView, GatewayView } from '../types.ts'
 import type { GatewayEvents } from './events.ts'
 import { gatewayView } from './gateway-view.ts'
 import { PluginRuns, type RunsChange, type WantedRun } from './plugin-runs.ts'
 import { discoverySources, type DiscoveryDeps } from './start-discovery.ts'
 import type { Traffic } from './traffic.ts'
+import type { RequestTracing } from './request-tracing.ts'
 import type { Watcher } from './watcher.ts'
 import type { PoolScaleView } from '../scale/scale-view.ts'
 import type { Releases } from '../release/releases.ts'
@@ -42,6 +43,10 @@ export interface RunningDeps {
   scaleOf?: (pool: string) => PoolScaleView | undefined
   /** Requests in flight gateway-wide, for observers. */
   traffic?: Traffic
+  /** The tracer in force, for a tracing observer to set. */
+  tracing?: RequestTracing
+  /** The client listeners' open connections and refusals, for observers. */
+  listeners?: GatewayView['listeners']
   /** Where a source's scaler goes (core/scale/scaling.ts). */
   onScaler?: DiscoveryDeps['onScaler']
   /** Pools with a release policy, for observers (core/release/releases.ts). */
@@ -113,7 +118,7 @@ export class RunningPlugins {
 
   private wantedObservers(config: GatewayConfig): WantedRun<void>[] {
     const { plugins, watcher, events } = this.deps
-    const view = gatewayView(watcher, events, this.checkers, this.deps.certificates, this.deps.scaleOf, this.deps.releases, this.deps.traffic)
+    const view = gatewayView(watcher, events, this.checkers, this.deps.certificates, this.deps.scaleOf, this.deps.releases, this.deps.traffic, this.deps.tracing, this.deps.listeners)
     return config.observe.map((plugin, i) => ({
       slot: `observe[${i}]`,
       plugin,

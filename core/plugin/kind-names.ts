@@ -7,7 +7,7 @@ export const KINDS: Record<PluginKind, { noun: string; examples: string }> = {
   discovery: { noun: 'a discovery plugin', examples: 'staticUpstreams([...]), docker(), etcd(), file(), dns() …' },
   health: { noun: 'an active health plugin', examples: 'activeHealth({ path: "/" }) …' },
   outlier: { noun: 'a passive health plugin', examples: 'outlierDetection() …' },
-  observer: { noun: 'an observer plugin', examples: 'metrics(), accessLog(), admin() …' },
+  observer: { noun: 'an observer plugin', examples: 'metrics(), accessLog(), tracing(), admin() …' },
   middleware: { noun: 'a middleware plugin', examples: 'jwt(), apiKey(), rateLimit(), cors() … or a function (c, next) => …' },
   certificates: { noun: 'a certificate source', examples: '[{ cert, key }], certificateFiles([...]), acme() …' },
   coordination: { noun: 'a coordination plugin', examples: 'etcdCoordination({ endpoints: [...] }) …' },

@@ -3,7 +3,7 @@
  * kind, and collect the problems each factory found in its options, so one `gatehouse check`
  * names every bad field of the whole config:
  *
- *   observe[0]: expected an observer plugin (metrics(), accessLog(), admin() …), got a discovery plugin (docker)
+ *   observe[0]: expected an observer plugin (metrics(), accessLog(), tracing(), admin() …), got a discovery plugin (docker)
  *   routes[0].use[1]: jwt(): audience: expected …
  */
 import { z } from 'zod'

@@ -10,6 +10,7 @@ import type { Pool } from '../pools/pool.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 import type { ContentEncoding, OutboundRequest, TransportRequest, UpstreamFailure } from '../runtime/types.ts'
 import { isClientFault } from './failure.ts'
+import type { TryTrace } from '../plugin/tracer.ts'
 
 /** What a try needs of its exchange (exchange.ts). */
 export interface AttemptOwner {
@@ -49,6 +50,8 @@ export class Attempt implements OutboundRequest {
     readonly headers: string[],
     /** Statuses that make another upstream worth a try (when one could still answer). */
     retryOn: ReadonlySet<number> | undefined,
+    /** Its span, when the exchange is traced. */
+    private readonly span?: TryTrace,
     /** A gRPC call's deadline (ms since epoch, from `grpc-timeout`): bounds this try's total time. */
     deadline?: number,
   ) {
@@ -84,6 +87,7 @@ export class Attempt implements OutboundRequest {
       release.observe(this.upstream, error, this.headMs ?? Date.now() - this.sentAt)
     }
     this.end = { failure, status, bytes }
+    this.span?.end(status, failure)
     this.exchange.attemptEnded(this)
   }
 }

@@ -20,6 +20,8 @@ import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 import type { ContentEncoding, TransportRequest, UpstreamFailure } from '../runtime/types.ts'
 import { Attempt, type AttemptOwner } from './attempt.ts'
 import { isClientFault } from './failure.ts'
+import type { RequestTrace } from '../plugin/tracer.ts'
+import { setHeader } from './set-header.ts'
 
 /** Edits a response head in place before it goes to the client. */
 export type HeadHook = (status: number, headers: string[]) => void
@@ -46,6 +48,8 @@ export class Exchange implements AttemptOwner {
   constructor(
     readonly request: TransportRequest,
     private readonly report?: (record: RequestRecord) => void,
+    /** Its trace, when a tracer traces it (core/plugin/tracer.ts); then a record is kept too. */
+    readonly trace?: RequestTrace,
   ) {
     const inbound = request.inbound
     this.record = report && {
@@ -87,7 +91,10 @@ export class Exchange implements AttemptOwner {
       this.record.upstream = up.url.origin
       this.record.tries = this.tried.length
     }
-    return new Attempt(this, up, pool, path, headers, retryOn, deadline)
+    // The upstream's traceparent names this try's span; untraced, the client's passes through.
+    const span = this.trace?.attempt(up, this.tried.length, this.record?.retryReasons.at(-1))
+    if (span) setHeader(headers, 'traceparent', span.traceparent)
+    return new Attempt(this, up, pool, path, headers, retryOn, span, deadline)
   }
 
   /** The failure as the core holds it: whatever the transport saw (a refused body too), a client that left is the client's doing. */
@@ -211,5 +218,6 @@ export class Exchange implements AttemptOwner {
     if (!rec) return
     rec.durationMs = Date.now() - rec.time
     this.report!(rec)
+    this.trace?.end(rec)
   }
 }

@@ -46,7 +46,9 @@ export async function proxy(ex: Exchange, call: ProxyCall, transport: Transport)
     let up = pool.pick(call.balance, tried, version)
     if (!up && tried.length === 0) {
       // Nothing available at all: wake a sleeping pool, or wait briefly (pool `queue`).
+      const waited = ex.trace?.wait(pool.name, pool.scales ? 'wake' : 'queue')
       const admission = await pool.waitForAvailable({ path: call.clientPath, method: inbound.method, header: inbound.header })
+      waited?.(admission.ok ? 'ok' : (admission.refusal?.reason ?? 'unavailable'))
       if (!admission.ok) {
         if (admission.refusal) ex.refusedFor(admission.refusal.reason)
         return ex.failed(admission.answer ?? (admission.refusal ? refusedResponse(pool.name, admission.refusal) : unavailableResponse(pool.name)), undefined)

@@ -146,6 +146,12 @@ export interface ServeOptions {
   limits?: ServeLimits
   /** HTTP/2 on this listener (absent: HTTP/1.1 only). */
   http2?: ServeHttp2
+  /**
+   * A request refused before the gateway's handler saw it: by the runtime's own parser where the
+   * runtime tells (Node: malformed, bad framing, head too large or too slow), or by the listener's
+   * header limits (all runtimes). `detail` is the parser's error code, for the log.
+   */
+  onRefused?(reason: ListenerRefusal, detail?: string): void
 }
 
 /** HTTP/2 on a listener: by ALPN (`h2`) over TLS; on a plain listener only with `h2c`. */
@@ -155,6 +161,9 @@ export interface ServeHttp2 {
   /** Streams a client may have open at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS). */
   readonly maxConcurrentStreams: number
 }
+
+/** Why a listener refused a request before the handler (bounded: a metric label). */
+export type ListenerRefusal = 'malformed' | 'bad-framing' | 'header-too-large' | 'too-many-headers' | 'header-timeout'
 
 /** One certificate chain and its key (PEM), and the SNI names it answers (`a.example.com`, `*.example.com`). */
 export interface TlsCertificate {
@@ -195,6 +204,13 @@ export interface ServeLimits {
 
 export interface RunningServer {
   readonly port: number
+  /**
+   * Client connections open now, as far as the runtime can see them: Node counts every TCP (or
+   * TLS) connection, idle keep-alive and WebSockets included; Bun.serve has no connection events,
+   * so Bun counts connections with a request in flight or a WebSocket open (idle keep-alive ones
+   * are not seen); Deno.serve tells nothing (undefined).
+   */
+  openConnections?(): number
   /** Stops accepting, waits up to `graceMs` for in-flight requests, then closes everything. */
   close(graceMs?: number): Promise<void>
 }

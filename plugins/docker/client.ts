@@ -1,11 +1,13 @@
 /**
- * The Docker half of the plugin: list, inspect and the event stream, through dockerode. Nothing
- * here decides anything; it only turns the Engine API into `ContainerFacts` and raw events.
- * (dockerode speaks HTTP over the unix socket with node:http, so this file is Node-API code; Bun
- * and Deno run it through their Node compatibility.)
+ * The Docker half of the plugin: list, inspect, the scaler's actions and the event stream, over
+ * the shared Engine connection (engine/connection.ts). Nothing here decides anything; it only
+ * turns the Engine API into `ContainerFacts` and raw events.
  */
 import Docker from 'dockerode'
+import { engineConnection, type EventStream } from './engine/connection.ts'
 import { factsFromInspect, type ContainerFacts } from './facts.ts'
+
+export type { EventStream } from './engine/connection.ts'
 
 export type ContainerInfo = Docker.ContainerInspectInfo
 export type CreateSpec = Docker.ContainerCreateOptions
@@ -18,10 +20,6 @@ export interface ContainerSummary {
   labels: Record<string, string>
   /** Docker's state: `running`, `paused`, `restarting`, `created`, `exited`, `dead`, `removing`. */
   state: string
-}
-
-export interface EventStream {
-  close(): void
 }
 
 export interface DockerApi {
@@ -47,22 +45,8 @@ export interface DockerApi {
 
 /** `agent`: a keep-alive node:http Agent (the runtime's `io.httpAgent()`), so calls reuse the socket's connections. */
 export function dockerApi(opts: { socketPath?: string; timeoutMs: number; agent: unknown }): DockerApi {
-  const { agent } = opts
-  // Without socketPath, docker-modem reads DOCKER_HOST (unix://, tcp://, + DOCKER_TLS_VERIFY/DOCKER_CERT_PATH) or uses /var/run/docker.sock.
-  const docker = new Docker({ ...(opts.socketPath ? { socketPath: opts.socketPath } : {}), agent } as Docker.DockerOptions)
-  const streams = new Set<NodeJS.ReadableStream & { destroy(): void }>()
-
-  /** Each call gets a deadline: a hung daemon must not stall re-lists forever. */
-  const timed = async <T>(call: (signal: AbortSignal) => Promise<T>, extraMs = 0): Promise<T> => {
-    const controller = new AbortController()
-    const ms = opts.timeoutMs + extraMs
-    const timer = setTimeout(() => controller.abort(new Error(`Docker API call timed out after ${ms} ms`)), ms)
-    try {
-      return await call(controller.signal)
-    } finally {
-      clearTimeout(timer)
-    }
-  }
+  const engine = engineConnection(opts)
+  const { docker, timed } = engine
 
   const inspectInfo = (id: string) =>
     timed(async (abortSignal) => {
@@ -104,48 +88,7 @@ export function dockerApi(opts: { socketPath?: string; timeoutMs: number; agent:
     remove: (id) => act(0, (abortSignal) => docker.getContainer(id).remove({ v: true, abortSignal })), // only clones are removed: their anonymous volumes too
     create: (name, spec) => timed(async (abortSignal) => (await docker.createContainer({ ...spec, name, abortSignal } as CreateSpec)).id),
 
-    async events(filters, onEvent, onClose) {
-      // The deadline covers the subscription only (until the daemon answers); the stream itself may idle forever.
-      const controller = new AbortController()
-      const timer = setTimeout(() => controller.abort(new Error(`no answer to the events subscription within ${opts.timeoutMs} ms`)), opts.timeoutMs)
-      const pending = docker.getEvents({ filters, abortSignal: controller.signal } as Docker.GetEventsOptions)
-      const stream = (await pending.finally(() => clearTimeout(timer))) as NodeJS.ReadableStream & { destroy(): void }
-      streams.add(stream)
-      let buffered = ''
-      let closed = false
-      const end = (err?: Error) => {
-        if (closed) return
-        closed = true
-        streams.delete(stream)
-        stream.destroy()
-        onClose(err)
-      }
-      stream.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString('utf8')
-        let nl: number
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl).trim()
-          buffered = buffered.slice(nl + 1)
-          if (!line) continue
-          let event: unknown
-          try {
-            event = JSON.parse(line)
-          } catch {
-            continue // not an event; the periodic re-list covers anything lost
-          }
-          onEvent(event)
-        }
-      })
-      stream.once('error', (err: Error) => end(err))
-      stream.once('end', () => end())
-      stream.once('close', () => end())
-      return { close: () => end() }
-    },
-
-    close() {
-      for (const s of streams) s.destroy()
-      streams.clear()
-      ;(agent as { destroy?(): void }).destroy?.()
-    },
+    events: engine.events,
+    close: engine.close,
   }
 }

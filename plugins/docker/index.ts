@@ -41,52 +41,33 @@ import { duration } from '../../core/config/duration.ts'
 import { definePlugin } from '../../core/plugin/define.ts'
 import type { DiscoveryPlugin } from '../../core/types.ts'
 import { dockerApi } from './client.ts'
-import { POOL_NAME } from './labels.ts'
+import { engineOptions } from './engine/options.ts'
 import type { Replica } from './replicas.ts'
 import { dockerScaler } from './scaler.ts'
 import { selection } from './select.ts'
 import { watch } from './watch.ts'
 
-const selector = z.string().regex(/^\s*[^=\s][^=]*(=.*)?$/, { error: 'expected a label selector like "gatehouse.pool=web" or "gatehouse.enable"' })
-const hostAddress = z.string().refine(
-  (s) => {
-    try {
-      return new URL(`http://${s.includes(':') ? `[${s}]` : s}`).hostname.length > 0
-    } catch {
-      return false
-    }
-  },
-  { error: 'expected an IP address or host name like "127.0.0.1"' },
-)
-
 const optionsSchema = z.strictObject({
   /** The Docker socket. Default: DOCKER_HOST (unix://, tcp://), else /var/run/docker.sock. */
-  socketPath: z.string().min(1).optional(),
+  socketPath: engineOptions.socketPath,
   /** Take containers with these labels ("key=value", or "key" for present; all must match). Default under a pool: "gatehouse.pool=<pool>"; at the top level: any "gatehouse.*" label. */
-  label: z
-    .union([selector, z.array(selector).min(1)])
-    .optional()
-    .transform((l) => (l === undefined ? undefined : [l].flat())),
+  label: engineOptions.label,
   /** Take containers of this image ("myapp" = any tag; "myapp:1.2" = that tag). Combines with label. */
   image: z.string().min(1).optional(),
   /** The container port to use when a container has no gatehouse.port label. Default: its only exposed port. */
   containerPort: z.number().int().min(1).max(65535).optional(),
   /** Take addresses on this Docker network (the gateway runs on it too). Default: the published port, else the only network. */
-  network: z.string().min(1).optional(),
+  network: engineOptions.network,
   /** The Docker host as the gateway reaches it: for --network host containers and ports published on all interfaces. Default 127.0.0.1. */
-  hostAddress: hostAddress.default('127.0.0.1'),
+  hostAddress: engineOptions.hostAddress,
   /** Prefix of the labels read. Default "gatehouse". */
-  prefix: z.string().regex(POOL_NAME, { error: 'expected a label prefix like "gatehouse"' }).default('gatehouse'),
+  prefix: engineOptions.prefix,
   /** Full re-list, the safety net for missed events. Default 30s. */
-  resync: duration()
-    .default(30_000)
-    .refine((ms) => ms >= 100, { error: 'expected at least 100ms' }),
+  resync: engineOptions.resync,
   /** Longest wait between attempts to reconnect to Docker (they start at 100ms and double). Default 5s. */
-  reconnect: duration()
-    .default(5_000)
-    .refine((ms) => ms >= 10, { error: 'expected at least 10ms' }),
+  reconnect: engineOptions.reconnect,
   /** Deadline of one list or inspect call. Default 10s. */
-  timeout: duration().default(10_000),
+  timeout: engineOptions.timeout,
   /** Scaling in: how long a replica has between its stop signal and its kill (whole seconds, rounded up). Default 5s. */
   stopGrace: duration().default(5_000),
   /** Waking a pool: how long, at most, its group's containers get to become healthy before it starts. Default 60s. */

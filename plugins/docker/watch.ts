@@ -1,17 +1,19 @@
 /**
- * Keeps one source's snapshot current: subscribe to events, then list (so nothing falls between
- * the two), apply each event at once, re-list every `resyncMs` against missed events, and when the
- * stream breaks, keep serving the last snapshot while reconnecting with backoff, then re-list.
- * Wires the I/O (`DockerApi`) to the pure parts (`ContainerTracker`, `translate`).
+ * Keeps one source's snapshot current: each container event applies at once (a stop signal takes
+ * its container out before it exits), and what a full list reads; subscribing, re-listing and
+ * reconnecting are the Engine follower's (engine/follow.ts). Wires the I/O (`DockerApi`) to the
+ * pure parts (`ContainerTracker`, `translate`).
  */
 import type { DiscoveryContext } from '../../core/types.ts'
-import type { DockerApi, EventStream } from './client.ts'
+import type { DockerApi } from './client.ts'
+import { followEngine, message } from './engine/follow.ts'
+import { noteReporter } from './engine/notes.ts'
 import { parseEvent, WATCHED_ACTIONS } from './events.ts'
 import type { ContainerFacts } from './facts.ts'
 import { labelFilters, selects } from './select.ts'
 import type { Replica } from './replicas.ts'
 import { ContainerTracker } from './tracker.ts'
-import { translate, type ContainerNote, type TranslateSettings } from './translate.ts'
+import { translate, type TranslateSettings } from './translate.ts'
 
 export interface WatchSettings {
   translate: TranslateSettings
@@ -31,7 +33,6 @@ export async function watch(api: DockerApi, s: WatchSettings, { emit, signal, lo
   const sel = s.translate.selection
   const filters = labelFilters(sel)
   const tracker = new ContainerTracker()
-  const noted = new Map<string, string>()
   let listed = false // nothing is emitted before the first full list: a partial snapshot would drop containers
 
   const publish = () => {
@@ -42,19 +43,11 @@ export async function watch(api: DockerApi, s: WatchSettings, { emit, signal, lo
     emit(snapshot) // an unchanged one is dropped by the gateway's watcher
   }
 
-  /** Logs each skip (warn) and hold (info) once per container and reason. */
-  const report = (skipped: ContainerNote[], held: ContainerNote[]) => {
-    const now = new Map<string, string>()
-    for (const n of skipped) if (noteOnce(now, n, 'skip')) log.warn(`docker: container ${n.name} (${n.id.slice(0, 12)}) skipped: ${n.reason}`)
-    for (const n of held) if (noteOnce(now, n, 'hold')) log.info(`docker: container ${n.name} (${n.id.slice(0, 12)}) held back: ${n.reason}`)
-    noted.clear()
-    for (const [id, key] of now) noted.set(id, key)
-  }
-  const noteOnce = (now: Map<string, string>, n: ContainerNote, kind: string) => {
-    const key = `${kind}:${n.reason}`
-    now.set(n.id, key)
-    return noted.get(n.id) !== key
-  }
+  /** Each skip (warn) and hold (info) is logged once per container and reason. */
+  const report = noteReporter(
+    (n) => log.warn(`docker: container ${n.name} (${n.id.slice(0, 12)}) skipped: ${n.reason}`),
+    (n) => log.info(`docker: container ${n.name} (${n.id.slice(0, 12)}) held back: ${n.reason}`),
+  )
 
   const wanted = (f: ContainerFacts | undefined) => (f && selects(sel, f) ? f : undefined)
 
@@ -74,7 +67,7 @@ export async function watch(api: DockerApi, s: WatchSettings, { emit, signal, lo
 
   const onEvent = (raw: unknown) => {
     const event = parseEvent(raw)
-    if (!event || signal.aborted) return
+    if (!event) return
     const read = tracker.onEvent(event)
     publish()
     if (read) void refresh(event.id)
@@ -97,70 +90,22 @@ export async function watch(api: DockerApi, s: WatchSettings, { emit, signal, lo
     listed = true
     publish()
   }
-  // One re-list at a time; a request during one runs once more after it (it may have started too early).
-  let running: Promise<void> | undefined
-  let queued: Promise<void> | undefined
-  const resync = (): Promise<void> => {
-    if (!running) return (running = relist().finally(() => (running = undefined)))
-    return (queued ??= running.catch(() => {}).then(() => ((queued = undefined), resync())))
-  }
-
-  let stream: EventStream | undefined
-  let timer: ReturnType<typeof setTimeout> | undefined
-  let backoff = Math.min(100, s.reconnectMaxMs)
-  let down = false
-  const lost = (why: string) => {
-    if (down) return
-    down = true
-    const line = `docker ${s.where}: ${why}; ${listed ? 'serving the last snapshot' : 'no snapshot yet'}, reconnecting (backoff up to ${s.reconnectMaxMs} ms)`
-    listed ? log.warn(line) : log.error(line)
-  }
-  const retry = () => {
-    if (timer || signal.aborted) return
-    timer = setTimeout(() => ((timer = undefined), void connect()), backoff)
-    backoff = Math.min(backoff * 2, s.reconnectMaxMs)
-  }
-  const onClose = (err?: Error) => {
-    stream = undefined
-    if (signal.aborted) return
-    lost(`event stream ended${err ? ` (${message(err)})` : ''}`)
-    retry()
-  }
-  const connect = async () => {
-    if (signal.aborted) return
-    try {
-      stream = await api.events({ type: ['container'], event: [...WATCHED_ACTIONS], ...(filters.length ? { label: filters } : {}) }, onEvent, onClose)
-    } catch (err) {
-      if (signal.aborted) return
-      lost(`cannot subscribe to events (${message(err)})`)
-      return retry()
-    }
-    if (signal.aborted) return stream.close()
-    try {
-      await resync() // after subscribing: whatever changed before is in the list, whatever after arrives as events
-    } catch (err) {
-      if (signal.aborted) return
-      lost(`cannot list containers (${message(err)})`)
-      return stream?.close() // onClose retries
-    }
-    backoff = Math.min(100, s.reconnectMaxMs)
-    if (down) log.info(`docker ${s.where}: connected again, re-listed containers`)
-    down = false
-  }
-
-  const periodic = setInterval(() => {
-    if (stream && !down) resync().catch((err) => signal.aborted || log.warn(`docker ${s.where}: periodic re-list failed (${message(err)})`))
-  }, s.resyncMs)
-  signal.addEventListener(
-    'abort',
-    () => {
-      clearInterval(periodic)
-      clearTimeout(timer)
-      api.close()
+  const follower = followEngine(
+    {
+      name: 'docker',
+      where: s.where,
+      what: 'containers',
+      resyncMs: s.resyncMs,
+      reconnectMaxMs: s.reconnectMaxMs,
+      subscribe: (onEvent, onClose) => api.events({ type: ['container'], event: [...WATCHED_ACTIONS], ...(filters.length ? { label: filters } : {}) }, onEvent, onClose),
+      onEvent,
+      relist,
+      published: () => listed,
+      onStop: () => api.close(),
     },
-    { once: true },
+    { signal, log },
   )
-  await connect() // the first snapshot is out before start() resolves, when Docker answers
+  await follower.start() // the first snapshot is out before start() resolves, when Docker answers
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -175,5 +120,3 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
   return out
 }
-
-const message = (err: unknown) => (err as Error)?.message ?? String(err)

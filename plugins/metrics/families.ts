@@ -85,6 +85,10 @@ export class CounterFamily extends Family<ValueSeries> {
   inc(values: readonly string[], by = 1): void {
     this.get(values).value += by
   }
+  /** A count kept elsewhere (the listeners' refusals), set to its total at each scrape. */
+  setTotal(values: readonly string[], total: number): void {
+    this.get(values).value = total
+  }
   value(values: readonly string[]): number {
     return this.series.get(values.join(SEP))?.value ?? 0
   }

@@ -2,7 +2,8 @@
  * Prometheus metrics, counted from the gateway's event stream: requests by route, pool, upstream,
  * method and status class; latency histograms (whole request, and upstream time to first byte);
  * retries and their reasons; errors; auth and rate-limit rejections; upstream availability,
- * health verdicts, ejections and in-flight requests; discovery snapshots applied and rejected per
+ * health verdicts, ejections and in-flight requests; open client connections and requests the
+ * listener refused before routing (read from the gateway's view at scrape); discovery snapshots applied and rejected per
  * source; pools that scale: wakes and their duration, scale actions, state and replicas, requests
  * that waited for a wake or were refused (scale-metrics.ts); release weights, canary steps, window
  * figures and decisions per pool; the process and runtime (CPU, memory, descriptors, heap,
@@ -76,7 +77,11 @@ export function metrics(options: MetricsOptions = {}): Metrics {
         ]
         signal.addEventListener('abort', () => off.forEach((f) => f()))
       },
-      render: () => requests.render() + (view ? state.render(view) + scale.render(view) + releases.render(view) : '') + (proc?.render() ?? ''),
+      render: () => {
+        const listeners = view?.listeners?.()
+        if (listeners) requests.listenerRefusals(listeners.refused)
+        return requests.render() + (view ? state.render(view) + scale.render(view) + releases.render(view) : '') + (proc?.render() ?? '')
+      },
     }
   })
 }

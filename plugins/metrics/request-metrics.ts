@@ -37,7 +37,7 @@ export class RequestMetrics {
     this.bytes = new CounterFamily('gatehouse_response_bytes_total', 'Response body bytes sent to clients (proxied responses).', ['route', 'pool'], maxSeries)
     this.retries = new CounterFamily('gatehouse_retries_total', 'Tries that failed and were retried on another upstream, by reason.', ['route', 'pool', 'reason'], maxSeries)
     this.errors = new CounterFamily('gatehouse_request_errors_total', 'Requests no upstream answered, by the last reason (refused, timeouts, reset; no-upstream when none was available).', ['route', 'pool', 'reason'], maxSeries)
-    this.refusals = new CounterFamily('gatehouse_request_refusals_total', 'Requests the gateway refused before any middleware or upstream, by reason (bad-request, bad-target, method-not-allowed, expectation-failed, no-route, body-too-large).', ['reason'], maxSeries)
+    this.refusals = new CounterFamily('gatehouse_request_refusals_total', 'Requests the gateway refused before any middleware or upstream, by reason: its own checks (bad-request, bad-target, method-not-allowed, expectation-failed, no-route, body-too-large), and the listener before the handler (header-too-large, too-many-headers; on Node also its parser: malformed, bad-framing, header-timeout).', ['reason'], maxSeries)
     this.requestSize = new HistogramFamily('gatehouse_request_size_bytes', 'Request body sizes as declared (Content-Length; 0 without a body) of routed requests.', ['route', 'pool'], maxSeries, SIZE_BUCKETS)
     this.responseSize = new HistogramFamily('gatehouse_response_size_bytes', 'Response body bytes sent to clients (proxied responses).', ['route', 'pool'], maxSeries, SIZE_BUCKETS)
     this.rejections = new CounterFamily('gatehouse_rejections_total', 'Requests refused by the gateway itself (auth 401/403, rate limit 429) before reaching an upstream.', ['route', 'pool', 'status'], maxSeries)
@@ -62,6 +62,11 @@ export class RequestMetrics {
       if (REJECTIONS.has(r.status)) this.rejections.inc([route, pool, String(r.status)])
       else if (r.status === 503) this.errors.inc([route, pool, 'no-upstream'])
     }
+  }
+
+  /** What the listeners refused (core/gateway/listener-refusals.ts), read at scrape: they join the same family, by their own reasons. */
+  listenerRefusals(counts: ReadonlyMap<string, number>): void {
+    for (const [reason, n] of counts) this.refusals.setTotal([reason], n)
   }
 
   /** An upstream left its pool: its series go too, so churn (containers) does not grow them forever. */

@@ -20,6 +20,7 @@ export class StateMetrics {
   private readonly inflight: GaugeFamily
   private readonly poolInflight: GaugeFamily
   private readonly certificates: GaugeFamily
+  private readonly connections: GaugeFamily
   /** Last verdicts seen per upstream, to count transitions (health events also fire on drains). */
   private readonly seen = new Map<string, { healthy: boolean; ejectedUntil: number }>()
 
@@ -42,6 +43,7 @@ export class StateMetrics {
     this.routes = new GaugeFamily('gatehouse_routes', 'Routes in force (config and discovered).', [], 1)
     this.inflight = new GaugeFamily('gatehouse_requests_in_flight', 'Requests between arrival and their end, gateway-wide (proxied, answered by the gateway, waiting for a wake).', [], 1)
     this.poolInflight = new GaugeFamily('gatehouse_pool_requests_in_flight', 'Requests sent to the pool\'s upstreams and not finished yet.', ['pool'], maxSeries)
+    this.connections = new GaugeFamily('gatehouse_open_connections', 'Client connections open on the gateway\'s listeners. Node: all (idle keep-alive and WebSockets included); Bun: those with a request in flight or a WebSocket open (Bun.serve has no connection events); absent on Deno.', [], 1)
     this.certificates = new GaugeFamily('gatehouse_tls_certificate_not_after_timestamp_seconds', 'When each served certificate expires, by its first host name and serial number.', ['host', 'serial'], maxSeries)
   }
 
@@ -88,8 +90,11 @@ export class StateMetrics {
     }
     this.routes.set([], view.routes().length)
     this.inflight.set([], view.inflight?.() ?? 0)
+    this.connections.clear()
+    const open = view.listeners?.().openConnections
+    if (open !== undefined) this.connections.set([], open)
     for (const c of view.certificates?.()?.served ?? []) this.certificates.set([c.hosts[0] ?? '', c.serial], Date.parse(c.notAfter) / 1000)
-    return [...Object.values(g), this.poolSize, this.poolAvailable, this.poolInflight, this.inflight, this.certificates, this.routes, this.poolChanges, this.healthFlips, this.ejections, this.snapshots, this.lastSnapshot]
+    return [...Object.values(g), this.poolSize, this.poolAvailable, this.poolInflight, this.inflight, this.connections, this.certificates, this.routes, this.poolChanges, this.healthFlips, this.ejections, this.snapshots, this.lastSnapshot]
       .map((f) => f.render())
       .join('')
   }

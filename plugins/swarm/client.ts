@@ -2,14 +2,14 @@
  * The Docker half of the Swarm plugin: services, tasks, nodes, a service's update, and the event
  * stream, through dockerode. Nothing here decides anything; it only turns the Engine API into facts
  * (facts.ts) and raw events. The daemon must be a swarm manager: only managers list tasks and
- * update services. (dockerode speaks HTTP over the unix socket with node:http, so this file is
- * Node-API code; Bun and Deno run it through their Node compatibility.)
+ * update services. The connection (deadlines, the event stream) is the docker plugin's
+ * (../docker/engine/connection.ts).
  */
 import Docker from 'dockerode'
 import { nodeFromApi, serviceFromApi, taskFromApi, type NodeFacts, type ServiceFacts, type TaskFacts } from './facts.ts'
-import { readEvents, type EventStream } from './event-stream.ts'
+import { engineConnection, type EventStream } from '../docker/engine/connection.ts'
 
-export type { EventStream } from './event-stream.ts'
+export type { EventStream } from '../docker/engine/connection.ts'
 
 /** A service's spec as Docker returns and takes it; changed here only in `Mode.Replicated.Replicas`. */
 export interface ServiceSpec {
@@ -42,21 +42,8 @@ export class VersionConflict extends Error {
 
 /** `agent`: a keep-alive node:http Agent (the runtime's `io.httpAgent()`), so calls reuse the socket's connections. */
 export function swarmApi(opts: { socketPath?: string; timeoutMs: number; agent: unknown }): SwarmApi {
-  const { agent } = opts
-  // Without socketPath, docker-modem reads DOCKER_HOST (unix://, tcp://, + DOCKER_TLS_VERIFY/DOCKER_CERT_PATH) or uses /var/run/docker.sock.
-  const docker = new Docker({ ...(opts.socketPath ? { socketPath: opts.socketPath } : {}), agent } as Docker.DockerOptions)
-  const streams = new Set<EventStream>()
-
-  /** Each call gets a deadline: a hung daemon must not stall re-lists or a scale forever. */
-  const timed = async <T>(call: (abortSignal: AbortSignal) => Promise<T>): Promise<T> => {
-    const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(new Error(`Docker API call timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs)
-    try {
-      return await call(controller.signal)
-    } finally {
-      clearTimeout(timer)
-    }
-  }
+  const engine = engineConnection(opts)
+  const { docker, timed } = engine
 
   return {
     self: () =>
@@ -106,24 +93,7 @@ export function swarmApi(opts: { socketPath?: string; timeoutMs: number; agent: 
         }
       }),
 
-    async events(filters, onEvent, onClose) {
-      // The deadline covers the subscription only (until the daemon answers); the stream itself may idle forever.
-      const controller = new AbortController()
-      const timer = setTimeout(() => controller.abort(new Error(`no answer to the events subscription within ${opts.timeoutMs} ms`)), opts.timeoutMs)
-      const pending = docker.getEvents({ filters, abortSignal: controller.signal } as Docker.GetEventsOptions)
-      const raw = (await pending.finally(() => clearTimeout(timer))) as NodeJS.ReadableStream & { destroy(): void }
-      const stream = readEvents(raw, onEvent, (err) => {
-        streams.delete(stream)
-        onClose(err)
-      })
-      streams.add(stream)
-      return stream
-    },
-
-    close() {
-      for (const s of streams) s.close()
-      streams.clear()
-      ;(agent as { destroy?(): void }).destroy?.()
-    },
+    events: engine.events,
+    close: engine.close,
   }
 }

@@ -41,7 +41,7 @@
  */
 import { z } from 'zod'
 import { duration } from '../../core/config/duration.ts'
-import { POOL_NAME } from '../../core/config/schema.ts'
+import { engineOptions } from '../docker/engine/options.ts'
 import { definePlugin } from '../../core/plugin/define.ts'
 import type { DiscoveryPlugin } from '../../core/types.ts'
 import { swarmApi } from './client.ts'
@@ -49,40 +49,23 @@ import { swarmScaler } from './scaler.ts'
 import { selection } from './select.ts'
 import { watcher } from './watch.ts'
 
-const selector = z.string().regex(/^\s*[^=\s][^=]*(=.*)?$/, { error: 'expected a label selector like "gatehouse.pool=web" or "gatehouse.enable"' })
-const hostAddress = z.string().refine(
-  (s) => {
-    try {
-      return new URL(`http://${s.includes(':') ? `[${s}]` : s}`).hostname.length > 0
-    } catch {
-      return false
-    }
-  },
-  { error: 'expected an IP address or host name like "127.0.0.1"' },
-)
-
 const optionsSchema = z.strictObject({
   /** The Docker socket of a swarm manager. Default: DOCKER_HOST (unix://, tcp://), else /var/run/docker.sock. */
-  socketPath: z.string().min(1).optional(),
+  socketPath: engineOptions.socketPath,
   /** Take the service of this name. Combines with label. */
   service: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'expected a service name like "app"' }).optional(),
   /** Take services with these service labels ("key=value", or "key" for present; all must match). Default under a pool: "gatehouse.pool=<pool>" (unless `service` is set); at the top level: any "gatehouse.*" label. */
-  label: z
-    .union([selector, z.array(selector).min(1)])
-    .optional()
-    .transform((l) => (l === undefined ? undefined : [l].flat())),
+  label: engineOptions.label,
   /** The tasks' port when a service has no gatehouse.port label. Default: the one port a task publishes in host mode. */
   port: z.number().int().min(1).max(65535).optional(),
   /** Take task addresses on this Swarm network (an overlay the gateway is attached to too). Default: host networking, else a port published in host mode, else the task's only network. */
-  network: z.string().min(1).optional(),
+  network: engineOptions.network,
   /** This Docker's node as the gateway reaches it: the address of host-network tasks on it (and on a one-node swarm). Other nodes: their Status.Addr. Default 127.0.0.1. */
-  hostAddress: hostAddress.default('127.0.0.1'),
+  hostAddress: engineOptions.hostAddress,
   /** Prefix of the labels read. Default "gatehouse". */
-  prefix: z.string().regex(POOL_NAME, { error: 'expected a label prefix like "gatehouse"' }).default('gatehouse'),
+  prefix: engineOptions.prefix,
   /** Full re-list, the safety net for missed events (and the only news of a task failing on another node without a service change). Default 30s. */
-  resync: duration()
-    .default(30_000)
-    .refine((ms) => ms >= 100, { error: 'expected at least 100ms' }),
+  resync: engineOptions.resync,
   /** While Swarm converges (tasks starting or stopping, an update rolling), re-read tasks this often. Default 200ms. */
   convergeEvery: duration()
     .default(200)
@@ -92,11 +75,9 @@ const optionsSchema = z.strictObject({
     .default(120_000)
     .refine((ms) => ms >= 1000, { error: 'expected at least 1s' }),
   /** Longest wait between attempts to reconnect to Docker (they start at 100ms and double). Default 5s. */
-  reconnect: duration()
-    .default(5_000)
-    .refine((ms) => ms >= 10, { error: 'expected at least 10ms' }),
+  reconnect: engineOptions.reconnect,
   /** Deadline of one Docker API call. Default 10s. */
-  timeout: duration().default(10_000),
+  timeout: engineOptions.timeout,
 })
 
 export type SwarmOptions = z.input<typeof optionsSchema>

@@ -1,7 +1,6 @@
 /**
- * Keeps one source's snapshot current: subscribe to events, then list (so nothing falls between
- * the two), re-list on each event and every `resyncMs` against missed ones, and when the stream
- * breaks, keep serving the last snapshot while reconnecting with backoff, then re-list.
+ * Keeps one source's snapshot current: re-list on each event (subscribing, the periodic re-list
+ * and reconnecting with backoff are the Engine follower's: ../docker/engine/follow.ts).
  *
  * Swarm sends no task events: after a service or node event (or a scale through the scaler) it
  * moves tasks one by one with no further word. So while a selected service converges (a task
@@ -14,12 +13,14 @@
  * Wires the I/O (`SwarmApi`) to the pure parts (`SwarmTracker`, `translate`).
  */
 import type { DiscoveryContext } from '../../core/types.ts'
-import type { EventStream, SwarmApi } from './client.ts'
+import { followEngine } from '../docker/engine/follow.ts'
+import { noteReporter } from '../docker/engine/notes.ts'
+import type { SwarmApi } from './client.ts'
 import { parseEvent, WATCHED_ACTIONS, WATCHED_TYPES } from './events.ts'
 import { labelFilters, selects } from './select.ts'
 import { converging, rolling } from './task-state.ts'
 import { SwarmTracker } from './tracker.ts'
-import { translate, type Note, type TranslateSettings, type Translation } from './translate.ts'
+import { translate, type TranslateSettings, type Translation } from './translate.ts'
 
 export interface WatchSettings {
   translate: TranslateSettings
@@ -59,7 +60,6 @@ export function watcher(api: SwarmApi, s: WatchSettings, { emit, signal, log }: 
   const sel = s.translate.selection
   const filters = labelFilters(sel)
   const tracker = new SwarmTracker()
-  const noted = new Map<string, string>()
   let latest: Translation | undefined
   let localNodeId: string | undefined
 
@@ -71,19 +71,11 @@ export function watcher(api: SwarmApi, s: WatchSettings, { emit, signal, log }: 
     emit(latest.snapshot) // an unchanged one is dropped by the gateway's watcher
   }
 
-  /** Logs each skip (warn) and hold (info) once per service or task and reason. */
-  const report = (skipped: Note[], held: Note[]) => {
-    const now = new Map<string, string>()
-    for (const n of skipped) if (noteOnce(now, n, 'skip')) log.warn(`swarm: ${n.name} (${n.id.slice(0, 12)}) skipped: ${n.reason}`)
-    for (const n of held) if (noteOnce(now, n, 'hold')) log.info(`swarm: task ${n.name} (${n.id.slice(0, 12)}) out of its pool: ${n.reason}`)
-    noted.clear()
-    for (const [id, key] of now) noted.set(id, key)
-  }
-  const noteOnce = (now: Map<string, string>, n: Note, kind: string) => {
-    const key = `${kind}:${n.reason}`
-    now.set(n.id, key)
-    return noted.get(n.id) !== key
-  }
+  /** Each skip (warn) and hold (info) is logged once per service or task and reason. */
+  const report = noteReporter(
+    (n) => log.warn(`swarm: ${n.name} (${n.id.slice(0, 12)}) skipped: ${n.reason}`),
+    (n) => log.info(`swarm: task ${n.name} (${n.id.slice(0, 12)}) out of its pool: ${n.reason}`),
+  )
 
   const relist = async () => {
     const read = tracker.beginRead()
@@ -95,15 +87,6 @@ export function watcher(api: SwarmApi, s: WatchSettings, { emit, signal, log }: 
     publish()
     schedulePoll()
   }
-  // One re-list at a time; a request during one runs once more after it (it may have started too early).
-  let running: Promise<void> | undefined
-  let queued: Promise<void> | undefined
-  const resync = (): Promise<void> => {
-    if (!running) return (running = relist().finally(() => (running = undefined)))
-    return (queued ??= running.catch(() => {}).then(() => ((queued = undefined), resync())))
-  }
-  const resyncLogged = (what: string) =>
-    void resync().catch((err) => signal.aborted || down || log.warn(`swarm ${s.where}: ${what} failed (${message(err)}); the next re-list will catch up`))
 
   // Re-reads while converging.
   let convergeUntil = 0
@@ -116,10 +99,10 @@ export function watcher(api: SwarmApi, s: WatchSettings, { emit, signal, log }: 
     return false
   }
   const schedulePoll = () => {
-    if (poll || signal.aborted || down || !unsettled()) return
+    if (poll || signal.aborted || !follower.live() || !unsettled()) return
     poll = setTimeout(() => {
       poll = undefined
-      if (stream && !down) resyncLogged('re-reading tasks')
+      if (follower.live()) resyncLogged('re-reading tasks')
     }, s.convergeEveryMs)
   }
   /** Re-list now, and keep re-reading while converging for up to `forMs` from now. */
@@ -130,7 +113,7 @@ export function watcher(api: SwarmApi, s: WatchSettings, { emit, signal, log }: 
 
   const onEvent = (raw: unknown) => {
     const event = parseEvent(raw)
-    if (!event || signal.aborted) return
+    if (!event) return
     if (event.kind !== 'task') return converge() // a service's spec or a node changed: Swarm moves tasks next
     const changed = tracker.onTaskEvent(event) // kept for any task: a list on its way may bring its service in
     if (latest && !tracker.hasService(event.serviceId)) return // another service's container
@@ -139,69 +122,30 @@ export function watcher(api: SwarmApi, s: WatchSettings, { emit, signal, log }: 
     else resyncLogged('re-listing after a container event')
   }
 
-  let stream: EventStream | undefined
-  let timer: ReturnType<typeof setTimeout> | undefined
-  let backoff = Math.min(100, s.reconnectMaxMs)
-  let down = false
-  const lost = (why: string) => {
-    if (down) return
-    down = true
-    const line = `swarm ${s.where}: ${why}; ${latest ? 'serving the last snapshot' : 'no snapshot yet'}, reconnecting (backoff up to ${s.reconnectMaxMs} ms)`
-    latest ? log.warn(line) : log.error(line)
-  }
-  const retry = () => {
-    if (timer || signal.aborted) return
-    timer = setTimeout(() => ((timer = undefined), void connect()), backoff)
-    backoff = Math.min(backoff * 2, s.reconnectMaxMs)
-  }
-  const onClose = (err?: Error) => {
-    stream = undefined
-    if (signal.aborted) return
-    lost(`event stream ended${err ? ` (${message(err)})` : ''}`)
-    retry()
-  }
-  const connect = async () => {
-    if (signal.aborted) return
-    try {
-      stream = await api.events({ type: [...WATCHED_TYPES], event: [...WATCHED_ACTIONS] }, onEvent, onClose)
-    } catch (err) {
-      if (signal.aborted) return
-      lost(`cannot subscribe to events (${message(err)})`)
-      return retry()
-    }
-    if (signal.aborted) return stream.close()
-    localNodeId = undefined // a daemon that left and joined again is another node
-    try {
-      await resync() // after subscribing: whatever changed before is in the list, whatever after arrives as events
-    } catch (err) {
-      if (signal.aborted) return
-      lost(`cannot list services and tasks (${message(err)})`)
-      return stream?.close() // onClose retries
-    }
-    backoff = Math.min(100, s.reconnectMaxMs)
-    if (down) log.info(`swarm ${s.where}: connected again, re-listed services and tasks`)
-    down = false
-    schedulePoll()
-  }
+  const follower = followEngine(
+    {
+      name: 'swarm',
+      where: s.where,
+      what: 'services and tasks',
+      resyncMs: s.resyncMs,
+      reconnectMaxMs: s.reconnectMaxMs,
+      subscribe: (onEvent, onClose) => api.events({ type: [...WATCHED_TYPES], event: [...WATCHED_ACTIONS] }, onEvent, onClose),
+      onEvent,
+      relist,
+      published: () => latest !== undefined,
+      onSubscribed: () => void (localNodeId = undefined), // a daemon that left and joined again is another node
+      onConnected: schedulePoll,
+      onStop: () => {
+        clearTimeout(poll)
+        api.close()
+      },
+    },
+    { signal, log },
+  )
+  const { resync, resyncLogged } = follower
 
   return {
-    async start() {
-      if (signal.aborted) return
-      const periodic = setInterval(() => {
-        if (stream && !down) resyncLogged('periodic re-list')
-      }, s.resyncMs)
-      signal.addEventListener(
-        'abort',
-        () => {
-          clearInterval(periodic)
-          clearTimeout(timer)
-          clearTimeout(poll)
-          api.close()
-        },
-        { once: true },
-      )
-      await connect() // the first snapshot is out before start() resolves, when Docker answers
-    },
+    start: () => follower.start(), // the first snapshot is out before start() resolves, when Docker answers
     converge,
     current: () => latest,
     ensureListed: async () => {
@@ -209,5 +153,3 @@ export function watcher(api: SwarmApi, s: WatchSettings, { emit, signal, log }: 
     },
   }
 }
-
-const message = (err: unknown) => (err as Error)?.message ?? String(err)

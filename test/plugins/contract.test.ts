@@ -101,7 +101,7 @@ function problems(input: unknown): string[] {
 const UP = ['http://127.0.0.1:9']
 
 test('each slot takes only its kind, naming the slot, the kind expected and the one it got', () => {
-  assert.deepEqual(problems({ observe: [docker()] }), ['observe[0]: expected an observer plugin (metrics(), accessLog(), admin() …), got a discovery plugin (docker)'])
+  assert.deepEqual(problems({ observe: [docker()] }), ['observe[0]: expected an observer plugin (metrics(), accessLog(), tracing(), admin() …), got a discovery plugin (docker)'])
   assert.deepEqual(problems({ discovery: [metrics()] }), ['discovery[0]: expected a discovery plugin (staticUpstreams([...]), docker(), etcd(), file(), dns() …), got an observer plugin (metrics)'])
   assert.deepEqual(problems({ pools: { web: { upstreams: UP, health: docker() } } }), ['pools.web.health: expected an active health plugin (activeHealth({ path: "/" }) …), got a discovery plugin (docker)'])
   assert.deepEqual(problems({ pools: { web: { upstreams: UP, balancer: outlierDetection() } } }), ['pools.web.balancer: expected a balancer plugin (roundRobin(), leastConn(), hash() …), got a passive health plugin (outlierDetection)'])

@@ -5,6 +5,7 @@
 export interface BunServer {
   readonly port: number
   readonly pendingRequests: number
+  readonly pendingWebSockets: number
   requestIP(req: Request): { address: string; family: string; port: number } | null
   /** Per-request idle timeout in seconds; 0 disables it. */
   timeout(req: Request, seconds: number): void

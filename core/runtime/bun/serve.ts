@@ -25,7 +25,7 @@ export async function bunServe(
   fetch: (req: Request, env?: unknown) => Response | Promise<Response>,
   opts: ServeOptions,
 ): Promise<RunningServer> {
-  const guarded = guardWebRequests(fetch, { limits: opts.limits, hsts: opts.tls?.hsts })
+  const guarded = guardWebRequests(fetch, { limits: opts.limits, hsts: opts.tls?.hsts, onRefused: opts.onRefused })
   const idleTimeout = opts.limits ? Math.min(255, Math.max(1, Math.ceil(opts.limits.idleTimeoutMs / 1000))) : CLIENT_IDLE_S
   const start = (port: number) =>
     bun.serve({
@@ -67,6 +67,8 @@ export async function bunServe(
   })
   return {
     port,
+    // No connection events on Bun.serve: connections busy with a request or holding a WebSocket.
+    openConnections: () => server.pendingRequests + server.pendingWebSockets,
     async close(graceMs = 10_000) {
       unsubscribe?.()
       let timer: ReturnType<typeof setTimeout> | undefined

@@ -22,7 +22,7 @@ type Fetch = (req: Request, env?: unknown) => Response | Promise<Response>
 const onError = () => new Response('gatehouse: internal error\n', { status: 500 })
 
 export async function denoServe(fetch: Fetch, opts: ServeOptions): Promise<RunningServer> {
-  const guarded = guardWebRequests(fetch, { limits: opts.limits, hsts: opts.tls?.hsts })
+  const guarded = guardWebRequests(fetch, { limits: opts.limits, hsts: opts.tls?.hsts, onRefused: opts.onRefused })
   const handler = (req: Request, info: DenoServeInfo) => guarded(req, info)
   const tls = opts.tls
   const internals = tls && denoInternals()

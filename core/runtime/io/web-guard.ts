@@ -7,15 +7,15 @@
  *   lines, Deno 400 above ~64 KB or 128 lines). Repeated header names arrive joined, so they count once;
  * - HSTS on every response without its own Strict-Transport-Security.
  */
-import type { ServeLimits } from '../types.ts'
+import type { ServeLimits, ServeOptions } from '../types.ts'
 
 type Fetch = (req: Request, env?: unknown) => Response | Promise<Response>
 
 const text = (status: number, body: string) =>
   new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8', connection: 'close' } })
 
-export function guardWebRequests(fetch: Fetch, opts: { limits?: ServeLimits; hsts?: string }): Fetch {
-  const { limits, hsts } = opts
+export function guardWebRequests(fetch: Fetch, opts: { limits?: ServeLimits; hsts?: string; onRefused?: ServeOptions['onRefused'] }): Fetch {
+  const { limits, hsts, onRefused } = opts
   return (req, env) => {
     if (limits) {
       let count = 0
@@ -24,8 +24,14 @@ export function guardWebRequests(fetch: Fetch, opts: { limits?: ServeLimits; hst
         count++
         bytes += name.length + value.length + 4 // ": " and CRLF
       })
-      if (count > limits.maxHeaderCount) return text(431, 'gatehouse: too many request header fields\n')
-      if (bytes > limits.maxHeaderBytes) return text(431, 'gatehouse: request header fields too large\n')
+      if (count > limits.maxHeaderCount) {
+        onRefused?.('too-many-headers')
+        return text(431, 'gatehouse: too many request header fields\n')
+      }
+      if (bytes > limits.maxHeaderBytes) {
+        onRefused?.('header-too-large')
+        return text(431, 'gatehouse: request header fields too large\n')
+      }
     }
     if (!hsts) return fetch(req, env)
     return Promise.resolve(fetch(req, env)).then((r) => withHsts(r, hsts))

@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Http2ServerResponse } from 'node:http2'
+import type { ServeOptions } from '../types.ts'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import { respondHeadOnly } from './http2.ts'
 
@@ -32,11 +33,12 @@ function headOnlyGrpc(res: Response, outgoing: ServerResponse): Response {
 
 type Fetch = (req: Request, env?: unknown) => Response | Promise<Response>
 
-export function guardNodeRequests(fetch: Fetch, opts: { maxHeaderCount?: number; hsts?: string }): Fetch {
+export function guardNodeRequests(fetch: Fetch, opts: { maxHeaderCount?: number; hsts?: string; onRefused?: ServeOptions['onRefused'] }): Fetch {
   const maxRaw = opts.maxHeaderCount === undefined ? Infinity : 2 * opts.maxHeaderCount
   return (req, env) => {
     const { incoming, outgoing } = env as { incoming: IncomingMessage; outgoing?: ServerResponse }
     if (incoming.rawHeaders.length > maxRaw && headerCount(incoming) * 2 > maxRaw) {
+      opts.onRefused?.('too-many-headers')
       return new Response('gatehouse: too many request header fields\n', { status: 431, headers: { 'content-type': 'text/plain; charset=utf-8', connection: 'close' } })
     }
     if (opts.hsts && outgoing) outgoing.setHeader('strict-transport-security', opts.hsts)

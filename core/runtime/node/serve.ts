@@ -17,6 +17,7 @@ import { guardNodeRequests } from './guard.ts'
 import { nodeTls } from './tls.ts'
 import { handleUpgrades } from './websocket.ts'
 import { acceptH2c, http2Options, trackSessions } from './http2.ts'
+import { answerClientErrors } from './client-errors.ts'
 import type { RunningServer, ServeOptions } from '../types.ts'
 
 const DEFAULT_TIMEOUT_MS = 30_000
@@ -31,7 +32,7 @@ export async function nodeServe(
 ): Promise<RunningServer> {
   const headerTimeout = opts.limits?.headerTimeoutMs ?? DEFAULT_TIMEOUT_MS
   const tls = opts.tls && nodeTls(opts.tls, opts.http2 !== undefined)
-  const guarded = guardNodeRequests(fetch, { maxHeaderCount: opts.limits?.maxHeaderCount, hsts: opts.tls?.hsts })
+  const guarded = guardNodeRequests(fetch, { maxHeaderCount: opts.limits?.maxHeaderCount, hsts: opts.tls?.hsts, onRefused: opts.onRefused })
   const serverOptions = {
     ...(opts.limits && { maxHeaderSize: opts.limits.maxHeaderBytes }),
     // headersTimeout is only checked this often: keep it well under the timeout itself.
@@ -58,6 +59,13 @@ export async function nodeServe(
   const unfollow = tls?.follow(server as unknown as TlsServer)
   const websockets = new Set<Socket>() // spliced WebSockets: the HTTP server no longer tracks them
   handleUpgrades(server, guarded, websockets)
+  answerClientErrors(server, opts.onRefused)
+  // Every client connection (TLS ones from their TCP accept), counted until it closes: per connection, not per request.
+  let open = 0
+  server.on('connection', (socket: Socket) => {
+    open++
+    socket.once('close', () => open--)
+  })
   // node:http hands CONNECT to a 'connect' listener, never to the app: answer it here as the core
   // does on Bun and Deno (core/gateway/request-checks.ts), instead of closing without a word.
   server.on('connect', (_req, socket: Socket) => {
@@ -74,6 +82,7 @@ export async function nodeServe(
   const address = server.address()
   return {
     port: typeof address === 'object' && address ? address.port : opts.port,
+    openConnections: () => open,
     close(graceMs = 10_000) {
       unfollow?.()
       return new Promise<void>((resolve) => {
