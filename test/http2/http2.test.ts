@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import http2 from 'node:http2'
 import { createTestCa, type Leaf } from '../support/certs.ts'
 import { echo, startUpstream, type Upstream } from '../support/http-upstream.ts'
 import { freePort } from '../support/ports.ts'
@@ -16,11 +17,18 @@ import { RUNTIMES, spawnGatewayUnder, type RuntimeGateway, type RuntimeName } fr
 
 const ca = createTestCa('h2')
 let up: Upstream
-before(async () => void (up = await startUpstream(echo('app'))))
+/** An h2c upstream (node:http2): it says which HTTP version reached it. */
+const h2up = http2.createServer((req, res) => res.end(`h2c upstream saw HTTP/${req.httpVersion} ${req.url}`))
+before(async () => {
+  up = await startUpstream(echo('app'))
+  await new Promise<void>((r) => h2up.listen(0, '127.0.0.1', () => r()))
+})
 after(async () => {
   await up.close()
+  h2up.close()
   ca.remove()
 })
+const h2upUrl = () => `h2c://127.0.0.1:${(h2up.address() as { port: number }).port}`
 
 /** What each runtime's listeners speak (README "HTTP/2 and gRPC"). */
 const SPEAKS_H2: Record<RuntimeName, { tls: boolean; h2c: boolean }> = {
@@ -67,8 +75,8 @@ for (const runtime of RUNTIMES.filter((r) => !only || only.includes(r))) {
       tlsGw = await spawnGatewayUnder(runtime, (httpPort) => `import { defineConfig } from 'gatehouse'
 export default defineConfig({
   listen: { host: '127.0.0.1', port: ${tlsPort}, tls: { certificates: [{ cert: '${leaf.cert}', key: '${leaf.key}' }], redirectHttp: { port: ${httpPort} } } },
-  pools: { app: { upstreams: ['${up.url}'] } },
-  ${routes}
+  pools: { app: { upstreams: ['${up.url}'] }, h2up: { upstreams: ['${h2upUrl()}'], retries: 0 } },
+  routes: [{ host: 'app.test', path: '/h2up/*', pool: 'h2up' }, ${routes.slice('routes: ['.length)}
 })
 `, 'h2tls')
     })
@@ -103,6 +111,17 @@ export default defineConfig({
       const r = await h2load(tlsUrl('/api/load'), ['-H', ':authority: app.test', '--connect-to', `127.0.0.1:${tlsPort}`])
       assert.equal(r.failed + r.errored, 0, r.out)
       assert.equal(r.succeeded, 2000, r.out)
+    })
+
+    test(runtime === 'node' ? 'an h2c:// upstream is sent HTTP/2' : `an h2c:// upstream: 502, and ${runtime}'s HTTP/1.1-only upstream client says why on stderr`, async () => {
+      const res = await curl(['--http2', ...resolve(), tlsUrl('/h2up/x')])
+      if (runtime === 'node') {
+        assert.equal(res.status, 200, res.body)
+        assert.equal(res.body, 'h2c upstream saw HTTP/2.0 /h2up/x')
+      } else {
+        assert.equal(res.status, 502, res.body)
+        assert.match(tlsGw.proc.tail(), /is h2c, and this runtime's upstream client speaks HTTP\/1\.1 only/)
+      }
     })
 
     describe('h2c (prior knowledge) on a plain listener', () => {
