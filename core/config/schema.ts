@@ -10,6 +10,7 @@ import { pluginList, pluginOneOrList, pluginSlot } from '../plugin/slots.ts'
 import { routeSchema } from './route-schema.ts'
 import { limitsSchema } from './limits-schema.ts'
 import { tlsSchema } from './tls-schema.ts'
+import { http2Schema } from './http2-schema.ts'
 import { upstreamListSchema } from '../pools/upstream-input.ts'
 import { scaleSchema } from './scale-schema.ts'
 import { releaseSchema } from './release-schema.ts'
@@ -102,7 +103,10 @@ export const configSchema = z.strictObject({
       host: z.string().min(1).default('0.0.0.0'),
       /** Serve HTTPS on this port: certificates by SNI, live reload, optional HTTP redirect and HSTS. Default none (plain HTTP). */
       tls: tlsSchema.optional(),
+      /** HTTP/2: over TLS by ALPN (on by default), cleartext h2c with prior knowledge (opt-in), its limits. */
+      http2: http2Schema,
     })
+    .refine((l) => !(l.http2.h2c && l.tls), { error: 'h2c is cleartext HTTP/2: it applies to a plain listener, and listen.tls is set (HTTPS negotiates h2 by ALPN)', path: ['http2', 'h2c'] })
     .refine((l) => !l.tls?.redirectHttp || l.tls.redirectHttp.port === 0 || l.tls.redirectHttp.port !== l.port, {
       error: 'the plain-HTTP redirect listener needs a port of its own (not listen.port)',
       path: ['tls', 'redirectHttp', 'port'],

@@ -20,7 +20,8 @@ import { GatewayEvents } from './events.ts'
 import { httpsRedirect } from './https-redirect.ts'
 import { hstsHeader } from '../config/tls-schema.ts'
 import type { LimitsConfig } from '../config/limits-schema.ts'
-import type { ServeLimits } from '../runtime/types.ts'
+import type { ServeHttp2, ServeLimits } from '../runtime/types.ts'
+import type { Http2Config } from '../config/http2-schema.ts'
 import { startCertificates, type LiveCertificates } from '../tls/live-certificates.ts'
 import { RouteChanges, routeHosts } from './route-hosts.ts'
 import type { PluginContext } from '../plugin/contract.ts'
@@ -157,7 +158,7 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
     certificates: () => certificates?.list(),
     async start() {
       if (role === 'worker') {
-        server = await runtime.serve(app.fetch, { port: port ?? initial.listen.port, hostname: initial.listen.host, limits: serveLimits(initial.limits), reusePort: true, onRefused: refusals.refused })
+        server = await runtime.serve(app.fetch, { port: port ?? initial.listen.port, hostname: initial.listen.host, limits: serveLimits(initial.limits), reusePort: true, http2: serveHttp2(initial.listen.http2, false, runtime), onRefused: refusals.refused })
         log.info(`gatehouse worker listening on http://${initial.listen.host}:${server.port} (${runtime.name}, pid ${runtime.pid})`)
         return server
       }
@@ -180,7 +181,8 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
         listening()
         return { port: initial.listen.port, close: async () => {} } // the workers serve (core/workers/primary.ts)
       }
-      server = await runtime.serve(app.fetch, { port: initial.listen.port, hostname: host, limits, tls: certificates, onRefused: refusals.refused })
+      const http2 = serveHttp2(initial.listen.http2, Boolean(tls), runtime)
+      server = await runtime.serve(app.fetch, { port: initial.listen.port, hostname: host, limits, tls: certificates, http2, onRefused: refusals.refused })
       log.info(`gatehouse listening on ${tls ? 'https' : 'http'}://${host}:${server.port} (${runtime.name})`)
       if (tls && certificates) log.info(`certificates from ${tls.certificates.name}: ${certificates.describe()}`)
       if (tls?.redirectHttp) {
@@ -233,6 +235,13 @@ function workerReload(watcher: Watcher, config: GatewayConfig): ReloadReport {
 function summary(r: ReloadReport): Record<string, unknown> {
   const part = (c: { kept: string[]; started: string[]; stopped: string[] }) => ({ kept: c.kept.length, started: c.started, stopped: c.stopped })
   return { discovery: part(r.discovery), health: part(r.health), observers: part(r.observers) }
+}
+
+/** What the listener gets of `listen.http2`; h2c on a runtime that cannot serve it is a config error, not a silent HTTP/1.1. */
+function serveHttp2(h: Http2Config, tls: boolean, runtime: Runtime): ServeHttp2 | undefined {
+  if (h.h2c && !runtime.http2?.h2c) throw new Error(`listen.http2.h2c: not available on ${runtime.name} (${runtime.http2?.why ?? 'no HTTP/2 server'})`)
+  if (!h.enabled || (!tls && !h.h2c)) return undefined
+  return { h2c: h.h2c, maxConcurrentStreams: h.maxConcurrentStreams }
 }
 
 function serveLimits(l: LimitsConfig): ServeLimits {

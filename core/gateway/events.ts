@@ -44,6 +44,8 @@ export interface RequestRecord {
   rejected?: Rejection
   /** With `workers`: the process id of the worker that served it (logs only, never sent to clients). */
   worker?: number
+  /** A gRPC call's status (`grpc-status`): the upstream's, or the gateway's own answer's (core/proxy/grpc.ts). */
+  grpcStatus?: number
 }
 
 /** Refusals before routing (request-checks.ts), of the target, for want of a route, or for a declared body over the route's limit. */

@@ -16,6 +16,7 @@ import { plain } from '../proxy/failure.ts'
 import { Exchange } from '../proxy/exchange.ts'
 import { PAYLOAD_TOO_LARGE } from '../runtime/io/body-limit.ts'
 import { proxy } from '../proxy/proxy.ts'
+import { grpcAnswer, grpcTimeoutMs, isGrpc } from '../proxy/grpc.ts'
 import type { GatewayState } from './state.ts'
 import { aroundProxy } from './around-proxy.ts'
 import { encodeWebBody } from '../runtime/web/compression.ts'
@@ -61,6 +62,11 @@ export function createRequestHandler(deps: HandlerDeps) {
       // Answered by app.onError: an HTTPException's status, else 500.
       ex.threw((err as { status?: number })?.status ?? 500, ex.observed ? c.get('consumer') : undefined)
       throw err
+    }
+    // A gRPC client reads the gateway's own refusals and failures only as a gRPC status (grpc.ts).
+    if (!ex.headSent && res.status !== 200 && isGrpc(ex.request.inbound.header('content-type'))) {
+      res = await grpcAnswer(res)
+      ex.grpcStatus(Number(res.headers.get('grpc-status')))
     }
     ex.respond(res.status, ex.observed ? c.get('consumer') : undefined)
     // The gateway's own answer (an upstream's head got the ID through the exchange's hook).
@@ -152,7 +158,9 @@ function route({ state: current, runtime }: HandlerDeps) {
         inbound.websocket,
       )
       const consumer = ex.observed || pool.release ? c.get('consumer') : undefined
-      const call = { pool, path: forwardPath(path, target.query, route.pathRules), clientPath: path, headers, upstreamHost: route.hostHeader === 'upstream', balance, consumer, version: pinned }
+      const grpcMs = isGrpc(inbound.header('content-type')) ? grpcTimeoutMs(inbound.header('grpc-timeout')) : undefined
+      const deadline = grpcMs === undefined ? undefined : Date.now() + grpcMs
+      const call = { pool, path: forwardPath(path, target.query, route.pathRules), clientPath: path, headers, upstreamHost: route.hostHeader === 'upstream', balance, consumer, version: pinned, deadline }
       // A response encoder (compress) set by middleware: the exchange asks it once the head is known.
       const encoder = c.get('responseEncoder')
       if (encoder) ex.encodeWith((status, h) => encoder(status, h, runtime.compression))

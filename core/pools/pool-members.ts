@@ -119,7 +119,7 @@ export class PoolMembers<P extends NewestPool = NewestPool> {
       if (byId.has(id)) continue
       state.leave()
       changes.removed.push(state)
-      changes.retired.push({ id: state.id, url: state.url })
+      changes.retired.push({ id: state.id, url: state.url, protocol: state.protocol })
     }
     this.byId = byId
     return changes

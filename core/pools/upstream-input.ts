@@ -1,18 +1,33 @@
 /** The one schema every source's upstreams pass: a URL string, or { url, weight, labels, id }. */
 import { z } from 'zod'
 import type { Upstream, UpstreamInput } from '../types.ts'
+import type { UpstreamProtocol } from './upstream.ts'
 
-const httpUrl = z.string().refine(
-  (s) => {
-    try {
-      const u = new URL(s)
-      return (u.protocol === 'http:' || u.protocol === 'https:') && !!u.hostname && (u.pathname === '/' || u.pathname === '') && !u.search
-    } catch {
-      return false
-    }
-  },
-  { error: 'expected an upstream URL like "http://127.0.0.1:8000" (http or https, no path or query)' },
-)
+/** Schemes an upstream URL may have: the HTTP/2 ones name the protocol and stand for http/https. */
+const SCHEMES: Record<string, { base: 'http' | 'https'; protocol?: UpstreamProtocol }> = {
+  'http:': { base: 'http' },
+  'https:': { base: 'https' },
+  'h2c:': { base: 'http', protocol: 'h2c' },
+  'h2:': { base: 'https', protocol: 'h2' },
+}
+
+/** `h2c://h:p` → http://h:p with protocol h2c (a URL of a non-special scheme has no origin, so it is not kept as is). */
+function parseUpstreamUrl(s: string): { url: URL; protocol?: UpstreamProtocol } | undefined {
+  let u: URL
+  try {
+    u = new URL(s)
+  } catch {
+    return undefined
+  }
+  const scheme = SCHEMES[u.protocol]
+  if (!scheme || !u.hostname || !(u.pathname === '/' || u.pathname === '') || u.search) return undefined
+  if (!scheme.protocol) return { url: u }
+  return { url: new URL(`${scheme.base}://${u.host}`), protocol: scheme.protocol }
+}
+
+const httpUrl = z.string().refine((s) => parseUpstreamUrl(s) !== undefined, {
+  error: 'expected an upstream URL like "http://127.0.0.1:8000" (http, https, h2c or h2; no path or query)',
+})
 
 export const upstreamInputSchema = z.union([
   httpUrl,
@@ -29,10 +44,8 @@ export const upstreamListSchema = z.array(upstreamInputSchema)
 
 /** Normalizes one validated input to an Upstream; the id defaults to the URL's origin. */
 export function toUpstream(input: z.output<typeof upstreamInputSchema> | UpstreamInput): Upstream {
-  if (typeof input === 'string') {
-    const url = new URL(input)
-    return { id: url.origin, url, weight: 1, labels: {} }
-  }
-  const url = new URL(input.url)
-  return { id: input.id ?? url.origin, url, weight: input.weight ?? 1, labels: input.labels ?? {} }
+  const { url, protocol } = parseUpstreamUrl(typeof input === 'string' ? input : input.url) ?? { url: new URL(typeof input === 'string' ? input : input.url) }
+  const base = { url, ...(protocol && { protocol }) }
+  if (typeof input === 'string') return { id: url.origin, ...base, weight: 1, labels: {} }
+  return { id: input.id ?? url.origin, ...base, weight: input.weight ?? 1, labels: input.labels ?? {} }
 }

@@ -3,11 +3,12 @@
  * read by balancers. Kept across discovery snapshots by upstream id, so a container that is
  * re-listed keeps its in-flight count and health history.
  */
-import type { CheckResult, Upstream, UpstreamHealth } from './upstream.ts'
+import type { CheckResult, Upstream, UpstreamHealth, UpstreamProtocol } from './upstream.ts'
 
 export class UpstreamRuntime implements UpstreamHealth {
   id: string
   private address: URL
+  protocol: UpstreamProtocol | undefined
   labels: Readonly<Record<string, string>>
   /** The configured weight; `weight` is lower while a slow start ramps up. */
   baseWeight: number
@@ -32,6 +33,7 @@ export class UpstreamRuntime implements UpstreamHealth {
   constructor(up: Upstream) {
     this.id = up.id
     this.address = up.url
+    this.protocol = up.protocol
     this.baseWeight = up.weight
     this.labels = up.labels
   }
@@ -65,10 +67,12 @@ export class UpstreamRuntime implements UpstreamHealth {
    * Takes the descriptive fields of a newer snapshot; state stays. On a new origin, `movedFrom` is
    * the old address (its transport client is to be closed after its last request).
    */
-  update(up: Upstream): { changed: boolean; movedFrom?: { id: string; url: URL } } {
-    const changed = up.url.href !== this.address.href || up.weight !== this.baseWeight || !sameLabels(up.labels, this.labels)
-    const movedFrom = up.url.origin !== this.address.origin ? { id: this.id, url: this.address } : undefined
+  update(up: Upstream): { changed: boolean; movedFrom?: { id: string; url: URL; protocol?: UpstreamProtocol } } {
+    const changed = up.url.href !== this.address.href || up.protocol !== this.protocol || up.weight !== this.baseWeight || !sameLabels(up.labels, this.labels)
+    // Another protocol needs another client too: the old one is closed like an old address's.
+    const movedFrom = up.url.origin !== this.address.origin || up.protocol !== this.protocol ? { id: this.id, url: this.address, protocol: this.protocol } : undefined
     this.address = up.url
+    this.protocol = up.protocol
     this.baseWeight = up.weight
     this.labels = up.labels
     return { changed, movedFrom }

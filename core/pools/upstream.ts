@@ -3,10 +3,15 @@
 /** One address that can serve a pool. `id` is stable across snapshots (container id, etcd key, url). */
 export interface Upstream {
   readonly id: string
+  /** http: or https: (an `h2c://` or `h2://` URL as written becomes http: or https: plus `protocol`). */
   readonly url: URL
+  /** HTTP/2 to this upstream: `h2c` cleartext with prior knowledge, `h2` over TLS by ALPN. Absent: HTTP/1.1. */
+  readonly protocol?: UpstreamProtocol
   readonly weight: number
   readonly labels: Readonly<Record<string, string>>
 }
+
+export type UpstreamProtocol = 'h2c' | 'h2'
 
 /** What a balancer sees: the upstream plus the load and health the core and health plugins write. */
 export interface UpstreamState extends Upstream {

@@ -4,6 +4,7 @@
  * here until then (least-conn and p2c read that); passive health hears how it went, unless the
  * client caused the failure.
  */
+import { isGrpc } from './grpc.ts'
 import type { ExchangeOutcome } from '../types.ts'
 import type { Pool } from '../pools/pool.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
@@ -19,6 +20,7 @@ export interface AttemptOwner {
   blame(failure: UpstreamFailure): UpstreamFailure
   responseHead(attempt: Attempt, status: number, headers: string[]): ContentEncoding | undefined
   attemptEnded(attempt: Attempt): void
+  grpcStatus(code: number): void
 }
 
 export interface AttemptEnd {
@@ -31,6 +33,7 @@ export class Attempt implements OutboundRequest {
   readonly method: string
   readonly hasBody: boolean
   readonly timeouts: OutboundRequest['timeouts']
+  readonly grpc: true | undefined
   readonly retryStatus: ((status: number) => boolean) | undefined
   /** When it was handed to the transport (only measured when the exchange is observed). */
   readonly sentAt: number
@@ -49,14 +52,22 @@ export class Attempt implements OutboundRequest {
     retryOn: ReadonlySet<number> | undefined,
     /** Its span, when the exchange is traced. */
     private readonly span?: TryTrace,
+    /** A gRPC call's deadline (ms since epoch, from `grpc-timeout`): bounds this try's total time. */
+    deadline?: number,
   ) {
     const inbound = exchange.request.inbound
     this.method = inbound.method
     this.hasBody = inbound.hasBody
-    this.timeouts = pool.settings.timeouts
+    const t = pool.settings.timeouts
+    this.timeouts = deadline === undefined ? t : { ...t, total: Math.max(1, Math.min(t.total ?? Infinity, deadline - Date.now())) }
+    this.grpc = isGrpc(inbound.header('content-type')) || undefined
     this.retryStatus = retryOn && ((status) => retryOn.has(status))
     this.sentAt = exchange.observed || pool.release ? Date.now() : 0
     upstream.inflight++
+  }
+
+  grpcStatus(code: number): void {
+    this.exchange.grpcStatus(code)
   }
 
   onResponseHead(status: number, headers: string[]): ContentEncoding | undefined {

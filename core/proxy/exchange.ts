@@ -85,7 +85,7 @@ export class Exchange implements AttemptOwner {
   }
 
   /** Starts a try on `up` (counted as in flight on it until the transport reports its end). */
-  attempt(up: UpstreamRuntime, pool: Pool, path: string, headers: string[], retryOn: ReadonlySet<number> | undefined): Attempt {
+  attempt(up: UpstreamRuntime, pool: Pool, path: string, headers: string[], retryOn: ReadonlySet<number> | undefined, deadline?: number): Attempt {
     this.tried.push(up)
     if (this.record) {
       this.record.upstream = up.url.origin
@@ -94,7 +94,7 @@ export class Exchange implements AttemptOwner {
     // The upstream's traceparent names this try's span; untraced, the client's passes through.
     const span = this.trace?.attempt(up, this.tried.length, this.record?.retryReasons.at(-1))
     if (span) setHeader(headers, 'traceparent', span.traceparent)
-    return new Attempt(this, up, pool, path, headers, retryOn, span)
+    return new Attempt(this, up, pool, path, headers, retryOn, span, deadline)
   }
 
   /** The failure as the core holds it: whatever the transport saw (a refused body too), a client that left is the client's doing. */
@@ -168,6 +168,11 @@ export class Exchange implements AttemptOwner {
     if (this.answer) return
     this.forwarded = false
     this.respond(status, consumer)
+  }
+
+  /** A gRPC call's status (the upstream's, or the gateway's own answer's). */
+  grpcStatus(code: number): void {
+    if (this.record) this.record.grpcStatus = code
   }
 
   /** It waited `ms` for its pool to wake (core/scale/): the access log's `wake`, and `Server-Timing: wake;dur=` to the client. */

@@ -27,6 +27,8 @@ export interface ProxyCall {
   consumer?: string
   /** The version a tag host named (core/release/tag-host.ts): honoured only while it is published. */
   version?: string
+  /** A gRPC call's deadline (ms since epoch, from `grpc-timeout`): no try starts after it, each ends by it. */
+  deadline?: number
 }
 
 export async function proxy(ex: Exchange, call: ProxyCall, transport: Transport): Promise<Response> {
@@ -56,10 +58,14 @@ export async function proxy(ex: Exchange, call: ProxyCall, transport: Transport)
       up = pool.pick(call.balance, tried, version)
     }
     if (!up) break
+    if (call.deadline !== undefined && call.deadline <= Date.now()) {
+      failure = { kind: 'total-timeout', message: 'the gRPC deadline (grpc-timeout) passed' }
+      break
+    }
     if (call.upstreamHost) call.headers[1] = up.url.host
     // A status in retryOn is retried only when another upstream could still answer: the last one's passes through as is.
     const another = retryOn && tried.length + 1 < maxTries && pool.available().length > tried.length + 1
-    const attempt = ex.attempt(up, pool, call.path, call.headers, another ? retryOn : undefined)
+    const attempt = ex.attempt(up, pool, call.path, call.headers, another ? retryOn : undefined, call.deadline)
     const result = await (inbound.websocket ? transport.upgrade(ex.request, up, attempt) : transport.send(ex.request, up, attempt))
     if (result.ok) return ex.answered(attempt, result.response)
     failure = ex.tryFailed(result.failure)

@@ -60,6 +60,8 @@ export interface TransportRequest {
 export interface UpstreamTarget {
   readonly id: string
   readonly url: URL
+  /** HTTP/2 to it (`h2c` cleartext, `h2` over TLS); absent: HTTP/1.1. */
+  readonly protocol?: 'h2c' | 'h2'
 }
 
 /** One try of a request on one upstream, fully prepared by the core (core/proxy/attempt.ts). */
@@ -85,6 +87,15 @@ export interface OutboundRequest {
   onDone(failure?: UpstreamFailure, status?: number, bytes?: number): void
   /** Statuses to treat as a failure worth another upstream (opt-in `retryOn`), checked before the head is sent. */
   retryStatus?: (status: number) => boolean
+  /**
+   * A gRPC call. An HTTP/2 transport holds its response head until body bytes or the end come
+   * (a trailers-only answer must stay one HEADERS frame), and when its deadline (`timeouts.total`,
+   * from `grpc-timeout`) expires after the head went out, ends the stream with `grpc-status: 4`
+   * trailers instead of a reset.
+   */
+  grpc?: true
+  /** A gRPC call's `grpc-status` as the transport saw it go to the client (head or trailers), for the record. */
+  grpcStatus?(code: number): void
 }
 
 /** A `Content-Encoding` the gateway can produce (RFC 9110 names). */
@@ -133,6 +144,8 @@ export interface ServeOptions {
   tls?: ServeTls
   /** Limits on what a client may send; absent fields keep the runtime's defaults. */
   limits?: ServeLimits
+  /** HTTP/2 on this listener (absent: HTTP/1.1 only). */
+  http2?: ServeHttp2
   /**
    * A request refused before the gateway's handler saw it: by the runtime's own parser where the
    * runtime tells (Node: malformed, bad framing, head too large or too slow), or by the listener's
@@ -141,6 +154,14 @@ export interface ServeOptions {
   onRefused?(reason: ListenerRefusal, detail?: string): void
   /** Share the port with other processes (SO_REUSEPORT: the kernel spreads connections); for `workers`. */
   reusePort?: boolean
+}
+
+/** HTTP/2 on a listener: by ALPN (`h2`) over TLS; on a plain listener only with `h2c`. */
+export interface ServeHttp2 {
+  /** Plain listener: also accept cleartext HTTP/2 with prior knowledge (h2c), beside HTTP/1.1. */
+  readonly h2c: boolean
+  /** Streams a client may have open at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly maxConcurrentStreams: number
 }
 
 /** Why a listener refused a request before the handler (bounded: a metric label). */
@@ -228,6 +249,8 @@ export interface Runtime {
   readonly name: 'node' | 'bun' | 'deno'
   /** Can its HTTPS listener answer ACME TLS-ALPN-01 (ServeTls.alpnChallenge)? */
   readonly tlsAlpnChallenges?: boolean
+  /** What its listeners can do of HTTP/2 (absent: nothing); `why` names what is missing. */
+  readonly http2?: { readonly tls: boolean; readonly h2c: boolean; readonly why?: string }
   /** The request a route handler received, as the core and this runtime's transport see it. */
   request(c: Context): TransportRequest
   readonly transport: Transport

@@ -3,7 +3,7 @@
  * decompresses bodies): one keep-alive Pool per upstream address, the dispatch call, and undici's
  * error codes read as the core's failure kinds.
  */
-import { Pool, type Dispatcher } from 'undici'
+import { Client, Pool, type Dispatcher } from 'undici'
 import { UpstreamClients } from './upstream-clients.ts'
 import type { FailureKind, OutboundRequest, UpstreamFailure, UpstreamTarget } from './types.ts'
 
@@ -32,16 +32,30 @@ export function classify(err: unknown): UpstreamFailure {
   return { kind, message: e?.message ?? String(err) }
 }
 
-/** A transport's undici Pools, one per upstream address, made with the first request's connect timeout. */
-export function undiciPools(): UpstreamClients<Pool, OutboundRequest> {
-  return new UpstreamClients(
-    (url, req) => new Pool(url.origin, { connectTimeout: req.timeouts.connect, keepAliveTimeout: 30_000, pipelining: 1 }),
-    (pool) => void pool.close().catch(() => pool.destroy()), // in-flight requests finish first
+/** Streams one HTTP/2 connection to an upstream carries at once (the upstream's own SETTINGS may lower it). */
+const H2_STREAMS = 100
+
+/**
+ * A transport's undici clients, one per upstream address, made with the first request's connect
+ * timeout: a keep-alive Pool of HTTP/1.1 connections; for `h2c` one Client whose single
+ * connection multiplexes up to H2_STREAMS requests (prior knowledge, undici's useH2c); for `h2`
+ * a Pool whose connections offer h2 by ALPN (and fall back to HTTP/1.1 if the upstream does).
+ */
+export function undiciPools(): UpstreamClients<Dispatcher, OutboundRequest> {
+  return new UpstreamClients<Dispatcher, OutboundRequest>(
+    (url, req, protocol) => {
+      const common = { connectTimeout: req.timeouts.connect, keepAliveTimeout: 30_000 }
+      // useH2c is in undici 7's Client (H2CClient uses it) but not yet in its typings.
+      if (protocol === 'h2c') return new Client(url.origin, { ...common, allowH2: true, useH2c: true, pipelining: H2_STREAMS, maxConcurrentStreams: H2_STREAMS } as Client.Options)
+      if (protocol === 'h2') return new Pool(url.origin, { ...common, allowH2: true, pipelining: 1, maxConcurrentStreams: H2_STREAMS })
+      return new Pool(url.origin, { ...common, pipelining: 1 })
+    },
+    (client) => void client.close().catch(() => client.destroy()), // in-flight requests finish first
   )
 }
 
 /** Sends one request to one upstream through its keep-alive pool. */
-export function dispatch(pool: Pool, up: UpstreamTarget, req: OutboundRequest, body: Dispatcher.DispatchOptions['body'], handler: Dispatcher.DispatchHandler): void {
+export function dispatch(pool: Dispatcher, up: UpstreamTarget, req: OutboundRequest, body: Dispatcher.DispatchOptions['body'], handler: Dispatcher.DispatchHandler): void {
   try {
     pool.dispatch(
       {

@@ -38,22 +38,22 @@ export class UpstreamClients<C, A = void> {
 
   constructor(
     /** Makes the client for one address (`arg`: what the first request offers, e.g. its connect timeout). */
-    private readonly make: (url: URL, arg: A) => C,
+    private readonly make: (url: URL, arg: A, protocol: UpstreamTarget['protocol']) => C,
     private readonly close: (client: C) => void,
   ) {}
 
   /** The client for the upstream's current address, counted as used until `lease.done()`. */
   acquire(up: UpstreamTarget, arg: A): ClientLease<C> {
-    const key = `${up.id} ${up.url.origin}`
+    const key = `${up.id} ${up.protocol ?? ''}${up.url.origin}`
     let lease = this.live.get(key)
-    if (!lease) this.live.set(key, (lease = new ClientLease(this.make(up.url, arg), this.close)))
+    if (!lease) this.live.set(key, (lease = new ClientLease(this.make(up.url, arg, up.protocol), this.close)))
     lease.inflight++
     return lease
   }
 
   /** No new request goes to this upstream at this address: close its client after its last request. */
   release(up: UpstreamTarget): void {
-    const key = `${up.id} ${up.url.origin}`
+    const key = `${up.id} ${up.protocol ?? ''}${up.url.origin}`
     const lease = this.live.get(key)
     if (!lease) return
     this.live.delete(key)

@@ -46,6 +46,7 @@ export function requestJson(r: RequestRecord, level: Level): string {
     requestId: r.requestId,
     consumer: r.consumer,
     worker: r.worker,
+    grpcStatus: r.grpcStatus,
   })
 }
 
@@ -60,6 +61,7 @@ export function requestText(r: RequestRecord, level: Level): string {
   if (r.retryReasons.length) extra.push(`retried: ${r.retryReasons.join(', ')}`)
   if (r.error) extra.push(`error: ${r.error}`)
   if (r.refused) extra.push(`refused: ${r.refused}`)
+  if (r.grpcStatus !== undefined) extra.push(`grpc-status ${r.grpcStatus}`)
   if (extra.length) line += ` (${extra.join(', ')})`
   line += ` from ${r.clientIp}`
   if (r.consumer) line += ` as ${clean(r.consumer)}`

@@ -8,6 +8,7 @@
  * | `gatehouse.port=8000` | the container port to send to (default: the `containerPort` option, else the only exposed port) |
  * | `gatehouse.weight=2` | relative share of traffic, 1–1000 (default 1) |
  * | `gatehouse.scheme=https` | talk to it over https (default http) |
+ * | `gatehouse.protocol=h2c` | HTTP/2 to it: `h2c` (cleartext, e.g. gRPC) or `h2` (over TLS); default `http1` |
  * | `gatehouse.network=backend` | take its address on this network (default: the published port, else its only network) |
  * | `gatehouse.host=app1.example.com,www.example.com` | add a route for these hosts to its pool |
  * | `gatehouse.path=/api/*` | the route's path (default `/*`); alone, a route for any host |
@@ -29,7 +30,7 @@ import { POOL_NAME } from '../../core/config/schema.ts'
 import { editDistance } from '../../core/config/edit-distance.ts'
 import { SCALE_LABEL_KEYS } from '../../core/config/scale-schema.ts'
 
-const KNOWN = ['enable', 'pool', 'port', 'weight', 'scheme', 'network', 'host', 'path', 'stripPrefix', 'version', 'group', 'clone'] as const
+const KNOWN = ['enable', 'pool', 'port', 'weight', 'scheme', 'protocol', 'network', 'host', 'path', 'stripPrefix', 'version', 'group', 'clone'] as const
 
 export interface ContainerLabels {
   disabled: boolean
@@ -37,6 +38,8 @@ export interface ContainerLabels {
   port?: number
   weight: number
   scheme: 'http' | 'https'
+  /** HTTP/2 to it: h2c (cleartext, prior knowledge) or h2 (over TLS); absent: HTTP/1.1. */
+  protocol?: 'h2c' | 'h2'
   network?: string
   /** Present when `host` or `path` is set: the container asks for a route. */
   route?: { host?: string | string[]; path: string; stripPrefix?: string }
@@ -72,6 +75,9 @@ export function readLabels(labels: Readonly<Record<string, string>>, prefix: str
   if (!(Number.isInteger(weight) && weight >= 1 && weight <= 1000)) problems.push(`${label('weight')}: "${own.weight}" is not a whole number from 1 to 1000`)
   const scheme = own.scheme ?? 'http'
   if (scheme !== 'http' && scheme !== 'https') problems.push(`${label('scheme')}: "${scheme}" is neither http nor https`)
+  const protocol = own.protocol === undefined || own.protocol === 'http1' ? undefined : own.protocol
+  if (protocol !== undefined && protocol !== 'h2c' && protocol !== 'h2') problems.push(`${label('protocol')}: "${own.protocol}" is not http1, h2c or h2`)
+  else if (protocol === 'h2c' && own.scheme === 'https') problems.push(`${label('protocol')}: h2c is cleartext HTTP/2, but ${label('scheme')} is https (use ${label('protocol')}=h2)`)
   if (own.pool !== undefined && !POOL_NAME.test(own.pool)) problems.push(`${label('pool')}: "${own.pool}" is not a pool name (letters, digits, "_", "." or "-")`)
   if (own.network === '') problems.push(`${label('network')}: empty`)
   if (own.version !== undefined) {
@@ -100,6 +106,7 @@ export function readLabels(labels: Readonly<Record<string, string>>, prefix: str
       port,
       weight,
       scheme: scheme as 'http' | 'https',
+      ...(protocol ? { protocol: protocol as 'h2c' | 'h2' } : {}),
       network: own.network,
       route,
       meta,

@@ -102,7 +102,7 @@ export function translate(containers: readonly TrackedContainer[], s: TranslateS
     }
     list.push({
       id: c.id,
-      url: `${l.scheme}://${at.host}:${at.port}`,
+      url: `${l.protocol ?? l.scheme}://${at.host}:${at.port}`, // h2c:// and h2:// name the protocol (core/pools/upstream-input.ts)
       weight: l.weight,
       labels: { ...l.meta, container: c.name, image: c.image },
     })

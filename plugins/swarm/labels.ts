@@ -9,6 +9,7 @@
  * | `gatehouse.port=8000` | the port its tasks listen on; may use `{{.Task.Slot}}` like `--env`: `180{{.Task.Slot}}` is 1801, 1802, … per task |
  * | `gatehouse.weight=2` | relative share of traffic of each task, 1–1000 (default 1) |
  * | `gatehouse.scheme=https` | talk to its tasks over https (default http) |
+ * | `gatehouse.protocol=h2c` | HTTP/2 to it: `h2c` (cleartext, e.g. gRPC) or `h2` (over TLS); default `http1` |
  * | `gatehouse.network=backend` | take each task's address on this network (default: host networking, a host-mode published port, else its only network) |
  * | `gatehouse.host=app1.example.com,www.example.com` | add a route for these hosts to its pool |
  * | `gatehouse.path=/api/*` | the route's path (default `/*`); alone, a route for any host |
@@ -24,7 +25,7 @@ import { POOL_NAME } from '../../core/config/schema.ts'
 import { editDistance } from '../../core/config/edit-distance.ts'
 import { portTemplateProblem } from './port-template.ts'
 
-const KNOWN = ['enable', 'pool', 'port', 'weight', 'scheme', 'network', 'host', 'path', 'stripPrefix', 'version'] as const
+const KNOWN = ['enable', 'pool', 'port', 'weight', 'scheme', 'protocol', 'network', 'host', 'path', 'stripPrefix', 'version'] as const
 
 export interface ServiceLabels {
   disabled: boolean
@@ -33,6 +34,8 @@ export interface ServiceLabels {
   port?: string
   weight: number
   scheme: 'http' | 'https'
+  /** HTTP/2 to it: h2c (cleartext, prior knowledge) or h2 (over TLS); absent: HTTP/1.1. */
+  protocol?: 'h2c' | 'h2'
   network?: string
   /** Present when `host` or `path` is set: the service asks for a route. */
   route?: { host?: string | string[]; path: string; stripPrefix?: string }
@@ -64,6 +67,9 @@ export function readLabels(labels: Readonly<Record<string, string>>, prefix: str
   if (!(Number.isInteger(weight) && weight >= 1 && weight <= 1000)) problems.push(`${label('weight')}: "${own.weight}" is not a whole number from 1 to 1000`)
   const scheme = own.scheme ?? 'http'
   if (scheme !== 'http' && scheme !== 'https') problems.push(`${label('scheme')}: "${scheme}" is neither http nor https`)
+  const protocol = own.protocol === undefined || own.protocol === 'http1' ? undefined : own.protocol
+  if (protocol !== undefined && protocol !== 'h2c' && protocol !== 'h2') problems.push(`${label('protocol')}: "${own.protocol}" is not http1, h2c or h2`)
+  else if (protocol === 'h2c' && own.scheme === 'https') problems.push(`${label('protocol')}: h2c is cleartext HTTP/2, but ${label('scheme')} is https (use ${label('protocol')}=h2)`)
   if (own.pool !== undefined && !POOL_NAME.test(own.pool)) problems.push(`${label('pool')}: "${own.pool}" is not a pool name (letters, digits, "_", "." or "-")`)
   if (own.network === '') problems.push(`${label('network')}: empty`)
   if (own.version !== undefined) {
@@ -91,6 +97,7 @@ export function readLabels(labels: Readonly<Record<string, string>>, prefix: str
       port: own.port,
       weight,
       scheme: scheme as 'http' | 'https',
+      ...(protocol ? { protocol: protocol as 'h2c' | 'h2' } : {}),
       network: own.network,
       route,
       meta,

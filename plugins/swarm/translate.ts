@@ -108,7 +108,7 @@ export function translate(view: SwarmView, s: TranslateSettings): Translation {
       }
       list.push({
         id: t.id,
-        url: `${l.scheme}://${at.host}:${at.port}`,
+        url: `${l.protocol ?? l.scheme}://${at.host}:${at.port}`, // h2c:// and h2:// name the protocol (core/pools/upstream-input.ts)
         weight: l.weight,
         labels: { ...l.meta, service: svc.name, task: name, image: t.image },
       })

@@ -23,7 +23,7 @@ function problems(input: unknown): string[] {
 
 test('defaults: listen, pool retries and timeouts, balancer, route path and hostHeader', () => {
   const config = validateConfig({ pools: { web: { upstreams: UP } }, routes: [{ pool: 'web' }] })
-  assert.deepEqual(config.listen, { port: 8080, host: '0.0.0.0' })
+  assert.deepEqual(config.listen, { port: 8080, host: '0.0.0.0', http2: { enabled: true, h2c: false, maxConcurrentStreams: 100 } })
   assert.deepEqual(config.trustedProxies, [])
   const web = config.pools.web!
   assert.equal(web.retries, 2)
@@ -39,14 +39,14 @@ test('defaults: listen, pool retries and timeouts, balancer, route path and host
 
 test('an empty config is valid and fully defaulted', () => {
   const config = validateConfig({})
-  assert.deepEqual(config.listen, { port: 8080, host: '0.0.0.0' })
+  assert.deepEqual(config.listen, { port: 8080, host: '0.0.0.0', http2: { enabled: true, h2c: false, maxConcurrentStreams: 100 } })
   assert.deepEqual(config.pools, {})
   assert.deepEqual(config.routes, [])
 })
 
 test('partial objects keep their other defaults', () => {
   const config = validateConfig({ listen: { port: 9000 }, pools: { web: { upstreams: UP, timeouts: { connect: '1s' } } } })
-  assert.deepEqual(config.listen, { port: 9000, host: '0.0.0.0' })
+  assert.deepEqual(config.listen, { port: 9000, host: '0.0.0.0', http2: { enabled: true, h2c: false, maxConcurrentStreams: 100 } })
   assert.deepEqual(config.pools.web!.timeouts, { connect: 1000, firstByte: 60000, idle: 60000 })
 })
 

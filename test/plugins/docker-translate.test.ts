@@ -107,6 +107,12 @@ describe('docker translation: selection and pools', () => {
     ])
   })
 
+  it('gatehouse.protocol=h2c / h2: the upstream URL names the protocol (core/pools/upstream-input.ts reads it)', () => {
+    const grpc = c({ id: 'g1', name: 'grpc', labels: { 'gatehouse.pool': 'rpc', 'gatehouse.port': '50051', 'gatehouse.protocol': 'h2c' } })
+    const tls = c({ id: 'g2', name: 'grpc-tls', labels: { 'gatehouse.pool': 'rpc', 'gatehouse.port': '50052', 'gatehouse.scheme': 'https', 'gatehouse.protocol': 'h2' } })
+    assert.deepEqual(translate([grpc, tls], settings()).snapshot.pools.rpc!.map((u) => (typeof u === 'string' ? u : u.url)), ['h2c://127.0.0.1:50051', 'h2://127.0.0.1:50052'])
+  })
+
   it('routes from labels: hosts, path, stripPrefix; replicas share one route', () => {
     const labels = { 'gatehouse.pool': 'app1', 'gatehouse.port': '8000', 'gatehouse.host': 'app1.test, www.app1.test', 'gatehouse.path': '/api/*', 'gatehouse.stripPrefix': '/api' }
     const { snapshot } = translate([c({ labels }), c({ labels: { ...labels, 'gatehouse.port': '8001' } }), c({ labels: { 'gatehouse.pool': 'x', 'gatehouse.port': '1', 'gatehouse.path': '/x' } })], settings())
@@ -189,6 +195,8 @@ describe('docker translation: bad labels are skipped with a reason, never harmin
     [{ 'gatehouse.port': '70000' }, /gatehouse\.port: "70000" is not a port/],
     [{ 'gatehouse.weight': '0' }, /gatehouse\.weight: "0" is not a whole number from 1 to 1000/],
     [{ 'gatehouse.scheme': 'ftp' }, /gatehouse\.scheme: "ftp" is neither http nor https/],
+    [{ 'gatehouse.protocol': 'h3' }, /gatehouse\.protocol: "h3" is not http1, h2c or h2/],
+    [{ 'gatehouse.protocol': 'h2c', 'gatehouse.scheme': 'https' }, /gatehouse\.protocol: h2c is cleartext HTTP\/2, but gatehouse\.scheme is https/],
     [{ 'gatehouse.prot': '8000' }, /gatehouse\.prot: unknown label \(did you mean gatehouse\.port\?\)/],
     [{ 'gatehouse.host': 'bad host!' }, /^gatehouse\.host: expected a host like/],
     [{ 'gatehouse.host': 'ok.test', 'gatehouse.path': 'no-slash' }, /^gatehouse\.path: expected a path like/],

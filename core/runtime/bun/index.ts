@@ -15,6 +15,8 @@ import { bunTransport } from './transport.ts'
 
 export const bunRuntime: Runtime = {
   name: 'bun',
+  // Bun.serve (1.4.5) agrees to no ALPN protocol and answers HTTP/1.1 only; a cleartext preface is no request to it.
+  http2: { tls: false, h2c: false, why: 'Bun.serve speaks HTTP/1.1 only (Bun 1.4.5)' },
   request: bunRequest,
   transport: bunTransport,
   io: nodeCompatibleIO({ serve: bunServe, healthCheck: bunHealthCheck, env: processFacts.env, processStats: processStatsReader({ runtime: { name: 'bun', version: process.versions.bun ?? '' }, fds: true }) }),

@@ -23,6 +23,8 @@ function env(name: string): string | undefined {
 
 export const denoRuntime: Runtime = {
   name: 'deno',
+  // Deno.serve negotiates h2 by ALPN over TLS, and its plain listener always takes h2c prior knowledge too.
+  http2: { tls: true, h2c: true },
   request: denoRequest,
   transport: denoTransport,
   // The same undici probe as Node's (fetch on Deno ignores a Host header and decompresses bodies).

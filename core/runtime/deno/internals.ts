@@ -23,7 +23,7 @@ export interface DenoListener {
 }
 
 export interface DenoInternals {
-  listenTls(opts: { port: number; hostname: string; resolve: (sni: string) => { cert: string; key: string } }): DenoListener
+  listenTls(opts: { port: number; hostname: string; alpn: string[]; resolve: (sni: string) => { cert: string; key: string } }): DenoListener
   serve(
     listener: DenoListener,
     handler: (req: Request, info: DenoServeInfo) => Response | Promise<Response>,
@@ -45,7 +45,7 @@ export function denoInternals(): DenoInternals | undefined {
   if (!d || typeof resolverSymbol !== 'symbol' || typeof serveOn !== 'function') return undefined
   return {
     // HTTP/1.1 only, like the Node and Bun listeners.
-    listenTls: ({ resolve, ...opts }) => d.listenTls({ ...opts, transport: 'tcp', alpnProtocols: ['http/1.1'], [resolverSymbol]: resolve }),
+    listenTls: ({ resolve, alpn, ...opts }) => d.listenTls({ ...opts, transport: 'tcp', alpnProtocols: alpn, [resolverSymbol]: resolve }),
     serve: (listener, handler, onError) => serveOn(listener, new AbortController().signal, handler, onError, () => {}),
   }
 }

@@ -15,8 +15,15 @@ export function denoRequest(c: Context): WebRequest<DenoServeInfo | undefined> {
   const host = req.headers.get('host')
   const secure = req.url.startsWith('https:')
   const absolute = host !== null && authorityOf(req.url) !== withoutDefaultPort(host.toLowerCase(), secure)
-  return new WebRequest(req, webInbound(req, remote?.hostname ?? '', absolute ? req.url : originForm(req.url), secure), c.env as DenoServeInfo | undefined)
+  // No Host: an HTTP/2 request (Deno put its :authority in the URL), or an HTTP/1.x one without
+  // Host, for which Deno put `localhost:<port>` there and which must be refused (400). Nothing else
+  // tells the two apart, so an HTTP/2 request for `localhost` is refused too (README: HTTP/2 and gRPC).
+  const authority = host === null ? authorityOf(req.url) : undefined
+  const implied = authority !== undefined && !SYNTHETIC_HOST.test(authority) ? authority : undefined
+  return new WebRequest(req, webInbound(req, remote?.hostname ?? '', absolute ? req.url : originForm(req.url), secure, implied), c.env as DenoServeInfo | undefined)
 }
+
+const SYNTHETIC_HOST = /^localhost(:\d+)?$/
 
 function withoutDefaultPort(host: string, secure: boolean): string {
   const port = secure ? ':443' : ':80'

@@ -27,7 +27,7 @@ export async function denoServe(fetch: Fetch, opts: ServeOptions): Promise<Runni
   const tls = opts.tls
   const internals = tls && denoInternals()
   const start = (port: number): DenoHttpServer => {
-    if (tls && internals) return internals.serve(internals.listenTls({ port, hostname: opts.hostname, resolve: resolver(tls.current()) }), handler, onError)
+    if (tls && internals) return internals.serve(internals.listenTls({ port, hostname: opts.hostname, alpn: opts.http2 ? ['h2', 'http/1.1'] : ['http/1.1'], resolve: resolver(tls.current()) }), handler, onError)
     const first = tls?.current()[0] // public Deno.serve: one certificate, no SNI
     const options = { port, hostname: opts.hostname, onListen() {}, onError, ...(first && { cert: first.cert, key: first.key }) }
     return deno.serve(options as Parameters<typeof deno.serve>[0], handler)

@@ -45,6 +45,7 @@ export function http1Transport<R extends WebRequest>(connector: (url: URL) => Co
   const pools = new UpstreamClients<Pool>((url) => new Pool(connector(url)), (pool) => pool.close())
   return {
     async send({ request: inbound }: R, up: UpstreamTarget, req: OutboundRequest): Promise<SendResult> {
+      if (up.protocol) return http2Refused(up, req)
       const lease = pools.acquire(up)
       const pool = lease.client
       let status: number | undefined
@@ -160,4 +161,21 @@ export function http1Transport<R extends WebRequest>(connector: (url: URL) => Co
 
     release: (up) => pools.release(up),
   }
+}
+
+const warned = new Set<string>()
+
+/**
+ * An h2c:// or h2:// upstream: this client speaks HTTP/1.1 only, which such an upstream would not
+ * understand. It fails as an upstream error (502), said once per upstream on stderr.
+ */
+function http2Refused(up: UpstreamTarget, req: OutboundRequest): SendResult {
+  const message = `upstream ${up.url.host} is ${up.protocol}, and this runtime's upstream client speaks HTTP/1.1 only (HTTP/2 upstreams need Node: README "HTTP/2 and gRPC")`
+  if (!warned.has(up.id)) {
+    warned.add(up.id)
+    console.error(`gatehouse: ${message}`)
+  }
+  const failure: UpstreamFailure = { kind: 'error', message }
+  req.onDone(failure)
+  return { ok: false, failure }
 }

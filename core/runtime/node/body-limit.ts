@@ -2,6 +2,7 @@
  * The body limit of a chunked upload on Node (TransportRequest.limitBody, core/runtime/io/body-limit.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { constants, type Http2ServerResponse } from 'node:http2'
 import { PAYLOAD_TOO_LARGE } from '../io/body-limit.ts'
 
 /** After a 413 the client still sending is given this long to read it before the connection is closed. */
@@ -20,6 +21,7 @@ export function limitNodeBody(incoming: IncomingMessage, outgoing: ServerRespons
   const push = incoming.push
   const exceeded = () => {
     over = true
+    if (incoming.httpVersionMajor === 2) return exceededHttp2(outgoing as unknown as Http2ServerResponse)
     const socket = incoming.socket
     if (outgoing.headersSent || socket.destroyed) return void socket.destroy()
     const body = Buffer.from(PAYLOAD_TOO_LARGE)
@@ -39,4 +41,17 @@ export function limitNodeBody(incoming: IncomingMessage, outgoing: ServerRespons
     return push.call(this, chunk, encoding)
   }
   if (seen > max) exceeded()
+}
+
+/**
+ * HTTP/2: the stream, not the connection, is what ends (other streams share the socket). The 413
+ * goes out if no response has started, then RST_STREAM (NO_ERROR) tells the client to stop sending.
+ */
+function exceededHttp2(outgoing: Http2ServerResponse): void {
+  const stream = outgoing.stream
+  if (stream.destroyed) return
+  if (!stream.headersSent) {
+    stream.respond({ ':status': 413, 'content-type': 'text/plain; charset=utf-8', 'x-gatehouse-error': 'body-too-large' })
+    stream.end(PAYLOAD_TOO_LARGE, () => stream.close(constants.NGHTTP2_NO_ERROR))
+  } else stream.close(constants.NGHTTP2_CANCEL)
 }

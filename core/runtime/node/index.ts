@@ -18,6 +18,7 @@ export const nodeRuntime: Runtime = {
   name: 'node',
   // TLS-ALPN-01 issued on Node 26 (tested); on 22.12 no certificate came within 30 s (cause not found yet): HTTP-01 only there.
   tlsAlpnChallenges: Number(process.versions.node.split('.')[0]) >= 26,
+  http2: { tls: true, h2c: true },
   request: nodeRequest,
   transport: nodeTransport,
   io: nodeCompatibleIO({ serve: nodeServe, healthCheck: nodeHealthCheck, env: processFacts.env, processStats: processStatsReader({ runtime: { name: 'node', version: process.versions.node }, fds: true, gcSeconds: nodeGcSeconds }) }),

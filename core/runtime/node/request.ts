@@ -34,7 +34,8 @@ export class NodeRequest implements TransportRequest {
 
   limitBody(maxBytes: number): undefined {
     // Node writes its own 413 on the socket (node:http has no say once the fast path owns the response).
-    if (this.outgoing && this.incoming.headers['transfer-encoding'] !== undefined) limitNodeBody(this.incoming, this.outgoing, maxBytes)
+    // Called for a body without Content-Length: chunked on HTTP/1.1, DATA frames on HTTP/2.
+    if (this.outgoing && this.incoming.headers['content-length'] === undefined) limitNodeBody(this.incoming, this.outgoing, maxBytes)
     return undefined
   }
 }
@@ -45,6 +46,7 @@ export function nodeRequest(c: Context): NodeRequest {
 }
 
 function nodeInbound(inc: IncomingMessage, upgrade: boolean): Inbound {
+  if (inc.httpVersionMajor === 2) return http2Inbound(inc)
   const h = inc.headers
   const remote = inc.socket.remoteAddress ?? ''
   return {
@@ -62,5 +64,35 @@ function nodeInbound(inc: IncomingMessage, upgrade: boolean): Inbound {
     websocket: upgrade,
     // A body that ended before it was complete, or a connection closed before the answer was sent.
     clientGone: () => (inc.destroyed && !inc.complete) || inc.socket?.destroyed === true,
+  }
+}
+
+/**
+ * An HTTP/2 request (node:http2's compat API hands it over like an IncomingMessage): the pseudo
+ * headers are not headers to the core; `:authority` stands in for a missing Host (RFC 9113
+ * §8.3.1), and a body is whatever follows a HEADERS frame that did not end the stream.
+ */
+function http2Inbound(inc: IncomingMessage): Inbound {
+  const h = inc.headers
+  const rawHeaders: string[] = []
+  const raw = inc.rawHeaders
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]![0] !== ':') rawHeaders.push(raw[i]!, raw[i + 1]!)
+  const authority = h[':authority'] as string | undefined
+  if (h.host === undefined && authority !== undefined) rawHeaders.unshift('host', authority)
+  const stream = (inc as unknown as { stream: { endAfterHeaders: boolean; destroyed: boolean } }).stream
+  const remote = inc.socket?.remoteAddress ?? ''
+  return {
+    method: inc.method ?? 'GET',
+    target: inc.url ?? '/',
+    rawHeaders,
+    header(name) {
+      const v = name === 'host' ? (h.host ?? authority) : h[name]
+      return Array.isArray(v) ? v[0] : v
+    },
+    remoteAddress: remote.startsWith('::ffff:') ? remote.slice(7) : remote,
+    secure: Boolean((inc.socket as { encrypted?: boolean } | undefined)?.encrypted),
+    hasBody: !stream.endAfterHeaders,
+    websocket: false, // RFC 8441 (WebSocket over HTTP/2) is not offered: browsers use HTTP/1.1 for it
+    clientGone: () => (inc.destroyed && !inc.complete) || stream.destroyed,
   }
 }

@@ -9,12 +9,14 @@
  */
 import { createAdaptorServer } from '@hono/node-server'
 import { createServer as createHttpsServer } from 'node:https'
+import { createSecureServer } from 'node:http2'
 import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Server as TlsServer } from 'node:tls'
 import { guardNodeRequests } from './guard.ts'
 import { nodeTls } from './tls.ts'
 import { handleUpgrades } from './websocket.ts'
+import { acceptH2c, http2Options, trackSessions } from './http2.ts'
 import { answerClientErrors } from './client-errors.ts'
 import type { RunningServer, ServeOptions } from '../types.ts'
 
@@ -29,20 +31,26 @@ export async function nodeServe(
   opts: ServeOptions,
 ): Promise<RunningServer> {
   const headerTimeout = opts.limits?.headerTimeoutMs ?? DEFAULT_TIMEOUT_MS
-  const tls = opts.tls && nodeTls(opts.tls)
+  const tls = opts.tls && nodeTls(opts.tls, opts.http2 !== undefined)
   const guarded = guardNodeRequests(fetch, { maxHeaderCount: opts.limits?.maxHeaderCount, hsts: opts.tls?.hsts, onRefused: opts.onRefused })
   const serverOptions = {
     ...(opts.limits && { maxHeaderSize: opts.limits.maxHeaderBytes }),
     // headersTimeout is only checked this often: keep it well under the timeout itself.
     connectionsCheckingInterval: Math.min(5_000, Math.max(100, Math.floor(headerTimeout / 10))),
     ...(tls && { ...tls.serverOptions, handshakeTimeout: headerTimeout }),
+    // HTTPS with HTTP/2: one node:http2 server answers both (ALPN h2, else node:http inside it).
+    ...(tls && opts.http2 && { ...http2Options(opts.http2, opts.limits), allowHTTP1: true }),
   }
   const server = createAdaptorServer({
     fetch: guarded,
     hostname: opts.hostname,
     serverOptions,
-    ...(tls && { createServer: createHttpsServer }),
+    ...(tls && { createServer: opts.http2 ? createSecureServer : createHttpsServer }),
   } as Parameters<typeof createAdaptorServer>[0]) as Server
+  const h2c = !tls && opts.http2?.h2c ? acceptH2c(server, server.listeners('request')[0] as never, http2Options(opts.http2, opts.limits)) : undefined
+  const sessions = tls && opts.http2 ? trackSessions(server as never) : h2c ? trackSessions(h2c) : undefined
+  // node:http2's TLS server leaves Nagle on (node:http turns it off): small HTTP/2 frames would wait for ACKs.
+  if (tls && opts.http2) server.on('connection', (socket: Socket) => socket.setNoDelay(true))
   server.keepAliveTimeout = opts.limits?.idleTimeoutMs ?? DEFAULT_TIMEOUT_MS
   server.headersTimeout = headerTimeout // slow-loris: a request head must arrive within this
   server.requestTimeout = 0 // long uploads and SSE are bounded by the proxy's own timeouts
@@ -79,15 +87,17 @@ export async function nodeServe(
     close(graceMs = 10_000) {
       unfollow?.()
       return new Promise<void>((resolve) => {
+        for (const session of sessions ?? []) session.close() // GOAWAY: open streams finish, no new ones
         const force = setTimeout(() => {
-          server.closeAllConnections()
+          for (const session of sessions ?? []) session.destroy()
+          server.closeAllConnections?.() // node:http2's server has none: its HTTP/1.1 sockets end with the process
           for (const s of websockets) s.destroy()
         }, graceMs)
         // A keep-alive connection turns idle once its last response is sent: close it then.
-        const sweep = setInterval(() => server.closeIdleConnections(), 50)
+        const sweep = setInterval(() => server.closeIdleConnections?.(), 50)
         let httpClosed = false
         const check = () => {
-          if (!httpClosed || websockets.size > 0) return
+          if (!httpClosed || websockets.size > 0 || (sessions?.size ?? 0) > 0) return
           clearTimeout(force)
           clearInterval(sweep)
           clearInterval(waitWs)
@@ -99,7 +109,7 @@ export async function nodeServe(
           httpClosed = true
           check()
         })
-        server.closeIdleConnections()
+        server.closeIdleConnections?.()
       })
     },
   }

@@ -15,8 +15,7 @@ import { createSecureContext, type SecureContext } from 'node:tls'
 import type { Server as TlsServer, TLSSocket } from 'node:tls'
 import type { ServeTls, TlsCertificate } from '../types.ts'
 
-/** HTTP/1.1 only, like the Bun and Deno listeners. */
-const COMMON = { ALPNProtocols: ['http/1.1'], minVersion: 'TLSv1.2' as const }
+const COMMON = { minVersion: 'TLSv1.2' as const }
 const ACME_TLS = 'acme-tls/1'
 
 export interface NodeTls {
@@ -26,7 +25,9 @@ export interface NodeTls {
   follow(server: TlsServer): () => void
 }
 
-export function nodeTls(tls: ServeTls): NodeTls {
+/** `http2`: offer `h2` first in ALPN (the listener is a node:http2 server with HTTP/1.1 fallback). */
+export function nodeTls(tls: ServeTls, http2 = false): NodeTls {
+  const protocols = http2 ? ['h2', 'http/1.1'] : ['http/1.1']
   let exact = new Map<string, SecureContext>()
   let wildcard = new Map<string, SecureContext>()
   const build = (certs: readonly TlsCertificate[]) => {
@@ -61,12 +62,13 @@ export function nodeTls(tls: ServeTls): NodeTls {
     return ctx
   }
   // ALPNProtocols and ALPNCallback exclude each other: with challenges, the callback agrees to
-  // http/1.1 as ALPNProtocols would, and to acme-tls/1 only for a name with a pending challenge.
-  const alpn = challenge && {
-    ALPNProtocols: undefined,
-    ALPNCallback: ({ servername, protocols }: { servername: string; protocols: string[] }) =>
-      protocols.includes(ACME_TLS) && challenge(servername.toLowerCase()) ? ACME_TLS : protocols.includes('http/1.1') ? 'http/1.1' : undefined,
-  }
+  // h2/http/1.1 as ALPNProtocols would, and to acme-tls/1 only for a name with a pending challenge.
+  const alpn = challenge
+    ? {
+        ALPNCallback: ({ servername, protocols: offered }: { servername: string; protocols: string[] }) =>
+          offered.includes(ACME_TLS) && challenge(servername.toLowerCase()) ? ACME_TLS : protocols.find((p) => offered.includes(p)),
+      }
+    : { ALPNProtocols: protocols }
   return {
     serverOptions: {
       ...defaults(),

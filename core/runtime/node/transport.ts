@@ -13,6 +13,8 @@ import { classify, dispatch, headerPairs, headerStrings, undiciPools } from '../
 import type { NodeRequest } from './request.ts'
 import { upgradeToUpstream } from './websocket.ts'
 import { nodeEncoder } from './compression.ts'
+import { keepRequestStreaming, respondHeadOnly } from './http2.ts'
+import type { Http2ServerResponse } from 'node:http2'
 import type { OutboundRequest, SendResult, Transport, UpstreamFailure, UpstreamTarget } from '../types.ts'
 
 const pools = undiciPools()
@@ -20,6 +22,7 @@ const pools = undiciPools()
 export const nodeTransport: Transport<NodeRequest> = {
   send({ incoming, outgoing: sink }: NodeRequest, up: UpstreamTarget, req: OutboundRequest): Promise<SendResult> {
     const outgoing = sink! // only upgrade requests have none, and they go to upgrade()
+    if (incoming.httpVersionMajor === 2) keepRequestStreaming(outgoing)
     const lease = pools.acquire(up, req)
     return new Promise<SendResult>((resolve) => {
       let status: number | undefined
@@ -33,7 +36,9 @@ export const nodeTransport: Transport<NodeRequest> = {
       let sink: Transform | undefined // the compressor between the upstream body and the client, if any
       let timedOut = false
       let held: string[] | undefined // a response head waiting for its first body bytes
-      const respond = (code: number, headers: string[]) => {
+      let headOnly = false // sent as one HEADERS frame that ended the stream (respondHeadOnly)
+      /** `bodyless`: the upstream's response ended without body bytes (gRPC's trailers-only answer). */
+      const respond = (code: number, headers: string[], bodyless = false) => {
         held = undefined
         const encoding = req.onResponseHead?.(code, headers)
         responded = true
@@ -45,7 +50,13 @@ export const nodeTransport: Transport<NodeRequest> = {
         }
         // The upstream answered before the client finished sending its body (an early 413, say):
         // close this client connection after the response rather than read the rest to discard.
-        if (req.hasBody && !incoming.complete) headers.push('connection', 'close')
+        if (req.hasBody && !incoming.complete && incoming.httpVersionMajor === 1) headers.push('connection', 'close')
+        if (bodyless && incoming.httpVersionMajor === 2) {
+          respondHeadOnly(outgoing as unknown as Http2ServerResponse, code, headers) // a gRPC trailers-only answer stays one
+          headOnly = true
+          settle({ ok: true, response: RESPONSE_ALREADY_SENT })
+          return
+        }
         outgoing.writeHead(code, headers)
         if (encoding) {
           // compress(): the body goes through node:zlib, whose back-pressure includes the client's.
@@ -94,10 +105,11 @@ export const nodeTransport: Transport<NodeRequest> = {
             return false
           }
           const headers = filterResponseHeaders(headerStrings(rawHeaders))
+          if (req.grpc) reportGrpcStatus(req, headers) // a trailers-only answer carries it in the head
           drained = resume
           // A head that announces a body goes out with its first bytes: an upstream that dies
           // between the two (a killed container) is then a failure before the answer, retried.
-          if (req.method !== 'HEAD' && announcesBody(code, headers)) held = headers
+          if (req.method !== 'HEAD' && (announcesBody(code, headers) || (req.grpc && incoming.httpVersionMajor === 2))) held = headers
           else respond(code, headers)
           return true
         },
@@ -109,8 +121,15 @@ export const nodeTransport: Transport<NodeRequest> = {
           out.once('drain', drained!) // only when the client is slower than the upstream
           return false
         },
-        onComplete() {
-          if (held) respond(status!, held)
+        onComplete(trailers) {
+          if (held) respond(status!, held, !(trailers && Object.keys(trailerObject(trailers)).length))
+          // Trailers (gRPC's status) reach an HTTP/2 client; HTTP/1.1 clients never asked for them (no `TE: trailers` is forwarded).
+          if (headOnly) return finish()
+          if (trailers && incoming.httpVersionMajor === 2 && !outgoing.destroyed) {
+            const t = trailerObject(trailers)
+            if (Object.keys(t).length) outgoing.addTrailers(t)
+            if (req.grpc && t['grpc-status'] !== undefined) req.grpcStatus?.(Number(t['grpc-status']))
+          }
           if (req.method !== 'HEAD') (sink ?? outgoing).end()
           if (req.hasBody && !incoming.complete) incoming.resume() // unread body: let the close proceed
           finish()
@@ -118,7 +137,13 @@ export const nodeTransport: Transport<NodeRequest> = {
         onError(err) {
           if (settled && !responded) return // the abort that follows a retryable status
           const failure: UpstreamFailure = timedOut ? { kind: 'total-timeout', message: 'total timeout' } : classify(err)
-          if (responded) {
+          if (responded && timedOut && req.grpc && incoming.httpVersionMajor === 2 && !outgoing.destroyed) {
+            // A gRPC deadline during the response: the client gets the status it expects, not a reset stream.
+            finish(failure)
+            outgoing.addTrailers({ 'grpc-status': '4', 'grpc-message': 'deadline%20exceeded%20at%20the%20gateway' })
+            req.grpcStatus?.(4)
+            ;(sink ?? outgoing).end()
+          } else if (responded) {
             finish(failure) // first: once the client's socket is destroyed, the exchange would blame the client
             sink?.unpipe(outgoing).destroy()
             outgoing.destroy(err) // mid-body failure: the client must see a broken response, not a short one
@@ -140,4 +165,22 @@ export const nodeTransport: Transport<NodeRequest> = {
   release: (up) => pools.release(up),
 }
 
+/** `grpc-status` in a response head (a gRPC trailers-only answer), for the record. */
+function reportGrpcStatus(req: OutboundRequest, headers: readonly string[]): void {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === 'grpc-status') return req.grpcStatus?.(Number(headers[i + 1]))
+}
 
+/**
+ * undici's trailers as the object `addTrailers()` takes: a flat raw list from HTTP/1.1 upstreams,
+ * node:http2's trailers object from HTTP/2 ones (repeated names joined, as HTTP allows).
+ */
+function trailerObject(raw: unknown): Record<string, string> {
+  const out: Record<string, string> = {}
+  const add = (name: string, value: string) => void (out[name] = name in out ? `${out[name]}, ${value}` : value)
+  if (Array.isArray(raw)) {
+    for (let i = 0; i + 1 < raw.length; i += 2) add(String(raw[i]).toLowerCase(), Buffer.isBuffer(raw[i + 1]) ? raw[i + 1].toString('latin1') : String(raw[i + 1]))
+  } else if (raw && typeof raw === 'object') {
+    for (const [name, value] of Object.entries(raw)) if (name[0] !== ':') add(name, Array.isArray(value) ? value.join(', ') : String(value))
+  }
+  return out
+}

@@ -24,19 +24,23 @@ export function unmapIPv4(addr: string): string {
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr
 }
 
-export function webInbound(req: Request, remoteAddress: string, target: string, secure = false): Inbound {
+/**
+ * `impliedHost`: an HTTP/2 request has no Host header, its `:authority` is in the URL (Deno.serve);
+ * it stands in for Host (RFC 9113 §8.3.1), and its body is known by `req.body`, not by framing headers.
+ */
+export function webInbound(req: Request, remoteAddress: string, target: string, secure = false, impliedHost?: string): Inbound {
   const h = req.headers
-  const rawHeaders: string[] = []
+  const rawHeaders: string[] = impliedHost === undefined ? [] : ['host', impliedHost]
   h.forEach((value, name) => void rawHeaders.push(name, value))
   const length = h.get('content-length')
   return {
     method: req.method,
     target,
     rawHeaders,
-    header: (name) => h.get(name) ?? undefined,
+    header: impliedHost === undefined ? (name) => h.get(name) ?? undefined : (name) => (name === 'host' ? impliedHost : (h.get(name) ?? undefined)),
     remoteAddress: unmapIPv4(remoteAddress),
     secure,
-    hasBody: h.has('transfer-encoding') || (length !== null && length !== '0'),
+    hasBody: h.has('transfer-encoding') || (length !== null && length !== '0') || (impliedHost !== undefined && length === null && req.body !== null),
     websocket: req.method === 'GET' && h.get('upgrade')?.toLowerCase() === 'websocket',
     clientGone: () => req.signal.aborted || bodyFailed(req),
   }
