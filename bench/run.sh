@@ -25,7 +25,8 @@
 #                          release   a canary under way, and every request mirrored to a target that hangs
 #                          workers   Node and Bun with 1 process, and with `workers: 2` (2 workers + the primary;
 #                                    pinned like every proxy, so on 2 cores they share one: cpu%, rps/core)
-#                          all       all of them (~28 min with the defaults below; main ~12,
+#                          http2     HTTP/2 (h2load) and gRPC unary (grpc-js), direct and through the gateway (bench/http2.ts)
+#                          all       all of them, http2 last (~28 min with the defaults below; main ~12,
 #                                    scenarios ~12, growth ~7)
 #   TARGETS="..."  exact target names instead of SUITE (see define_target below). Either way the
 #              rows a target is compared with (its x_direct baseline, its growth reference) are
@@ -189,7 +190,16 @@ declare -A SUITES=(
   [all]="${ALL_TARGETS[*]}"
 )
 SUITE="${SUITE:-all}"
-[[ -n "${SUITES[$SUITE]:-}" ]] || die "unknown SUITE=$SUITE (main, runtimes, scenarios, growth, compress, scale, release, observe, workers, all)"
+# SUITE=http2 (and the end of SUITE=all): HTTP/2 and gRPC. wrk speaks HTTP/1.1 only, so these rows
+# come from bench/http2.ts: h2load and a grpc-js client, direct and through the gateway in one run.
+http2_rows() {
+  log "HTTP/2 and gRPC rows (bench/http2.ts: h2load, grpc-js; direct and through the gateway)"
+  (cd "$REPO" && node --import tsx bench/http2.ts) | tee "$OUT/http2.txt"
+}
+if [[ "$SUITE" == http2 ]]; then
+  mkdir -p "$OUT"; ensure_system_deps; http2_rows; exit
+fi
+[[ -n "${SUITES[$SUITE]:-}" ]] || die "unknown SUITE=$SUITE (main, runtimes, scenarios, growth, compress, scale, release, observe, workers, http2, all)"
 TARGETS="${TARGETS:-${SUITES[$SUITE]}}"
 
 # with_references <targets...>: the list, with each one's baseline and growth reference added in
@@ -302,6 +312,7 @@ main() {
   show_server_problems
   summarize
   profile_report
+  if [[ "$SUITE" == all ]]; then http2_rows; fi
 }
 
 main "$@"

@@ -2,7 +2,7 @@
 # Makes sure the tools the bench needs exist. From a clean clone `npm run bench` must just work,
 # so missing Debian packages are installed when we are root (they are never kept across machines).
 
-BENCH_PKGS=(nginx wrk haproxy)   # nginx: upstreams (+ reference proxy); wrk: load; haproxy: reference
+BENCH_PKGS=(nginx wrk haproxy nghttp2-client)   # nginx: upstreams (+ reference proxy); wrk: load; haproxy: reference; h2load: the HTTP/2 rows
 
 pkg_installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]; }
 
