@@ -38,6 +38,8 @@
 #   QUICK=1  smoke run: ROUNDS=1 DURATION=3 and short warm-ups
 #   WARMUP=2 (s before each target's runs in a round)  WARMUP_FIRST=5 (s, once per target: JIT)
 #   THREADS=1 (wrk threads)  LOAD_CPU=0 PROXY_CPU=1
+#   SCALE=1  a bigger machine: half the cores for wrk and the upstreams, the rest for the proxy;
+#            THREADS, CONNS (64 and 16 per load core) and the workers rows' BENCH_WORKERS follow
 #   QUIET_MAX=15 QUIET_TIMEOUT=30  before a run, wait (bounded) until other processes use <= 15%
 #   BG_MAX=25 MAX_RETRY=1  redo a run once if other processes used > 25% CPU during it
 #   QUIET_BUDGET=120  total seconds the whole bench may spend on such waits and redos
@@ -54,6 +56,15 @@ BENCH="$REPO/bench"
 
 if [[ "${QUICK:-0}" == 1 ]]; then
   : "${ROUNDS:=1}" "${DURATION:=3}" "${WARMUP:=1}" "${WARMUP_FIRST:=2}"
+fi
+# SCALE=1: use the whole machine (the defaults suit the 2-core VM, where it changes nothing): half
+# the cores (at least one) for wrk and the upstreams, the rest for the proxy under test; wrk's
+# threads, the connection counts and the workers rows' worker count grow with them.
+if [[ "${SCALE:-0}" == 1 ]]; then
+  SCALE_CORES=$(nproc); SCALE_LOAD=$(( SCALE_CORES / 2 > 0 ? SCALE_CORES / 2 : 1 ))
+  SCALE_PROXY=$(( SCALE_CORES - SCALE_LOAD > 0 ? SCALE_CORES - SCALE_LOAD : 1 ))
+  : "${LOAD_CPU:=0-$(( SCALE_LOAD - 1 ))}" "${PROXY_CPU:=$SCALE_LOAD-$(( SCALE_LOAD + SCALE_PROXY - 1 ))}"
+  : "${THREADS:=$SCALE_LOAD}" "${CONNS:=$(( 64 * SCALE_LOAD )) $(( 16 * SCALE_LOAD ))}" "${BENCH_WORKERS:=$SCALE_PROXY}"
 fi
 ROUNDS="${ROUNDS:-3}"; DURATION="${DURATION:-10}"; CONNS="${CONNS:-64 16}"; GROWTH_CONNS="${GROWTH_CONNS:-64}"
 WARMUP="${WARMUP:-2}"; WARMUP_FIRST="${WARMUP_FIRST:-5}"; THREADS="${THREADS:-1}"
@@ -164,8 +175,8 @@ define_target gatehouse-node-metrics   18049 /                start_gatehouse no
 define_target gatehouse-node-tracing   18053 /                start_gatehouse node tracing BENCH_SAMPLE=1
 define_target gatehouse-node-tracing-0 18054 /                start_gatehouse node tracing BENCH_SAMPLE=0
 # workers: the same forwarding path served by 2 worker processes and a primary (issue #16)
-define_target gatehouse-node-workers   18060 /                start_gatehouse node workers BENCH_WORKERS=2
-define_target gatehouse-bun-workers    18061 /                start_gatehouse bun workers BENCH_WORKERS=2
+define_target gatehouse-node-workers   18060 /                start_gatehouse node workers "BENCH_WORKERS=${BENCH_WORKERS:-2}"
+define_target gatehouse-bun-workers    18061 /                start_gatehouse bun workers "BENCH_WORKERS=${BENCH_WORKERS:-2}"
 # growth: routes 1 -> 10,000 (worst case, see configs/worst-case-routes.ts), upstreams 2 -> 1,000
 GROWTH_TARGETS=()
 for n in 1 100 1000 10000; do
