@@ -10,11 +10,11 @@
 # wrk and the upstreams share CPU 0; rounds are interleaved over targets (so a noisy moment hits
 # every target, not one) and the median is reported. Installs nginx/wrk/haproxy when missing
 # and run as root. Ports (loopback only): 18001-18002 upstreams, each nginx upstream also on
-# 500 extra ports (19000-19499, 19500-19999), 18010-18049, 18053-18054 and 18060-18061 proxies (18050-18052: BASELINE rows).
+# 500 extra ports (19000-19499, 19500-19999), 18010-18049, 18053-18054 and 18060-18063 proxies (18050-18052: BASELINE rows).
 #
 # Env knobs (defaults):
 #   SUITE=all  which rows: main      direct nginx haproxy, each runtime's floor and gatehouse on it, 100routes full
-#                          runtimes  direct, then floor-X and gatehouse-X for node, bun, deno (ratios in the footer)
+#                          runtimes  direct, then floor-X, gatehouse-X and gatehouse-X-full for node, bun, deno (ratios in the footer)
 #                          scenarios full 1000up churn direct-1mb/nginx-1mb/floor-node-1mb/gatehouse-node-1mb jwt
 #                          growth    routes-{1,100,1000,10000} up-{2,10,100,1000}
 #                          compress  a 16 KiB page direct, through the gateway plain, gzip, br, zstd
@@ -143,6 +143,9 @@ if [[ -n "${BASELINE:-}" ]]; then
 fi
 # scenarios of issue #6
 define_target gatehouse-node-full      18024 /api/v100/hello  start_gatehouse node full
+# the full-featured config on the other runtimes (SUITE=runtimes): which runtime the container should run
+define_target gatehouse-bun-full       18062 /api/v100/hello  start_gatehouse bun full
+define_target gatehouse-deno-full      18063 /api/v100/hello  start_gatehouse deno full
 define_target gatehouse-node-1000up    18025 /                start_gatehouse node round-robin "BENCH_UPSTREAMS=$(upstream_urls 1000)"
 define_target gatehouse-node-churn     18026 /                start_gatehouse node churn "BENCH_CHURN_UPSTREAMS=$(upstream_urls 200)" BENCH_CHURN_WINDOW=100 BENCH_CHURN_MS=10
 T_GROWTH[gatehouse-node-churn]=gatehouse-node-up-100   # p99 compared with the same pool size, static
@@ -196,7 +199,7 @@ declare -A SUITES=(
   [scale]="gatehouse-node gatehouse-node-scale gatehouse-bun gatehouse-bun-scale gatehouse-deno gatehouse-deno-scale"
   [release]="gatehouse-node gatehouse-node-release gatehouse-node-mirror"
   [observe]="gatehouse-node gatehouse-node-metrics gatehouse-node-tracing gatehouse-node-tracing-0"
-  [runtimes]="direct floor-node gatehouse-node floor-bun gatehouse-bun floor-deno gatehouse-deno"
+  [runtimes]="direct floor-node gatehouse-node gatehouse-node-full floor-bun gatehouse-bun gatehouse-bun-full floor-deno gatehouse-deno gatehouse-deno-full"
   [workers]="gatehouse-node gatehouse-node-workers gatehouse-bun gatehouse-bun-workers"
   [all]="${ALL_TARGETS[*]}"
 )
