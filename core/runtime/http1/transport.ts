@@ -16,6 +16,7 @@
 import { filterResponseHeaders } from '../../proxy/hop-by-hop.ts'
 import { announcesBody } from '../../proxy/held-head.ts'
 import { Exchange } from './client.ts'
+import { arm, Deadline, disarm } from './deadlines.ts'
 import { Http1Error } from './errors.ts'
 import { Pool, type Connector } from './pool.ts'
 import { concat } from '../web/bytes.ts'
@@ -27,6 +28,8 @@ import { UpstreamClients } from '../upstream-clients.ts'
 
 /** Bodies up to this size that arrived complete with the head are answered as bytes. */
 const MAX_BYTES_BODY = 64 * 1024
+/** How long an exchange runs before the client's going away is watched (plus up to one deadline tick). */
+const CLIENT_WATCH_MS = 50
 
 /** A failure the request caused (a header that cannot be sent, a body that broke off) is the client's: 'bad-request'. */
 const failureOf = (err: unknown): UpstreamFailure =>
@@ -65,14 +68,23 @@ export function http1Transport<R extends WebRequest>(connector: (url: URL) => Co
         clientGone = true // a client that leaves is not the upstream's failure
         ex.abort('error', 'client closed the connection')
       }
-      inbound.signal.addEventListener('abort', onClientGone)
-      if (inbound.signal.aborted) onClientGone()
+      // The client-gone signal is watched only once an exchange outlives CLIENT_WATCH_MS: touching
+      // `request.signal` makes Deno.serve build it and abort it (a DOMException) when every request
+      // ends — 8 % of the gateway's CPU in a profile. A client that left earlier is seen then.
+      let watching = false
+      const watch = new Deadline(() => {
+        watching = true
+        inbound.signal.addEventListener('abort', onClientGone)
+        if (inbound.signal.aborted) onClientGone()
+      })
+      arm(watch, CLIENT_WATCH_MS)
       const total = req.timeouts.total ? setTimeout(() => ex.abort('total-timeout', 'total timeout'), req.timeouts.total) : undefined
       const finish = (failure?: UpstreamFailure) => {
         if (finished) return
         finished = true
         clearTimeout(total)
-        inbound.signal.removeEventListener('abort', onClientGone)
+        disarm(watch)
+        if (watching) inbound.signal.removeEventListener('abort', onClientGone)
         lease.done()
         req.onDone(clientGone ? undefined : failure, failure ? undefined : status, bytes)
       }

@@ -12,12 +12,12 @@ import { processAlive } from '../io/process-alive.ts'
 import { readSecret } from '../io/read-secret.ts'
 import { forkedWorkers } from '../io/workers.ts'
 import { nodeServe } from './serve.ts'
+import { nodeTlsAlpnChallenges } from './tls.ts'
 import { nodeTransport } from './transport.ts'
 
 export const nodeRuntime: Runtime = {
   name: 'node',
-  // TLS-ALPN-01 issued on Node 26 (tested); on 22.12 no certificate came within 30 s (cause not found yet): HTTP-01 only there.
-  tlsAlpnChallenges: Number(process.versions.node.split('.')[0]) >= 26,
+  tlsAlpnChallenges: nodeTlsAlpnChallenges,
   http2: { tls: true, h2c: true },
   request: nodeRequest,
   transport: nodeTransport,

@@ -25,6 +25,12 @@ export interface NodeTls {
   follow(server: TlsServer): () => void
 }
 
+/**
+ * Whether this Node answers ACME TLS-ALPN-01: issued on Node 26 (tested); on 22.12 no certificate
+ * came within 30 s (cause not found), so HTTP-01 only there.
+ */
+export const nodeTlsAlpnChallenges = Number(process.versions.node.split('.')[0]) >= 26
+
 /** `http2`: offer `h2` first in ALPN (the listener is a node:http2 server with HTTP/1.1 fallback). */
 export function nodeTls(tls: ServeTls, http2 = false): NodeTls {
   const protocols = http2 ? ['h2', 'http/1.1'] : ['http/1.1']
@@ -49,7 +55,9 @@ export function nodeTls(tls: ServeTls, http2 = false): NodeTls {
     const first = tls.current()[0]!
     return { cert: first.cert, key: first.key, ...COMMON }
   }
-  const challenge = tls.alpnChallenge
+  // Only where TLS-ALPN-01 works (nodeTlsAlpnChallenges): on Node 22 an ALPNCallback also cannot
+  // be combined with node:http2's own ALPNProtocols (ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS at listen).
+  const challenge = nodeTlsAlpnChallenges ? tls.alpnChallenge : undefined
   const challengeContexts = new Map<string, SecureContext>() // by PEM: one context per pending challenge
   const challengeContext = (name: string) => {
     const c = challenge?.(name)
