@@ -15,6 +15,9 @@ const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'tra
 const timeouts = { connect: 5_000, firstByte: 60_000, idle: 60_000 }
 let next = 0
 
+// exit cleanly on SIGTERM: --cpu-prof writes its profile on exit
+Deno.addSignalListener("SIGTERM", () => Deno.exit(0))
+
 Deno.serve({ port, hostname: '127.0.0.1', onListen: () => console.log(JSON.stringify({ level: 'info', msg: `deno-floor listening on 127.0.0.1:${port}` })) }, async (req) => {
   const pool = pools[next++ % pools.length]!
   const url = new URL(req.url)

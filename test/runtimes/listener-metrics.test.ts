@@ -102,13 +102,15 @@ for (const runtime of RUNTIMES.filter((r) => !process.env.E2E_ONLY || process.en
 
     test('refused before routing: counted by reason and logged', async () => {
       const refused = async (reason: string) => total((await scrape()).list, 'gatehouse_request_refusals_total', { reason })
-      // Too many header lines: the gateway's check on Bun and Deno; Node's parser counts them into its head-size limit.
-      const reason = runtime === 'node' ? 'header-too-large' : 'too-many-headers'
+      // Too many header lines: the gateway's check on Bun, Deno and Node 22; Node 26's parser counts
+      // them into its head-size limit first. Either way one refusal, with its reason.
+      const reasons = ['too-many-headers', 'header-too-large']
+      const either = async () => (await refused(reasons[0]!)) + (await refused(reasons[1]!))
       const headers = Array.from({ length: 30 }, (_, i) => `X-H${i}: v\r\n`).join('')
-      const before = await refused(reason)
+      const before = await either()
       assert.equal((await rawRequest(gw.port, `GET /h HTTP/1.1\r\nHost: x\r\n${headers}\r\n`)).status, 431)
-      await until(`${reason} is counted`, async () => (await refused(reason)) === before + 1)
-      assert.match(gw.proc.tail(200), new RegExp(`refused a request before routing: ${reason}`))
+      await until('the 431 is counted', async () => (await either()) === before + 1)
+      assert.match(gw.proc.tail(200), /refused a request before routing: (too-many-headers|header-too-large)/)
       if (runtime !== 'node') return
 
       // Node's parser: a header line without a colon, 15 times (the log keeps 10 a minute).
@@ -119,7 +121,7 @@ for (const runtime of RUNTIMES.filter((r) => !process.env.E2E_ONLY || process.en
       }
       await until('15 malformed requests are counted', async () => (await refused('malformed')) === malformed + 15)
       const lines = gw.proc.tail(500).split('\n').filter((l) => l.includes('refused a request before routing: malformed'))
-      assert.ok(lines.length >= 1 && lines.length <= 9, `rate-limited log (10 a minute, one went to too-many-headers): ${lines.length} lines`)
+      assert.ok(lines.length >= 1 && lines.length <= 9, `rate-limited log (10 a minute, one went to the 431): ${lines.length} lines`)
       assert.match(lines[0]!, /HPE_/)
       // Bad framing: still answered 400 as Node does (the listener replaced Node's default answer).
       const framing = await refused('bad-framing')
