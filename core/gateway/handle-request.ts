@@ -16,7 +16,7 @@ import { plain } from '../proxy/failure.ts'
 import { Exchange } from '../proxy/exchange.ts'
 import { PAYLOAD_TOO_LARGE } from '../runtime/io/body-limit.ts'
 import { proxy } from '../proxy/proxy.ts'
-import { grpcAnswer, grpcTimeoutMs, isGrpc } from '../proxy/grpc.ts'
+import { grpcAnswer, grpcTimeoutMs } from '../proxy/grpc.ts'
 import type { GatewayState } from './state.ts'
 import { aroundProxy } from './around-proxy.ts'
 import { encodeWebBody } from '../runtime/web/compression.ts'
@@ -64,7 +64,7 @@ export function createRequestHandler(deps: HandlerDeps) {
       throw err
     }
     // A gRPC client reads the gateway's own refusals and failures only as a gRPC status (grpc.ts).
-    if (!ex.headSent && res.status !== 200 && isGrpc(ex.request.inbound.header('content-type'))) {
+    if (!ex.headSent && res.status !== 200 && ex.grpc) {
       res = await grpcAnswer(res)
       ex.grpcStatus(Number(res.headers.get('grpc-status')))
     }
@@ -158,7 +158,7 @@ function route({ state: current, runtime }: HandlerDeps) {
         inbound.websocket,
       )
       const consumer = ex.observed || pool.release ? c.get('consumer') : undefined
-      const grpcMs = isGrpc(inbound.header('content-type')) ? grpcTimeoutMs(inbound.header('grpc-timeout')) : undefined
+      const grpcMs = ex.grpc ? grpcTimeoutMs(inbound.header('grpc-timeout')) : undefined
       const deadline = grpcMs === undefined ? undefined : Date.now() + grpcMs
       const call = { pool, path: forwardPath(path, target.query, route.pathRules), clientPath: path, headers, upstreamHost: route.hostHeader === 'upstream', balance, consumer, version: pinned, deadline }
       // A response encoder (compress) set by middleware: the exchange asks it once the head is known.

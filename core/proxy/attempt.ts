@@ -4,7 +4,6 @@
  * here until then (least-conn and p2c read that); passive health hears how it went, unless the
  * client caused the failure.
  */
-import { isGrpc } from './grpc.ts'
 import type { ExchangeOutcome } from '../types.ts'
 import type { Pool } from '../pools/pool.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
@@ -15,6 +14,8 @@ import type { TryTrace } from '../plugin/tracer.ts'
 /** What a try needs of its exchange (exchange.ts). */
 export interface AttemptOwner {
   readonly request: TransportRequest
+  /** A gRPC call (exchange.ts reads its content type once). */
+  readonly grpc: boolean
   /** Whether a record is kept (then times are measured). */
   readonly observed: boolean
   blame(failure: UpstreamFailure): UpstreamFailure
@@ -60,7 +61,7 @@ export class Attempt implements OutboundRequest {
     this.hasBody = inbound.hasBody
     const t = pool.settings.timeouts
     this.timeouts = deadline === undefined ? t : { ...t, total: Math.max(1, Math.min(t.total ?? Infinity, deadline - Date.now())) }
-    this.grpc = isGrpc(inbound.header('content-type')) || undefined
+    this.grpc = exchange.grpc || undefined
     this.retryStatus = retryOn && ((status) => retryOn.has(status))
     this.sentAt = exchange.observed || pool.release ? Date.now() : 0
     upstream.inflight++

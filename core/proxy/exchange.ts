@@ -22,6 +22,7 @@ import { Attempt, type AttemptOwner } from './attempt.ts'
 import { isClientFault } from './failure.ts'
 import type { RequestTrace } from '../plugin/tracer.ts'
 import { setHeader } from './set-header.ts'
+import { isGrpc } from './grpc.ts'
 
 /** Edits a response head in place before it goes to the client. */
 export type HeadHook = (status: number, headers: string[]) => void
@@ -44,6 +45,8 @@ export class Exchange implements AttemptOwner {
   /** Run at the end: the first in a field of its own (every request has one, the in-flight count), more in a list. */
   private endHook: (() => void) | undefined
   private endHooks: (() => void)[] | undefined
+  /** A gRPC call (its content type, read once): its tries carry its deadline, the gateway's own answers become gRPC statuses. */
+  readonly grpc: boolean
 
   constructor(
     readonly request: TransportRequest,
@@ -52,6 +55,7 @@ export class Exchange implements AttemptOwner {
     readonly trace?: RequestTrace,
   ) {
     const inbound = request.inbound
+    this.grpc = isGrpc(inbound.header('content-type'))
     this.record = report && {
       time: Date.now(), method: inbound.method, host: inbound.header('host') ?? '', path: inbound.target,
       status: 0, durationMs: 0, tries: 0, retryReasons: [], clientIp: inbound.remoteAddress,
