@@ -163,10 +163,11 @@ function route({ state: current, runtime }: HandlerDeps) {
       const call = { pool, path: forwardPath(path, target.query, route.pathRules), clientPath: path, headers, upstreamHost: route.hostHeader === 'upstream', balance, consumer, version: pinned, deadline }
       // A response encoder (compress) set by middleware: the exchange asks it once the head is known.
       const encoder = c.get('responseEncoder')
-      if (encoder) ex.encodeWith((status, h) => encoder(status, h, runtime.compression))
+      const compression = ex.request.compression ?? runtime.compression
+      if (encoder) ex.encodeWith((status, h) => encoder(status, h, compression))
       const proxied = proxy(ex, call, runtime.transport)
       // Bun and Deno return a Web Response: its body is encoded here (Node's transport did it already).
-      return encoder && !runtime.compression.inTransport ? proxied.then((res) => (ex.encoding ? encodeWebBody(res, ex.encoding) : res)) : proxied
+      return encoder && !compression.inTransport ? proxied.then((res) => (ex.encoding ? encodeWebBody(res, ex.encoding) : res)) : proxied
     }
     const answer = route.chain ? aroundProxy(c, ex, route.chain, send) : send()
     // A body over the limit as it arrives: the runtime's 413 wins if no response has started.

@@ -22,7 +22,7 @@ import { Attempt, type AttemptOwner } from './attempt.ts'
 import { isClientFault } from './failure.ts'
 import type { RequestTrace } from '../plugin/tracer.ts'
 import { setHeader } from './set-header.ts'
-import { isGrpc } from './grpc.ts'
+import { grpcStatusFor, isGrpc } from './grpc.ts'
 
 /** Edits a response head in place before it goes to the client. */
 export type HeadHook = (status: number, headers: string[]) => void
@@ -149,6 +149,8 @@ export class Exchange implements AttemptOwner {
       if (failure && !isClientFault(failure)) rec.retryReasons.pop()
       rec.status = response.status
       rec.error = failure && !isClientFault(failure) ? failure.kind : undefined
+      // Known now, before the record goes out: the handler turns this answer into that gRPC status (grpc.ts).
+      if (this.grpc) rec.grpcStatus = grpcStatusFor(response.status, response.headers.get('x-gatehouse-error'))
     }
     this.finish()
     return response

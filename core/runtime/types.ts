@@ -54,6 +54,8 @@ export interface TransportRequest {
    * caller to race against its own answer; undefined when the runtime writes it itself (Node).
    */
   limitBody(maxBytes: number): Promise<Response> | undefined
+  /** How this request's answer is compressed, where not as the runtime's (an HTTP/2 listener on Bun's or Deno's node:http2 layer). */
+  readonly compression?: RuntimeCompression
 }
 
 /** The upstream a transport sends to: its id (stable across snapshots) and its current address. */

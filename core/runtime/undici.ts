@@ -3,7 +3,8 @@
  * decompresses bodies): one keep-alive Pool per upstream address, the dispatch call, and undici's
  * error codes read as the core's failure kinds.
  */
-import { Client, Pool, type Dispatcher } from 'undici'
+// The deep path: Bun maps the bare name `undici` to a built-in stub without Client or Pool.
+import { Client, Pool, type Dispatcher } from 'undici/index.js'
 import { UpstreamClients } from './upstream-clients.ts'
 import type { FailureKind, OutboundRequest, UpstreamFailure, UpstreamTarget } from './types.ts'
 
@@ -40,10 +41,12 @@ const H2_STREAMS = 100
  * timeout: a keep-alive Pool of HTTP/1.1 connections; for `h2c` one Client whose single
  * connection multiplexes up to H2_STREAMS requests (prior knowledge, undici's useH2c); for `h2`
  * a Pool whose connections offer h2 by ALPN (and fall back to HTTP/1.1 if the upstream does).
+ * `http2Client`, where given, makes the clients of h2c and h2 upstreams instead.
  */
-export function undiciPools(): UpstreamClients<Dispatcher, OutboundRequest> {
-  return new UpstreamClients<Dispatcher, OutboundRequest>(
+export function undiciPools(http2Client?: (url: URL, req: OutboundRequest) => DispatchClient): UpstreamClients<DispatchClient, OutboundRequest> {
+  return new UpstreamClients<DispatchClient, OutboundRequest>(
     (url, req, protocol) => {
+      if (protocol && http2Client) return http2Client(url, req)
       const common = { connectTimeout: req.timeouts.connect, keepAliveTimeout: 30_000 }
       // useH2c is in undici 7's Client (H2CClient uses it) but not yet in its typings.
       if (protocol === 'h2c') return new Client(url.origin, { ...common, allowH2: true, useH2c: true, pipelining: H2_STREAMS, maxConcurrentStreams: H2_STREAMS } as Client.Options)
@@ -54,8 +57,15 @@ export function undiciPools(): UpstreamClients<Dispatcher, OutboundRequest> {
   )
 }
 
+/** What a transport needs of an upstream client: undici's Client and Pool, or node-http2/h2-client.ts. */
+export interface DispatchClient {
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean
+  close(): Promise<void>
+  destroy(): unknown
+}
+
 /** Sends one request to one upstream through its keep-alive pool. */
-export function dispatch(pool: Dispatcher, up: UpstreamTarget, req: OutboundRequest, body: Dispatcher.DispatchOptions['body'], handler: Dispatcher.DispatchHandler): void {
+export function dispatch(pool: DispatchClient, up: UpstreamTarget, req: OutboundRequest, body: Dispatcher.DispatchOptions['body'], handler: Dispatcher.DispatchHandler): void {
   try {
     pool.dispatch(
       {

@@ -1,5 +1,6 @@
 /** The Bun runtime: Bun.serve serving, the own HTTP/1.1 upstream client over Bun.connect, process facts. */
 import type { Runtime } from '../types.ts'
+import { nodeHttp2Listeners } from '../node-http2/listeners.ts'
 import { processFacts } from '../io/process-facts.ts'
 import { nodeCompatibleIO } from '../plugin-io/index.ts'
 import { processStatsReader } from '../io/process-stats.ts'
@@ -15,12 +16,10 @@ import { bunTransport } from './transport.ts'
 
 export const bunRuntime: Runtime = {
   name: 'bun',
-  // Bun.serve (1.4.5) agrees to no ALPN protocol and answers HTTP/1.1 only; a cleartext preface is no request to it.
-  http2: { tls: false, h2c: false, why: 'Bun.serve speaks HTTP/1.1 only (Bun 1.4.5)' },
-  request: bunRequest,
-  transport: bunTransport,
+  // Bun.serve (1.4.5) speaks HTTP/1.1 only: HTTP/2 listeners run on Bun's node:http2 (node-http2/listeners.ts).
+  http2: { tls: true, h2c: true },
+  ...nodeHttp2Listeners({ serve: bunServe, request: bunRequest, transport: bunTransport }),
   io: nodeCompatibleIO({ serve: bunServe, healthCheck: bunHealthCheck, env: processFacts.env, processStats: processStatsReader({ runtime: { name: 'bun', version: process.versions.bun ?? '' }, fds: true }) }),
-  serve: bunServe,
   ...processFacts,
   importModule,
   readSecret,

@@ -15,7 +15,7 @@
  * opening refused streams or sending bad frames, without touching other sessions.
  */
 import type { Server } from 'node:http'
-import type { Socket } from 'node:net'
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net'
 import { createServer as createH2cServer, type Http2Server, type ServerHttp2Session } from 'node:http2'
 import type { ServeHttp2, ServeLimits } from '../types.ts'
 import type { Http2ServerResponse } from 'node:http2'
@@ -47,9 +47,14 @@ export function trackSessions(server: { on(event: 'session', fn: (s: ServerHttp2
   return sessions
 }
 
+/** 'PRI' opens the HTTP/2 preface; it is no HTTP/1.1 method the gateway serves (nghttp2 checks the rest). */
+const isPreface = (chunk: Buffer) => chunk.length >= 3 && chunk[0] === 0x50 && chunk[1] === 0x52 && chunk[2] === 0x49
+
 /**
  * Serves cleartext HTTP/2 (prior knowledge) on `http1`'s listener: connections that open with
  * the HTTP/2 preface go to an http2 server running `listener`, the others to node:http.
+ * Node only: Bun's and Deno's node:http servers parse their connections natively, before any
+ * 'connection' listener could divert one (frontH2c is their way).
  */
 export function acceptH2c(http1: Server, listener: (...args: never[]) => void, options: Record<string, unknown>): Http2Server {
   const h2 = createH2cServer(options, listener as never)
@@ -59,8 +64,7 @@ export function acceptH2c(http1: Server, listener: (...args: never[]) => void, o
     socket.once('data', (chunk: Buffer) => {
       socket.pause()
       socket.unshift(chunk)
-      // 'PRI' is no HTTP/1.1 method the gateway serves; the full preface is checked by nghttp2.
-      if (chunk.length >= 3 && chunk[0] === 0x50 && chunk[1] === 0x52 && chunk[2] === 0x49) {
+      if (isPreface(chunk)) {
         socket.setNoDelay(true) // as node:http does for its own connections: no Nagle delay on small frames (gRPC)
         h2.emit('connection', socket) // node:http2 reads the unshifted bytes from the socket's buffer
         return
@@ -70,6 +74,31 @@ export function acceptH2c(http1: Server, listener: (...args: never[]) => void, o
     })
   })
   return h2
+}
+
+/**
+ * h2c beside HTTP/1.1 on Bun's and Deno's node layers: a node:net server listens in front and
+ * hands each connection, by its first bytes, to `http1` or to an http2 server running `listener`;
+ * neither of those listens itself. A connection that sends nothing within `firstBytesMs` is closed.
+ */
+export function frontH2c(http1: Server, listener: (...args: never[]) => void, options: Record<string, unknown>, firstBytesMs: number): { front: NetServer; h2: Http2Server } {
+  const h2 = createH2cServer(options, listener as never)
+  const front = createNetServer((socket: Socket) => {
+    socket.on('error', () => {})
+    const silent = setTimeout(() => socket.destroy(), firstBytesMs)
+    socket.once('close', () => clearTimeout(silent))
+    socket.once('data', (chunk: Buffer) => {
+      clearTimeout(silent)
+      socket.pause()
+      socket.unshift(chunk)
+      if (isPreface(chunk)) {
+        socket.setNoDelay(true)
+        h2.emit('connection', socket)
+      } else http1.emit('connection', socket)
+      socket.resume() // these layers read the stream, which must flow again
+    })
+  })
+  return { front, h2 }
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Socket } from 'node:net'
 import type { Context } from 'hono'
 import type { Inbound, TransportRequest } from '../types.ts'
 import { limitNodeBody } from './body-limit.ts'
+import { nodeCompression } from './compression.ts'
 
 /** An upgrade request's client socket (node:http's 'upgrade' event), for the transport to take over (websocket.ts). */
 export interface UpgradeSocket {
@@ -22,6 +23,8 @@ export interface UpgradeSocket {
 
 export class NodeRequest implements TransportRequest {
   readonly inbound: Inbound
+  /** node:zlib in the transport, also where this runs on Bun's or Deno's node:http2 layer. */
+  readonly compression = nodeCompression
 
   constructor(
     readonly incoming: IncomingMessage,

@@ -16,7 +16,7 @@ import type { Server as TlsServer } from 'node:tls'
 import { guardNodeRequests } from './guard.ts'
 import { nodeTls } from './tls.ts'
 import { handleUpgrades } from './websocket.ts'
-import { acceptH2c, http2Options, trackSessions } from './http2.ts'
+import { acceptH2c, frontH2c, http2Options, trackSessions } from './http2.ts'
 import { answerClientErrors } from './client-errors.ts'
 import type { RunningServer, ServeOptions } from '../types.ts'
 
@@ -29,6 +29,8 @@ const CONNECT_REFUSED =
 export async function nodeServe(
   fetch: (req: Request, env?: unknown) => Response | Promise<Response>,
   opts: ServeOptions,
+  /** Bun's or Deno's node layer runs this (node-http2/listeners.ts): h2c needs a listener in front (http2.ts). */
+  layer: 'node' | 'compat' = 'node',
 ): Promise<RunningServer> {
   const headerTimeout = opts.limits?.headerTimeoutMs ?? DEFAULT_TIMEOUT_MS
   const tls = opts.tls && nodeTls(opts.tls, opts.http2 !== undefined)
@@ -47,7 +49,11 @@ export async function nodeServe(
     serverOptions,
     ...(tls && { createServer: opts.http2 ? createSecureServer : createHttpsServer }),
   } as Parameters<typeof createAdaptorServer>[0]) as Server
-  const h2c = !tls && opts.http2?.h2c ? acceptH2c(server, server.listeners('request')[0] as never, http2Options(opts.http2, opts.limits)) : undefined
+  const appListener = server.listeners('request')[0] as never
+  const fronted = !tls && opts.http2?.h2c && layer === 'compat' ? frontH2c(server, appListener, http2Options(opts.http2, opts.limits), headerTimeout) : undefined
+  const h2c = fronted?.h2 ?? (!tls && opts.http2?.h2c ? acceptH2c(server, appListener, http2Options(opts.http2, opts.limits)) : undefined)
+  // What listens on the port: node:http's server, or the sniffing one in front of it.
+  const listening = fronted?.front ?? server
   const sessions = tls && opts.http2 ? trackSessions(server as never) : h2c ? trackSessions(h2c) : undefined
   // node:http2's TLS server leaves Nagle on (node:http turns it off): small HTTP/2 frames would wait for ACKs.
   if (tls && opts.http2) server.on('connection', (socket: Socket) => socket.setNoDelay(true))
@@ -73,14 +79,14 @@ export async function nodeServe(
     socket.end(CONNECT_REFUSED)
   })
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
+    listening.once('error', reject)
     // reusePort (Node ≥ 22.12 / 23.1, Linux): each worker listens on the same port, the kernel spreads connections.
-    server.listen({ port: opts.port, host: opts.hostname, ...(opts.reusePort && { reusePort: true }) }, () => {
-      server.off('error', reject)
+    listening.listen({ port: opts.port, host: opts.hostname, ...(opts.reusePort && { reusePort: true }) }, () => {
+      listening.off('error', reject)
       resolve()
     })
   })
-  const address = server.address()
+  const address = listening.address()
   return {
     port: typeof address === 'object' && address ? address.port : opts.port,
     openConnections: () => open,
@@ -105,6 +111,7 @@ export async function nodeServe(
         }
         // Open WebSockets may finish within the grace period too.
         const waitWs = setInterval(check, 50)
+        if (fronted) fronted.front.close()
         server.close(() => {
           httpClosed = true
           check()

@@ -17,9 +17,9 @@ import { keepRequestStreaming, respondHeadOnly } from './http2.ts'
 import type { Http2ServerResponse } from 'node:http2'
 import type { OutboundRequest, SendResult, Transport, UpstreamFailure, UpstreamTarget } from '../types.ts'
 
-const pools = undiciPools()
-
-export const nodeTransport: Transport<NodeRequest> = {
+/** The Node transport over these upstream clients (`undiciPools()` on Node; node-http2/listeners.ts passes its own). */
+export function nodeTransportWith(pools: ReturnType<typeof undiciPools>): Transport<NodeRequest> {
+  return {
   send({ incoming, outgoing: sink }: NodeRequest, up: UpstreamTarget, req: OutboundRequest): Promise<SendResult> {
     const outgoing = sink! // only upgrade requests have none, and they go to upgrade()
     if (incoming.httpVersionMajor === 2) keepRequestStreaming(outgoing)
@@ -163,7 +163,10 @@ export const nodeTransport: Transport<NodeRequest> = {
   upgrade: upgradeToUpstream,
 
   release: (up) => pools.release(up),
+  }
 }
+
+export const nodeTransport = nodeTransportWith(undiciPools())
 
 /** `grpc-status` in a response head (a gRPC trailers-only answer), for the record. */
 function reportGrpcStatus(req: OutboundRequest, headers: readonly string[]): void {
