@@ -3,14 +3,15 @@
  * Deno.connect (../http1/) by default; undici through Deno's node:net with
  * `GATEHOUSE_DENO_CLIENT=undici`. Measured on the bench machine (CPU profile, same load): the
  * own client spends about half the CPU per request that undici on Deno's Node layer does.
- * Deno's fetch is not an option: it decompresses bodies (undici-transport.ts says why).
+ * Deno's fetch is not an option: it decompresses bodies (../web/dispatch-transport.ts says why).
  */
 import type { Transport } from '../types.ts'
 import { deno } from './api.ts'
 import { http1Transport } from '../http1/transport.ts'
 import { denoConnector } from './socket.ts'
 import { upgradeToUpstream } from './websocket.ts'
-import { undiciTransport } from './undici-transport.ts'
+import { webDispatchTransport } from '../web/dispatch-transport.ts'
+import { undiciPools } from '../undici.ts'
 
 function chosen(): string | undefined {
   try {
@@ -20,4 +21,4 @@ function chosen(): string | undefined {
   }
 }
 
-export const denoTransport: Transport = chosen() === 'undici' ? undiciTransport : http1Transport(denoConnector, upgradeToUpstream)
+export const denoTransport: Transport = chosen() === 'undici' ? webDispatchTransport(undiciPools(), upgradeToUpstream) : http1Transport(denoConnector, upgradeToUpstream)

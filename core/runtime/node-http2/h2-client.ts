@@ -15,7 +15,7 @@
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2'
 import { connect as netConnect, type Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 
 /** Request headers HTTP/2 forbids (RFC 9113 §8.2.2): they name the HTTP/1.1 connection. */
@@ -136,6 +136,7 @@ export class Http2Upstream {
     let trailers: Record<string, string | string[]> | null = null
     let paused = false
     let timer: ReturnType<typeof setTimeout> | undefined
+    let source: Readable | undefined // what the request body is read from, once it is
     const arm = (ms: number | null | undefined, code: string, what: string) => {
       clearTimeout(timer)
       if (ms) timer = setTimeout(() => fail(failure(code, `${what} timeout (${ms} ms)`)), ms)
@@ -143,7 +144,7 @@ export class Http2Upstream {
     const fail = (err: Error) => {
       clearTimeout(timer)
       if (!end()) return
-      body?.unpipe(stream)
+      source?.unpipe(stream)
       if (!stream.destroyed) stream.close(constants.NGHTTP2_CANCEL)
       handler.onError!(err)
     }
@@ -191,8 +192,10 @@ export class Http2Upstream {
       else fail(failure('ECONNRESET', `the upstream reset the stream (code ${stream.rstCode ?? '?'})`))
     })
     if (body) {
-      body.on('error', () => fail(failure('UND_ERR_ABORTED', 'the request body broke off')))
-      body.pipe(stream)
+      // A client's Readable (node:http2 listeners), or chunks of a Web body (Bun.serve, Deno.serve).
+      source = typeof body.pipe === 'function' ? body : Readable.from(body as AsyncIterable<Uint8Array>)
+      source.on('error', () => fail(failure('UND_ERR_ABORTED', 'the request body broke off')))
+      source.pipe(stream)
     }
   }
 }

@@ -16,19 +16,25 @@ import { NodeRequest, nodeRequest } from '../node/request.ts'
 import { nodeTransportWith } from '../node/transport.ts'
 import { undiciPools } from '../undici.ts'
 import { Http2Upstream } from './h2-client.ts'
+import { webDispatchTransport } from '../web/dispatch-transport.ts'
+import type { WebRequest } from '../web/request.ts'
 import type { Runtime, Transport, TransportRequest } from '../types.ts'
 
 type Parts = Pick<Runtime, 'serve' | 'request' | 'transport'>
 
 /** The runtime's serve/request/transport, with HTTP/2 listeners moved onto its node:http2 layer. */
 export function nodeHttp2Listeners(native: Parts): Parts {
-  // HTTP/2 upstreams through node:http2's own client (h2-client.ts says why not undici's here).
-  const nodeTransport = nodeTransportWith(undiciPools((url, req) => new Http2Upstream(url, { connectTimeout: req.timeouts.connect, idleMs: 30_000 })))
+  // HTTP/2 upstreams through node:http2's own client (h2-client.ts says why not undici's here),
+  // from either kind of listener: one client per upstream address serves both.
+  const clients = undiciPools((url, req) => new Http2Upstream(url, { connectTimeout: req.timeouts.connect, idleMs: 30_000 }))
+  const nodeTransport = nodeTransportWith(clients)
+  const webHttp2 = webDispatchTransport(clients, native.transport.upgrade as Transport<WebRequest>['upgrade'])
   const transport: Transport = {
-    send: (req, up, out) => (req instanceof NodeRequest ? nodeTransport.send(req, up, out) : native.transport.send(req, up, out)),
+    send: (req, up, out) =>
+      req instanceof NodeRequest ? nodeTransport.send(req, up, out) : up.protocol ? webHttp2.send(req as WebRequest, up, out) : native.transport.send(req, up, out),
     upgrade: (req, up, out) => (req instanceof NodeRequest ? nodeTransport.upgrade(req, up, out) : native.transport.upgrade(req, up, out)),
     release(up) {
-      nodeTransport.release(up)
+      clients.release(up)
       native.transport.release(up)
     },
   }

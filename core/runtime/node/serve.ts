@@ -46,6 +46,9 @@ export async function nodeServe(
   const server = createAdaptorServer({
     fetch: guarded,
     hostname: opts.hostname,
+    // @hono/node-server would swap the global Request and Response for its own lighter ones; Deno.serve
+    // (the runtime's other listeners) takes only its realm's own Response.
+    ...(layer === 'compat' && { overrideGlobalObjects: false }),
     serverOptions,
     ...(tls && { createServer: opts.http2 ? createSecureServer : createHttpsServer }),
   } as Parameters<typeof createAdaptorServer>[0]) as Server
