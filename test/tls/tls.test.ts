@@ -15,7 +15,7 @@ import { createTestCa, presentedCertificate, type Leaf } from '../support/certs.
 import { echo, startUpstream, type Upstream } from '../support/http-upstream.ts'
 import { freePort } from '../support/ports.ts'
 import { waitFor } from '../support/process.ts'
-import { RUNTIMES, spawnGatewayUnder, type RuntimeGateway } from '../support/runtimes.ts'
+import { RUNTIMES, spawnGatewayUnder, type RuntimeGateway, type RuntimeName } from '../support/runtimes.ts'
 
 const ca = createTestCa('tls')
 let up: Upstream
@@ -56,7 +56,7 @@ async function curl(url: string, extra: string[] = []): Promise<CurlReply> {
   return { status: Number(statusLine!.split(' ')[1]), headers, body: stdout.slice(split + 4) }
 }
 
-const config = (httpsPort: number, httpPort: number, a: Leaf, b: Leaf, wild: Leaf) => `import { defineConfig } from 'gatehouse'
+const config = (httpsPort: number, httpPort: number, a: Leaf, b: Leaf, wild: Leaf, http2: boolean) => `import { defineConfig } from 'gatehouse'
 export default defineConfig({
   listen: {
     host: '127.0.0.1',
@@ -70,6 +70,7 @@ export default defineConfig({
       redirectHttp: { port: ${httpPort} },
       hsts: { maxAge: '180d', includeSubDomains: true },
     },
+    http2: { enabled: ${http2} },
   },
   limits: { headerTimeout: '2s' },
   pools: { app: { upstreams: ['${up.url}'] }, ws: { upstreams: ['http://127.0.0.1:${(wsEcho.address() as { port: number }).port}'] } },
@@ -78,30 +79,41 @@ export default defineConfig({
 `
 
 /**
- * Bun and Deno cannot change a running server's certificates: a new server takes over the port
- * and the old one is stopped gracefully, which lets requests in flight finish but closes idle
- * keep-alive connections (clients reconnect). Node swaps them in place and leaves open
- * connections alone.
+ * An HTTPS listener offers HTTP/2 by default, and on Bun and Deno such a listener runs on their
+ * node:tls layer as on Node (core/runtime/node-http2/): certificates are swapped in place and
+ * open connections keep theirs, and headerTimeout bounds the handshake. (Their own servers, with
+ * `http2: { enabled: false }`, cannot swap: a new server takes the port, idle keep-alive
+ * connections are closed; test/security/limits.test.ts covers their handshake bounds.)
  */
-const IDLE_CONNECTIONS_SURVIVE_RELOAD = { node: true, bun: false, deno: false }
+const IDLE_CONNECTIONS_SURVIVE_RELOAD = { node: true, bun: true, deno: true, 'bun, HTTP/1.1 only': false, 'deno, HTTP/1.1 only': false }
 
-/** headerTimeout is 2 s here; Bun has its own fixed ~10 s, Deno none (see test/security/limits.test.ts). */
-const HANDSHAKE_WINDOW_MS: Record<string, [number, number] | undefined> = { node: [1_900, 4_000], bun: [8_000, 16_000], deno: undefined }
+/** headerTimeout is 2 s here; Bun.serve has its own fixed ~10 s, Deno.serve none (see test/security/limits.test.ts). */
+const HANDSHAKE_WINDOW_MS: Record<string, [number, number] | undefined> = {
+  node: [1_900, 4_000],
+  bun: [1_900, 4_000],
+  deno: [1_900, 4_000],
+  'bun, HTTP/1.1 only': [8_000, 16_000],
+  'deno, HTTP/1.1 only': undefined,
+}
 
 const only = process.env.E2E_ONLY?.split(',')
-for (const runtime of RUNTIMES.filter((r) => !only || only.includes(r))) {
-  describe(`TLS on ${runtime}`, { timeout: 120_000 }, () => {
+// Bun and Deno twice: HTTP/2 on (the default: their node:tls layer) and off (their own servers).
+const runs: [RuntimeName, boolean][] = RUNTIMES.filter((r) => !only || only.includes(r)).flatMap((r): [RuntimeName, boolean][] => (r === 'node' ? [[r, true]] : [[r, true], [r, false]]))
+for (const [runtime, http2] of runs) {
+  const variant = (http2 ? runtime : `${runtime}, HTTP/1.1 only`) as keyof typeof IDLE_CONNECTIONS_SURVIVE_RELOAD
+  const slug = http2 ? runtime : `${runtime}-h1`
+  describe(`TLS on ${variant}`, { timeout: 120_000 }, () => {
     let gw: RuntimeGateway
     let port: number
     let a: Leaf
-    const b = ca.issue(`b-${runtime}`, ['b.test'])
-    const wild = ca.issue(`wild-${runtime}`, ['*.wild.test'])
+    const b = ca.issue(`b-${slug}`, ['b.test'])
+    const wild = ca.issue(`wild-${slug}`, ['*.wild.test'])
 
     before(async () => {
-      a = ca.issue(`a-${runtime}`, ['a.test'])
+      a = ca.issue(`a-${slug}`, ['a.test'])
       port = await freePort()
       // The health check of spawnGatewayUnder goes to its port: the plain-HTTP redirect listener.
-      gw = await spawnGatewayUnder(runtime, (httpPort) => config(port, httpPort, a, b, wild), 'tls')
+      gw = await spawnGatewayUnder(runtime, (httpPort) => config(port, httpPort, a, b, wild, http2), 'tls')
     })
     after(() => gw?.stop())
 
@@ -160,8 +172,8 @@ for (const runtime of RUNTIMES.filter((r) => !only || only.includes(r))) {
       assert.equal(reply, 'echo hi (https)')
     })
 
-    test('a client that never starts the TLS handshake is closed after headerTimeout', { skip: !HANDSHAKE_WINDOW_MS[runtime] && 'Deno.serve has no such timeout (README: Runtimes)' }, async () => {
-      const [min, max] = HANDSHAKE_WINDOW_MS[runtime]!
+    test('a client that never starts the TLS handshake is closed after headerTimeout', { skip: !HANDSHAKE_WINDOW_MS[variant] && 'Deno.serve has no such timeout (README: Runtimes)' }, async () => {
+      const [min, max] = HANDSHAKE_WINDOW_MS[variant]!
       const ms = await new Promise<number>((resolve) => {
         const t0 = Date.now()
         const sock = connect({ host: '127.0.0.1', port })
@@ -169,7 +181,7 @@ for (const runtime of RUNTIMES.filter((r) => !only || only.includes(r))) {
         sock.on('error', () => {})
         setTimeout(() => sock.destroy(), max + 3_000)
       })
-      console.log(`# ${runtime}: silent TLS client closed after ${ms} ms`)
+      console.log(`# ${variant}: silent TLS client closed after ${ms} ms`)
       assert.ok(ms >= min && ms <= max, `closed after ${ms} ms, expected ${min}–${max}`)
     })
 
@@ -193,10 +205,10 @@ for (const runtime of RUNTIMES.filter((r) => !only || only.includes(r))) {
         const inFlight = get(busy, '/slow') // the upstream answers after 1.5 s, across the change
         await new Promise((r) => setTimeout(r, 200))
         const t0 = Date.now()
-        a = ca.issue(`a-${runtime}`, ['a.test']) // new key and certificate, renamed over the old files
+        a = ca.issue(`a-${slug}`, ['a.test']) // new key and certificate, renamed over the old files
         await waitFor(async () => (await presentedCertificate(port, 'a.test')).serial === a.serial, { timeoutMs: 3_000, intervalMs: 50, what: 'the new certificate' })
         const ms = Date.now() - t0
-        console.log(`# ${runtime}: new certificate served ${ms} ms after the files were replaced`)
+        console.log(`# ${variant}: new certificate served ${ms} ms after the files were replaced`)
         assert.ok(ms < 2_000, `took ${ms} ms`)
         assert.notEqual(a.serial, before)
         const slow = await inFlight
@@ -204,7 +216,7 @@ for (const runtime of RUNTIMES.filter((r) => !only || only.includes(r))) {
         assert.equal(slow.serial, before)
         const again = await get(idle, '/kept')
         assert.equal(again.status, 200)
-        if (IDLE_CONNECTIONS_SURVIVE_RELOAD[runtime]) {
+        if (IDLE_CONNECTIONS_SURVIVE_RELOAD[variant]) {
           assert.equal(again.reused, true, 'the idle keep-alive connection was closed')
           assert.equal(again.serial, before, 'an open connection keeps the certificate it shook hands with')
         } else {
@@ -218,13 +230,13 @@ for (const runtime of RUNTIMES.filter((r) => !only || only.includes(r))) {
     })
 
     test('a key that does not match is rejected; the last good certificate keeps serving until the files agree', async () => {
-      const stray = ca.strayKey(`stray-${runtime}`)
+      const stray = ca.strayKey(`stray-${slug}`)
       renameSync(stray, a.key)
       await new Promise((r) => setTimeout(r, 600))
       assert.equal((await presentedCertificate(port, 'a.test')).serial, a.serial)
       assert.equal((await curl(`https://a.test:${port}/`)).status, 200)
       assert.match(gw.proc.tail(20), /certificates from certificateFiles: rejected/)
-      a = ca.issue(`a-${runtime}`, ['a.test'])
+      a = ca.issue(`a-${slug}`, ['a.test'])
       await waitFor(async () => (await presentedCertificate(port, 'a.test')).serial === a.serial, { timeoutMs: 3_000, intervalMs: 50, what: 'the repaired certificate' })
     })
   })
