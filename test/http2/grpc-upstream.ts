@@ -70,8 +70,8 @@ export async function startGrpcUpstream(name: string): Promise<GrpcUpstream> {
   return state
 }
 
-/** An Echo client on one channel (one HTTP/2 connection) to `address` (host:port), cleartext. */
+/** An Echo client on one channel (one HTTP/2 connection) to `address` (host:port), cleartext; `authority` sets :authority (host routes). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function echoClient(address: string): any {
-  return new echoPackage.Echo(address, grpc.credentials.createInsecure())
+export function echoClient(address: string, authority?: string): any {
+  return new echoPackage.Echo(address, grpc.credentials.createInsecure(), authority ? { 'grpc.default_authority': authority } : {})
 }

@@ -46,11 +46,16 @@ before(async () => {
       echo: { upstreams: [`h2c://127.0.0.1:${a.port}`, `h2c://127.0.0.1:${b.port}`], timeouts: { total: '10s' } },
       down: { upstreams: [`h2c://127.0.0.1:${dead}`], retries: 0 },
       empty: { upstreams: [] },
+      // Plain http:// URLs (as DNS SRV or a host:port list give them): the pool says HTTP/2; without it, HTTP/1.1.
+      plain: { upstreams: [`http://127.0.0.1:${a.port}`], protocol: 'h2c', retries: 0 },
+      plainHttp1: { upstreams: [`http://127.0.0.1:${a.port}`], retries: 0 },
     },
     routes: [
       { path: '/gatehouse.test.Echo/*', pool: 'echo', requestHeaders: { set: { 'x-via': 'gatehouse' } } },
       { host: 'down.test', pool: 'down' },
       { host: 'empty.test', pool: 'empty' },
+      { host: 'plain.test', pool: 'plain' },
+      { host: 'plain-http1.test', pool: 'plainHttp1' },
     ],
   })
   client = echoClient(`127.0.0.1:${gw.port}`)
@@ -162,6 +167,22 @@ describe('gRPC through the gateway (node)', () => {
     })
     assert.equal(status.code, grpc.status.DEADLINE_EXCEEDED)
     assert.ok(texts.length >= 2 && texts.length < 10, `${texts.length} messages`)
+  })
+
+  test("a pool's protocol: 'h2c' makes its http:// upstreams HTTP/2 (without it the same URL is HTTP/1.1, which a gRPC server refuses)", async () => {
+    const viaPool = echoClient(`127.0.0.1:${gw.port}`, 'plain.test')
+    const http1 = echoClient(`127.0.0.1:${gw.port}`, 'plain-http1.test')
+    try {
+      const before = a.calls.Unary ?? 0
+      assert.equal((await unary(viaPool)({ text: 'pool says h2c' })).text, 'a: pool says h2c')
+      assert.equal(a.calls.Unary, before + 1)
+      const err = await rejection(unary(http1)({ text: 'no' }))
+      assert.equal(err.code, grpc.status.UNAVAILABLE, `${err.code} ${err.details}`)
+      assert.equal(a.calls.Unary, before + 1)
+    } finally {
+      viaPool.close()
+      http1.close()
+    }
   })
 
   test("the gateway's own failures are gRPC statuses in a trailers-only answer: UNAVAILABLE, UNIMPLEMENTED", async () => {
