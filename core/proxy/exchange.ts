@@ -22,7 +22,7 @@ import { Attempt, type AttemptOwner } from './attempt.ts'
 import { isClientFault } from './failure.ts'
 import type { RequestTrace } from '../plugin/tracer.ts'
 import { setHeader } from './set-header.ts'
-import { isGrpc } from './grpc.ts'
+import { grpcStatusFor, isGrpc } from './grpc.ts'
 
 /** Edits a response head in place before it goes to the client. */
 export type HeadHook = (status: number, headers: string[]) => void
@@ -148,6 +148,8 @@ export class Exchange implements AttemptOwner {
       // that could not be sent (400) is no upstream error.
       if (failure && !isClientFault(failure)) rec.retryReasons.pop()
       rec.status = response.status
+      // The client gets this as a gRPC status (handle-request.ts): the record must say so before it is reported.
+      if (this.grpc) rec.grpcStatus = grpcStatusFor(response.status, response.headers.get('x-gatehouse-error'))
       rec.error = failure && !isClientFault(failure) ? failure.kind : undefined
     }
     this.finish()
