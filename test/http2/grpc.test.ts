@@ -8,6 +8,10 @@ import * as grpc from '@grpc/grpc-js'
 import { startGateway, type TestGateway } from '../support/gateway.ts'
 import { deadPort } from '../support/http-upstream.ts'
 import type { RequestRecord } from '../../core/gateway/events.ts'
+import { metrics } from '../../plugins/metrics/index.ts'
+import { RequestMetrics } from '../../plugins/metrics/request-metrics.ts'
+import { admin, type AdminPlugin } from '../../plugins/admin/index.ts'
+import { promtoolCheck, samples, total, type Sample } from '../support/exposition.ts'
 import { echoClient, startGrpcUpstream, type GrpcUpstream, type Msg } from './grpc-upstream.ts'
 
 /** What each runtime does not run here, and why (no silent skips). */
@@ -20,6 +24,7 @@ for (const [runtime, why] of Object.entries(NOT_ON)) test(`gRPC on ${runtime}: n
 let a: GrpcUpstream
 let b: GrpcUpstream
 let gw: TestGateway
+let adm: AdminPlugin
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 let client: any
 const records: RequestRecord[] = []
@@ -40,8 +45,11 @@ before(async () => {
   a = await startGrpcUpstream('a')
   b = await startGrpcUpstream('b')
   const dead = await deadPort()
+  const m = metrics()
+  adm = admin({ listen: { port: 0 }, metrics: m, dashboard: false })
   gw = await startGateway({
     listen: { http2: { h2c: true } },
+    observe: [m, adm],
     pools: {
       echo: { upstreams: [`h2c://127.0.0.1:${a.port}`, `h2c://127.0.0.1:${b.port}`], timeouts: { total: '10s' } },
       down: { upstreams: [`h2c://127.0.0.1:${dead}`], retries: 0 },
@@ -183,6 +191,36 @@ describe('gRPC through the gateway (node)', () => {
       viaPool.close()
       http1.close()
     }
+  })
+
+  test('metrics: gRPC calls counted by gRPC status (the upstream\'s and the gateway\'s own) in a family of their own; promtool accepts it', async () => {
+    const scrape = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${adm.port}/metrics`)).text()
+      promtoolCheck(text)
+      return samples(text)
+    }
+    const before = await scrape()
+    await unary(client)({ text: 'ok' })
+    await unary(client)({ text: 'ok' })
+    await rejection(unary(client)({ text: 'fail' }))
+    const down = echoClient(`127.0.0.1:${gw.port}`, 'down.test')
+    await rejection(unary(down)({ text: 'x' }))
+    down.close()
+    await fetch(`${gw.url}/anything`, { headers: { host: 'down.test' } }).then((r) => r.arrayBuffer()) // HTTP, not gRPC: not counted
+    await new Promise((r) => setTimeout(r, 50))
+    const after = await scrape()
+    const delta = (labels: Record<string, string>, list: Sample[] = after) => total(list, 'gatehouse_grpc_responses_total', labels) - total(before, 'gatehouse_grpc_responses_total', labels)
+    assert.equal(delta({ pool: 'echo', grpc_status: '0' }), 2)
+    assert.equal(delta({ pool: 'echo', grpc_status: '5' }), 1, 'NOT_FOUND, from the trailers')
+    assert.equal(delta({ pool: 'down', grpc_status: '14' }), 1, "UNAVAILABLE, the gateway's own (set before the record is reported)")
+    assert.equal(delta({}), 4)
+    assert.deepEqual(new Set(after.filter((x) => x.name === 'gatehouse_grpc_responses_total').map((x) => Object.keys(x.labels).sort().join())), new Set(['grpc_status,pool,route']))
+    // Bounded: a status outside 0–16 (an upstream may send anything) is "other".
+    const unit = new RequestMetrics([1], 100)
+    const record = { time: 0, method: 'POST', host: 'h', path: '/p', status: 200, durationMs: 1, tries: 1, retryReasons: [], clientIp: '127.0.0.1' }
+    for (const grpcStatus of [16, 17, 999, -1, NaN]) unit.record({ ...record, grpcStatus })
+    unit.record(record)
+    assert.deepEqual(samples(unit.grpc.render()).map((x) => `${x.labels.grpc_status} ${x.value}`), ['16 1', 'other 4'])
   })
 
   test("the gateway's own failures are gRPC statuses in a trailers-only answer: UNAVAILABLE, UNIMPLEMENTED", async () => {
