@@ -54,6 +54,13 @@ export const poolSchema = z
       .transform((d) => d ?? []),
     /** How an upstream is chosen. Default roundRobin(). */
     balancer: pluginSlot('balancer').default(() => roundRobin()),
+    /**
+     * HTTP/2 to every upstream of the pool whose URL does not name its own (h2c://, h2://, or
+     * Docker's `gatehouse.protocol` label, which win): `'h2c'` cleartext with prior knowledge (gRPC
+     * behind DNS SRV or a host:port list), `'h2'` over TLS by ALPN (an http:// URL then means TLS,
+     * as h2:// would). Default `'http1'`.
+     */
+    protocol: z.enum(['http1', 'h2c', 'h2'], { error: 'expected "http1", "h2c" or "h2"' }).default('http1'),
     /** Further tries on another upstream after a connection failure. Default 2. */
     retries: z.number().int({ error: 'expected a whole number from 0 to 10' }).min(0).max(10).default(2),
     /** Also retry idempotent requests on another upstream when it answers one of these statuses (e.g. [502, 503]). Default none. */

@@ -15,6 +15,7 @@ import type { RouteConfig } from '../config/route-schema.ts'
 import type { GatewayMiddleware, Logger, Upstream } from '../types.ts'
 import type { RouteMiddleware } from '../plugin/slots.ts'
 import { Pool } from '../pools/pool.ts'
+import { withPoolProtocol } from '../pools/upstream-input.ts'
 import type { PoolChanges } from '../pools/pool-members.ts'
 import type { UpstreamStore } from '../pools/upstream-store.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
@@ -137,7 +138,7 @@ export class Watcher {
     const pools = new Map<string, Pool>()
     for (const name of names) {
       const settings = config.pools[name] ?? this.defaultSettings(name)
-      const next = this.snapshots.upstreams(name)
+      const next = this.snapshots.upstreams(name).map((up) => withPoolProtocol(up, settings.protocol))
       const old = prev?.pools.get(name)
       if (old && old.settings === settings && this.deps.store.members(name).same(next)) pools.set(name, old)
       else plans.push({ name, settings, next })

@@ -65,6 +65,8 @@ export interface PluginIO {
   serve: PluginServe
   /** One HTTP probe with the runtime's client (it may set a Host header, which fetch forbids). */
   healthCheck: HealthCheckRequest
+  /** One HTTP/2 request on a connection of its own, h2c or h2 by ALPN (the gRPC health check); trailers included. */
+  http2Check: Http2CheckRequest
   files: FileIO
   /** A resolver with its own servers (["127.0.0.1:8600"]); the system's resolvers when omitted. */
   dns(opts: { servers?: readonly string[]; timeoutMs: number }): DnsClient
@@ -106,3 +108,9 @@ export type HealthCheckRequest = (
   url: URL,
   opts: { method: string; headers: Record<string, string>; timeoutMs: number; maxBodyBytes: number },
 ) => Promise<{ status: number; body: string }>
+
+/** One HTTP/2 request with a body, on a fresh connection: `h2c` (prior knowledge) or `h2` (TLS, ALPN). */
+export type Http2CheckRequest = (
+  url: URL,
+  opts: { protocol: 'h2c' | 'h2'; method: string; headers: Record<string, string>; body?: Uint8Array; timeoutMs: number; maxBodyBytes: number },
+) => Promise<{ status: number; headers: Record<string, string>; trailers: Record<string, string>; body: Uint8Array }>

@@ -80,14 +80,14 @@ export class PoolMembers<P extends NewestPool = NewestPool> {
     return [...this.byId.values()]
   }
 
-  /** Whether `next` would change nothing (same ids in the same order, same addresses, weights and labels). */
+  /** Whether `next` would change nothing (same ids in the same order, same addresses, protocols, weights and labels). */
   same(next: readonly Upstream[]): boolean {
     const ids = [...this.byId.keys()]
     const unique = dedupe(next)
     if (unique.length !== ids.length) return false
     return unique.every((up, i) => {
       const have = this.byId.get(up.id)
-      return ids[i] === up.id && have !== undefined && have.url.href === up.url.href && have.baseWeight === up.weight && sameLabels(have.labels, up.labels)
+      return ids[i] === up.id && have !== undefined && have.url.href === up.url.href && have.protocol === up.protocol && have.baseWeight === up.weight && sameLabels(have.labels, up.labels)
     })
   }
 

@@ -3,6 +3,9 @@ import { z } from 'zod'
 import type { Upstream, UpstreamInput } from '../types.ts'
 import type { UpstreamProtocol } from './upstream.ts'
 
+/** What a pool's `protocol` setting may say: HTTP/1.1, or one of the HTTP/2 ones an upstream URL may name. */
+export type PoolProtocol = 'http1' | UpstreamProtocol
+
 /** Schemes an upstream URL may have: the HTTP/2 ones name the protocol and stand for http/https. */
 const SCHEMES: Record<string, { base: 'http' | 'https'; protocol?: UpstreamProtocol }> = {
   'http:': { base: 'http' },
@@ -48,4 +51,17 @@ export function toUpstream(input: z.output<typeof upstreamInputSchema> | Upstrea
   const base = { url, ...(protocol && { protocol }) }
   if (typeof input === 'string') return { id: url.origin, ...base, weight: 1, labels: {} }
   return { id: input.id ?? url.origin, ...base, weight: input.weight ?? 1, labels: input.labels ?? {} }
+}
+
+/**
+ * A pool's `protocol` for one of its upstreams that does not name its own (an http:// or https://
+ * URL: DNS SRV, Docker without the label, a host:port list), as if it were written h2c:// or h2://.
+ * `h2c` makes http://h:p cleartext HTTP/2; `h2` makes http://h:p or https://h:p HTTP/2 over TLS.
+ * TLS is never dropped: an https:// upstream of an h2c pool speaks h2 (by ALPN).
+ */
+export function withPoolProtocol(up: Upstream, protocol: PoolProtocol): Upstream {
+  if (up.protocol || protocol === 'http1') return up
+  if (up.url.protocol === 'https:') return { ...up, protocol: 'h2' }
+  if (protocol === 'h2c') return { ...up, protocol }
+  return { ...up, url: new URL(`https://${up.url.host}`), protocol }
 }

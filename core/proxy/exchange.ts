@@ -148,9 +148,9 @@ export class Exchange implements AttemptOwner {
       // that could not be sent (400) is no upstream error.
       if (failure && !isClientFault(failure)) rec.retryReasons.pop()
       rec.status = response.status
-      rec.error = failure && !isClientFault(failure) ? failure.kind : undefined
-      // Known now, before the record goes out: the handler turns this answer into that gRPC status (grpc.ts).
+      // The client gets this as a gRPC status (handle-request.ts): the record must say so before it is reported.
       if (this.grpc) rec.grpcStatus = grpcStatusFor(response.status, response.headers.get('x-gatehouse-error'))
+      rec.error = failure && !isClientFault(failure) ? failure.kind : undefined
     }
     this.finish()
     return response

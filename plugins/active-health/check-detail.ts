@@ -23,7 +23,7 @@ const KNOWN: Record<string, string> = {
 export function checkFailure(err: unknown): string {
   for (let e = err as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 3; e = e.cause as typeof e, depth++) {
     for (const key of [e.code, e.name]) if (typeof key === 'string' && KNOWN[key]) return KNOWN[key]!
-    if (typeof e.code === 'string' && /^ERR_TLS|CERT|SSL/.test(e.code)) return `TLS: ${e.code}`
+    if (typeof e.code === 'string' && /^ERR_TLS|CERT|SSL|^UNABLE_TO_VERIFY/.test(e.code)) return `TLS: ${e.code}`
   }
   const message = String((err as Error)?.message ?? err)
   return message.length > 120 ? message.slice(0, 120) + '…' : message

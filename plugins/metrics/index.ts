@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics, counted from the gateway's event stream: requests by route, pool, upstream,
  * method and status class; latency histograms (whole request, and upstream time to first byte);
- * retries and their reasons; errors; auth and rate-limit rejections; upstream availability,
+ * retries and their reasons; errors; auth and rate-limit rejections; gRPC calls by status; upstream availability,
  * health verdicts, ejections and in-flight requests; open client connections and requests the
  * listener refused before routing (read from the gateway's view at scrape); discovery snapshots applied and rejected per
  * source; pools that scale: wakes and their duration, scale actions, state and replicas, requests

@@ -1,7 +1,7 @@
 /**
  * What each request record adds to the metrics. Labels are bounded: route names (from the config
  * or discovery, never the raw path), pool, upstream origin, a method from a fixed list, the status
- * code (100–599, else "other") and its class. This runs on the request path, once per finished
+ * code (100–599, else "other") and its class, a gRPC call's status (0–16, else "other"). This runs on the request path, once per finished
  * request: a few Map lookups.
  */
 import type { RequestRecord } from '../../core/gateway/events.ts'
@@ -17,6 +17,8 @@ const SIZE_BUCKETS = [100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_00
 const CODES = Array.from({ length: 600 }, (_, i) => (i >= 100 ? String(i) : 'other'))
 
 const code = (status: number) => CODES[status] ?? 'other'
+/** gRPC's status codes are 0 (OK) … 16 (UNAUTHENTICATED); anything else an upstream sends is "other". */
+const GRPC_CODES = Array.from({ length: 17 }, (_, i) => String(i))
 
 export class RequestMetrics {
   readonly requests: CounterFamily
@@ -28,6 +30,7 @@ export class RequestMetrics {
   readonly rejections: CounterFamily
   readonly refusals: CounterFamily
   readonly requestSize: HistogramFamily
+  readonly grpc: CounterFamily
   readonly responseSize: HistogramFamily
 
   constructor(buckets: readonly number[], maxSeries: number) {
@@ -40,6 +43,8 @@ export class RequestMetrics {
     this.refusals = new CounterFamily('gatehouse_request_refusals_total', 'Requests the gateway refused before any middleware or upstream, by reason: its own checks (bad-request, bad-target, method-not-allowed, expectation-failed, no-route, body-too-large), and the listener before the handler (header-too-large, too-many-headers; on Node also its parser: malformed, bad-framing, header-timeout).', ['reason'], maxSeries)
     this.requestSize = new HistogramFamily('gatehouse_request_size_bytes', 'Request body sizes as declared (Content-Length; 0 without a body) of routed requests.', ['route', 'pool'], maxSeries, SIZE_BUCKETS)
     this.responseSize = new HistogramFamily('gatehouse_response_size_bytes', 'Response body bytes sent to clients (proxied responses).', ['route', 'pool'], maxSeries, SIZE_BUCKETS)
+    // A family of its own rather than a label on gatehouse_requests_total: HTTP traffic keeps its series, and a gRPC call is counted by its status (its HTTP status is almost always 200).
+    this.grpc = new CounterFamily('gatehouse_grpc_responses_total', 'gRPC calls answered, by route, pool and gRPC status (0 OK … 16; the upstream\'s, or the gateway\'s own when no upstream answered).', ['route', 'pool', 'grpc_status'], maxSeries)
     this.rejections = new CounterFamily('gatehouse_rejections_total', 'Requests refused by the gateway itself (auth 401/403, rate limit 429) before reaching an upstream.', ['route', 'pool', 'status'], maxSeries)
   }
 
@@ -51,6 +56,7 @@ export class RequestMetrics {
     const status = code(r.status)
     this.requests.inc([route, pool, upstream, method, status, CLASSES[Math.floor(r.status / 100)] ?? 'other'])
     this.duration.observe([route, pool, method, status], r.durationMs / 1000)
+    if (r.grpcStatus !== undefined) this.grpc.inc([route, pool, GRPC_CODES[r.grpcStatus] ?? 'other'])
     if (r.rejected) this.refusals.inc([r.rejected])
     if (r.requestBytes !== undefined) this.requestSize.observe([route, pool], r.requestBytes)
     if (r.bytes !== undefined) this.responseSize.observe([route, pool], r.bytes)
@@ -75,6 +81,6 @@ export class RequestMetrics {
   }
 
   render(): string {
-    return [this.requests, this.duration, this.firstByte, this.bytes, this.requestSize, this.responseSize, this.retries, this.errors, this.rejections, this.refusals].map((f) => f.render()).join('')
+    return [this.requests, this.duration, this.firstByte, this.bytes, this.requestSize, this.responseSize, this.retries, this.errors, this.rejections, this.refusals, this.grpc].map((f) => f.render()).join('')
   }
 }

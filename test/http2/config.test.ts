@@ -1,8 +1,11 @@
 // HTTP/2 in the config: upstream URL schemes (h2c://, h2://) and listen.http2, with errors that name the field.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { toUpstream, upstreamInputSchema } from '../../core/pools/upstream-input.ts'
+import { toUpstream, upstreamInputSchema, withPoolProtocol } from '../../core/pools/upstream-input.ts'
 import { validateConfig } from '../../core/config/validate.ts'
+import { PoolMembers } from '../../core/pools/pool-members.ts'
+import { parseRegistry } from '../../plugins/file/parse.ts'
+import { parseServer } from '../../plugins/etcd/translate.ts'
 
 describe('upstream URL schemes', () => {
   it('h2c:// is http with protocol h2c; h2:// is https with protocol h2; http(s) stay HTTP/1.1', () => {
@@ -16,12 +19,53 @@ describe('upstream URL schemes', () => {
     assert.equal(toUpstream('http://127.0.0.1:8000').protocol, undefined)
   })
 
+  it('the file and etcd sources take them as the config does', () => {
+    const file = parseRegistry('{ "pools": { "g": ["h2c://10.0.0.5:50051", { "url": "h2://api.internal:8443", "weight": 2 }] } }', undefined)
+    assert.deepEqual(file.ok && file.snapshot.pools.g!.map((u) => toUpstream(u).protocol), ['h2c', 'h2'])
+    assert.deepEqual(parseServer('/app/servers/a', 'h2c://10.0.0.5:50051'), { url: 'h2c://10.0.0.5:50051', id: '/app/servers/a' })
+    assert.equal(typeof parseServer('/app/servers/b', 'h3://10.0.0.5:1'), 'string', 'refused with a reason')
+  })
+
   it('other schemes, paths and queries are refused with the accepted schemes named', () => {
     for (const bad of ['h3://x:1', 'h2c://x:1/path', 'grpc://x:1']) {
       const r = upstreamInputSchema.safeParse(bad)
       assert.equal(r.success, false, bad)
       assert.match(JSON.stringify(r.error!.issues), /http, https, h2c or h2/)
     }
+  })
+})
+
+describe("a pool's protocol", () => {
+  it('defaults to http1; another value is an error naming pools.<name>.protocol and the accepted ones', () => {
+    assert.equal(validateConfig({ pools: { a: { upstreams: ['http://127.0.0.1:1'] } } }).pools.a!.protocol, 'http1')
+    assert.equal(validateConfig({ pools: { a: { upstreams: ['http://127.0.0.1:1'], protocol: 'h2c' } } }).pools.a!.protocol, 'h2c')
+    assert.throws(() => validateConfig({ pools: { grpc: { upstreams: ['http://127.0.0.1:1'], protocol: 'http2' as never } } }), /pools\.grpc\.protocol: expected "http1", "h2c" or "h2"/)
+  })
+
+  it('applies to upstreams whose URL names no protocol; h2c:// and h2:// win; TLS is never dropped', () => {
+    const as = (url: string, protocol: 'http1' | 'h2c' | 'h2') => {
+      const up = withPoolProtocol(toUpstream(url), protocol)
+      return `${up.url.origin} ${up.protocol ?? 'http1'} ${up.id}`
+    }
+    assert.equal(as('http://10.0.0.5:50051', 'h2c'), 'http://10.0.0.5:50051 h2c http://10.0.0.5:50051')
+    assert.equal(as('http://10.0.0.5:8443', 'h2'), 'https://10.0.0.5:8443 h2 http://10.0.0.5:8443', 'h2 is TLS, as h2:// is; the id stays')
+    assert.equal(as('https://10.0.0.5:8443', 'h2c'), 'https://10.0.0.5:8443 h2 https://10.0.0.5:8443')
+    assert.equal(as('https://10.0.0.5:8443', 'h2'), 'https://10.0.0.5:8443 h2 https://10.0.0.5:8443')
+    assert.equal(as('http://10.0.0.5:8000', 'http1'), 'http://10.0.0.5:8000 http1 http://10.0.0.5:8000')
+    assert.equal(as('h2c://10.0.0.5:50051', 'h2'), 'http://10.0.0.5:50051 h2c http://10.0.0.5:50051', "the upstream's own wins")
+    assert.equal(as('h2://10.0.0.5:8443', 'h2c'), 'https://10.0.0.5:8443 h2 https://10.0.0.5:8443')
+  })
+})
+
+describe("a pool's members", () => {
+  it('an upstream whose protocol alone changed (h2c://x → http://x, same id) is a change, and its client is retired', () => {
+    const members = new PoolMembers('g')
+    members.apply([toUpstream('h2c://10.0.0.5:50051')], 0)
+    const plain = toUpstream('http://10.0.0.5:50051')
+    assert.equal(members.same([plain]), false)
+    const changes = members.apply([plain], 0)
+    assert.deepEqual(changes.updated.map((u) => u.protocol), [undefined])
+    assert.deepEqual(changes.retired.map((t) => t.protocol), ['h2c'])
   })
 })
 

@@ -7,6 +7,9 @@ import assert from 'node:assert/strict'
 import http2 from 'node:http2'
 import * as grpc from '@grpc/grpc-js'
 import { deadPort } from '../support/http-upstream.ts'
+import { freePort } from '../support/ports.ts'
+import { promtoolCheck, samples, total, type Sample } from '../support/exposition.ts'
+import { RequestMetrics } from '../../plugins/metrics/request-metrics.ts'
 import { RUNTIMES, spawnGatewayUnder, type RuntimeGateway } from '../support/runtimes.ts'
 import { echoClient, startGrpcUpstream, type GrpcUpstream, type Msg } from './grpc-upstream.ts'
 
@@ -57,29 +60,47 @@ after(async () => {
   await b?.close()
 })
 
+test('gRPC status metrics stay bounded: a status outside 0–16 (an upstream may send anything) is "other"', () => {
+  const unit = new RequestMetrics([1], 100)
+  const record = { time: 0, method: 'POST', host: 'h', path: '/p', status: 200, durationMs: 1, tries: 1, retryReasons: [], clientIp: '127.0.0.1' }
+  for (const grpcStatus of [16, 17, 999, -1, NaN]) unit.record({ ...record, grpcStatus })
+  unit.record(record)
+  assert.deepEqual(samples(unit.grpc.render()).map((x) => `${x.labels.grpc_status} ${x.value}`), ['16 1', 'other 4'])
+})
+
 const only = process.env.E2E_ONLY?.split(',')
 for (const runtime of RUNTIMES.filter((r) => !only || only.includes(r))) {
 describe(`gRPC through the gateway on ${runtime}`, { timeout: 120_000 }, () => {
   let gw: RuntimeGateway
+  let adminPort: number
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let client: any
   before(async () => {
     const dead = await deadPort()
+    adminPort = await freePort()
     gw = await spawnGatewayUnder(runtime, (port) => `import { defineConfig } from 'gatehouse'
 import { accessLog } from 'gatehouse/plugins/access-log'
+import { admin } from 'gatehouse/plugins/admin'
+import { metrics } from 'gatehouse/plugins/metrics'
+const m = metrics()
 export default defineConfig({
   listen: { port: ${port}, http2: { h2c: true } },
   pools: {
     echo: { upstreams: ['h2c://127.0.0.1:${a.port}', 'h2c://127.0.0.1:${b.port}'], timeouts: { total: '10s' } },
     down: { upstreams: ['h2c://127.0.0.1:${dead}'], retries: 0 },
     empty: { upstreams: [] },
+    // Plain http:// URLs (as DNS SRV or a host:port list give them): the pool says HTTP/2; without it, HTTP/1.1.
+    plain: { upstreams: ['http://127.0.0.1:${a.port}'], protocol: 'h2c', retries: 0 },
+    plainHttp1: { upstreams: ['http://127.0.0.1:${a.port}'], retries: 0 },
   },
   routes: [
     { path: '/gatehouse.test.Echo/*', pool: 'echo', requestHeaders: { set: { 'x-via': 'gatehouse' } } },
     { host: 'down.test', pool: 'down' },
     { host: 'empty.test', pool: 'empty' },
+    { host: 'plain.test', pool: 'plain' },
+    { host: 'plain-http1.test', pool: 'plainHttp1' },
   ],
-  observe: [accessLog({ format: 'json' })],
+  observe: [m, admin({ listen: { host: '127.0.0.1', port: ${adminPort} }, metrics: m, dashboard: false }), accessLog({ format: 'json' })],
 })
 `, 'grpc')
     client = echoClient(`127.0.0.1:${gw.port}`)
@@ -187,6 +208,47 @@ export default defineConfig({
     })
     assert.equal(status.code, grpc.status.DEADLINE_EXCEEDED)
     assert.ok(texts.length >= 2 && texts.length < 10, `${texts.length} messages`)
+  })
+
+  test("a pool's protocol: 'h2c' makes its http:// upstreams HTTP/2 (without it the same URL is HTTP/1.1, which a gRPC server refuses)", async () => {
+    const viaPool = echoClient(`127.0.0.1:${gw.port}`, 'plain.test')
+    const http1 = echoClient(`127.0.0.1:${gw.port}`, 'plain-http1.test')
+    try {
+      const before = a.calls.Unary ?? 0
+      assert.equal((await unary(viaPool)({ text: 'pool says h2c' })).text, 'a: pool says h2c')
+      assert.equal(a.calls.Unary, before + 1)
+      const err = await rejection(unary(http1)({ text: 'no' }))
+      assert.equal(err.code, grpc.status.UNAVAILABLE, `${err.code} ${err.details}`)
+      assert.equal(a.calls.Unary, before + 1)
+    } finally {
+      viaPool.close()
+      http1.close()
+    }
+  })
+
+  test("metrics: gRPC calls counted by gRPC status (the upstream's and the gateway's own) in a family of their own; promtool accepts it", async () => {
+    const scrape = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text()
+      promtoolCheck(text)
+      return samples(text)
+    }
+    await settledRecords(gw)
+    const before = await scrape()
+    await unary(client)({ text: 'ok' })
+    await unary(client)({ text: 'ok' })
+    await rejection(unary(client)({ text: 'fail' }))
+    const down = echoClient(`127.0.0.1:${gw.port}`, 'down.test')
+    await rejection(unary(down)({ text: 'x' }))
+    down.close()
+    await fetch(`${gw.url}/anything`, { headers: { host: 'down.test' } }).then((r) => r.arrayBuffer()) // HTTP, not gRPC: not counted
+    await settledRecords(gw)
+    const after = await scrape()
+    const delta = (labels: Record<string, string>, list: Sample[] = after) => total(list, 'gatehouse_grpc_responses_total', labels) - total(before, 'gatehouse_grpc_responses_total', labels)
+    assert.equal(delta({ pool: 'echo', grpc_status: '0' }), 2)
+    assert.equal(delta({ pool: 'echo', grpc_status: '5' }), 1, 'NOT_FOUND, from the trailers')
+    assert.equal(delta({ pool: 'down', grpc_status: '14' }), 1, "UNAVAILABLE, the gateway's own (set before the record is reported)")
+    assert.equal(delta({}), 4)
+    assert.deepEqual(new Set(after.filter((x) => x.name === 'gatehouse_grpc_responses_total').map((x) => Object.keys(x.labels).sort().join())), new Set(['grpc_status,pool,route']))
   })
 
   test("the gateway's own failures are gRPC statuses in a trailers-only answer: UNAVAILABLE, UNIMPLEMENTED", async () => {
