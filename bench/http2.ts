@@ -3,14 +3,18 @@
 // h2load (Debian's nghttp2-client) sends N requests over 10 connections × 10 streams (h2c) to an
 // h2c upstream directly, then through the gateway CLI (h2c listener, h2c upstream); a
 // @grpc/grpc-js client makes CALLS unary calls, 10 at a time, to a grpc-js server directly and
-// through the gateway (Node only: gRPC needs trailers, README "HTTP/2 and gRPC"). Numbers are
-// this machine's, with everything on the same cores: compare rows of one run only.
-import { execFile } from 'node:child_process'
+// through the gateway (Node only: gRPC needs trailers, README "HTTP/2 and gRPC"). The floor rows
+// run both loads through bench/floor/node-h2-floor.mjs, a bare node:http2 proxy (not the gateway):
+// what node:http2 itself allows on this path. Numbers are this machine's, with everything on the
+// same cores: compare rows of one run only.
+import { execFile, spawn } from 'node:child_process'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import http2 from 'node:http2'
 import { createServer } from 'node:http'
 import * as grpc from '@grpc/grpc-js'
 import { spawnGatewayUnder, type RuntimeName } from '../test/support/runtimes.ts'
+import { freePort } from '../test/support/ports.ts'
 import { echoClient, startGrpcUpstream, type Msg } from '../test/http2/grpc-upstream.ts'
 
 const N = Number(process.env.N ?? 20_000)
@@ -48,9 +52,31 @@ const h1 = createServer((_req, res) => res.end('hello\n'))
 await new Promise<void>((r) => h1.listen(0, '127.0.0.1', () => r()))
 const h1Port = (h1.address() as { port: number }).port
 
+/** The bare node:http2 proxy in front of `upstream` (h2c), on a free port. */
+async function floor(upstream: string): Promise<{ port: number; stop(): void }> {
+  const port = await freePort()
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'floor/node-h2-floor.mjs')], { env: { ...process.env, BENCH_PORT: String(port), BENCH_UPSTREAMS: upstream }, stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve())
+    child.once('exit', (code) => reject(new Error(`node-h2-floor exited (${code})`)))
+  })
+  return { port, stop: () => void child.kill() }
+}
+
 const rows: string[] = [`h2load -n ${N} -c 10 -m 10 (h2c); gRPC unary ×${CALLS}, 10 in flight`]
 rows.push(`direct h2c upstream          ${await h2load(`http://127.0.0.1:${upPort}/`)}`)
 rows.push(`direct http/1.1 upstream     ${await h2load(`http://127.0.0.1:${h1Port}/h1`, ['--h1'])}  (h2load --h1)`)
+for (const [label, up, load] of [
+  ['floor node:http2 h2c→h2c    ', upPort, (port: number) => h2load(`http://127.0.0.1:${port}/`)],
+  ['gRPC floor node:http2       ', grpcUp.port, (port: number) => unaryRate(`127.0.0.1:${port}`)],
+] as const) {
+  const f = await floor(`h2c://127.0.0.1:${up}`)
+  try {
+    rows.push(`${label} ${await load(f.port)}`)
+  } finally {
+    f.stop()
+  }
+}
 for (const runtime of runtimes) {
   const gw = await spawnGatewayUnder(runtime, (port) => `import { defineConfig } from 'gatehouse'
 export default defineConfig({

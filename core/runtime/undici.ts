@@ -49,12 +49,41 @@ export function undiciPools(http2Client?: (url: URL, req: OutboundRequest) => Di
       if (protocol && http2Client) return http2Client(url, req)
       const common = { connectTimeout: req.timeouts.connect, keepAliveTimeout: 30_000 }
       // useH2c is in undici 7's Client (H2CClient uses it) but not yet in its typings.
-      if (protocol === 'h2c') return new Client(url.origin, { ...common, allowH2: true, useH2c: true, pipelining: H2_STREAMS, maxConcurrentStreams: H2_STREAMS } as Client.Options)
+      if (protocol === 'h2c') return multiplexBodies(new Client(url.origin, { ...common, allowH2: true, useH2c: true, pipelining: H2_STREAMS, maxConcurrentStreams: H2_STREAMS } as Client.Options))
       if (protocol === 'h2') return new Pool(url.origin, { ...common, allowH2: true, pipelining: 1, maxConcurrentStreams: H2_STREAMS })
       return new Pool(url.origin, { ...common, pipelining: 1 })
     },
     (client) => void client.close().catch(() => client.destroy()), // in-flight requests finish first
   )
+}
+
+/**
+ * undici 7's HTTP/2 client sends a request that is not idempotent (POST: every gRPC call) or whose
+ * body is a stream (every proxied body) only when no other request is running on the connection,
+ * so such requests went one at a time over the single h2c connection: gRPC unary calls were
+ * serialized (~350 calls/s at any concurrency, a quarter of direct) and a long streaming call held
+ * back every other call to that upstream until it ended. HTTP/2 streams are independent (a body
+ * that fails resets its own stream only), and undici 8 dropped both checks (nodejs/undici#5391,
+ * #5538); the same is done here on each new connection's HTTP/2 context: its `busy()` is asked
+ * about the request as if it were idempotent and bodiless, so every other check it makes (an
+ * upgrade or CONNECT before the peer's SETTINGS; in undici 8 the stream limit) still holds. Found
+ * by the symbol's description, as undici exports neither; where it is not found, nothing changes.
+ */
+function multiplexBodies(client: Client): Client {
+  client.on('connect', () => {
+    // 'connect' is emitted right after the context is made and before any queued request is written.
+    const key = Object.getOwnPropertySymbols(client).find((s) => s.description === 'http context')
+    const context = key && ((client as unknown as Record<symbol, unknown>)[key] as H2Context | null)
+    if (context?.version !== 'h2' || typeof context.busy !== 'function') return
+    const busy = context.busy.bind(context)
+    context.busy = (request) => busy(request && { method: request.method, upgrade: request.upgrade, idempotent: true, body: null })
+  })
+  return client
+}
+
+interface H2Context {
+  version: string
+  busy(request: { method?: string; upgrade?: string | null; idempotent?: boolean; body?: unknown } | null): boolean
 }
 
 /** What a transport needs of an upstream client: undici's Client and Pool, or node-http2/h2-client.ts. */

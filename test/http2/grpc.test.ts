@@ -154,6 +154,28 @@ export default defineConfig({
     assert.deepEqual(echoed.map((t) => t.split(': ')[1]), ['one', 'two'])
   })
 
+  test('calls share the one h2c connection per upstream side by side: an open bidirectional call holds none back, unary calls overlap', async () => {
+    // undici 7's HTTP/2 client sent a POST with a streamed body only when nothing else ran on the
+    // connection (core/runtime/undici.ts): calls to one upstream went one at a time, and waited for an open stream to end.
+    const bidi = client.Bidi()
+    const opened = new Promise<void>((resolve, reject) => {
+      bidi.once('data', () => resolve())
+      bidi.on('error', reject)
+    })
+    bidi.write({ text: 'open' })
+    await opened
+    try {
+      const started = performance.now()
+      const texts = await Promise.all(Array.from({ length: 6 }, (_, i) => unary(client)({ text: `p${i}`, delay_ms: 300 }, { deadline: Date.now() + 5000 })))
+      const ms = performance.now() - started
+      assert.deepEqual(new Set(texts.map((m) => m.text.split(':')[0])), new Set(['a', 'b']))
+      // Three 300 ms calls per upstream: ~300 ms together, 900 ms one after the other.
+      assert.ok(ms < 800, `6 calls of 300 ms over 2 upstreams took ${ms.toFixed(0)} ms`)
+    } finally {
+      bidi.end()
+    }
+  })
+
   test("an upstream's error status, message and binary metadata arrive in the trailers", async () => {
     const err = await rejection(unary(client)({ text: 'fail' }))
     assert.equal(err.code, grpc.status.NOT_FOUND)
