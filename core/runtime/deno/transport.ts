@@ -11,7 +11,7 @@ import { http1Transport } from '../http1/transport.ts'
 import { denoConnector } from './socket.ts'
 import { upgradeToUpstream } from './websocket.ts'
 import { webDispatchTransport } from '../web/dispatch-transport.ts'
-import { undiciPools } from '../undici.ts'
+import { dispatchClients } from '../undici.ts'
 
 function chosen(): string | undefined {
   try {
@@ -21,4 +21,4 @@ function chosen(): string | undefined {
   }
 }
 
-export const denoTransport: Transport = chosen() === 'undici' ? webDispatchTransport(undiciPools(), upgradeToUpstream) : http1Transport(denoConnector, upgradeToUpstream)
+export const denoTransport: Transport = chosen() === 'undici' ? webDispatchTransport(dispatchClients(), upgradeToUpstream) : http1Transport(denoConnector, upgradeToUpstream)

@@ -14,8 +14,7 @@ import type { Context } from 'hono'
 import { nodeServe } from '../node/serve.ts'
 import { NodeRequest, nodeRequest } from '../node/request.ts'
 import { nodeTransportWith } from '../node/transport.ts'
-import { undiciPools } from '../undici.ts'
-import { Http2Upstream } from './h2-client.ts'
+import { dispatchClients } from '../undici.ts'
 import { webDispatchTransport } from '../web/dispatch-transport.ts'
 import type { WebRequest } from '../web/request.ts'
 import type { Runtime, Transport, TransportRequest } from '../types.ts'
@@ -24,9 +23,8 @@ type Parts = Pick<Runtime, 'serve' | 'request' | 'transport'>
 
 /** The runtime's serve/request/transport, with HTTP/2 listeners moved onto its node:http2 layer. */
 export function nodeHttp2Listeners(native: Parts): Parts {
-  // HTTP/2 upstreams through node:http2's own client (h2-client.ts says why not undici's here),
-  // from either kind of listener: one client per upstream address serves both.
-  const clients = undiciPools((url, req) => new Http2Upstream(url, { connectTimeout: req.timeouts.connect, idleMs: 30_000 }))
+  // HTTP/2 upstreams (node:http2's client) from either kind of listener: one client per upstream address serves both.
+  const clients = dispatchClients()
   const nodeTransport = nodeTransportWith(clients)
   const webHttp2 = webDispatchTransport(clients, native.transport.upgrade as Transport<WebRequest>['upgrade'])
   const transport: Transport = {

@@ -9,7 +9,7 @@ import type { Dispatcher } from 'undici'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import { filterResponseHeaders } from '../../proxy/hop-by-hop.ts'
 import { announcesBody } from '../../proxy/held-head.ts'
-import { classify, dispatch, headerPairs, headerStrings, undiciPools } from '../undici.ts'
+import { classify, dispatch, headerPairs, headerStrings, dispatchClients } from '../undici.ts'
 import type { NodeRequest } from './request.ts'
 import { upgradeToUpstream } from './websocket.ts'
 import { nodeEncoder } from './compression.ts'
@@ -17,8 +17,8 @@ import { keepRequestStreaming, respondHeadOnly } from './http2.ts'
 import type { Http2ServerResponse } from 'node:http2'
 import type { OutboundRequest, SendResult, Transport, UpstreamFailure, UpstreamTarget } from '../types.ts'
 
-/** The Node transport over these upstream clients (`undiciPools()` on Node; node-http2/listeners.ts passes its own). */
-export function nodeTransportWith(pools: ReturnType<typeof undiciPools>): Transport<NodeRequest> {
+/** The Node transport over these upstream clients (`dispatchClients()` on Node; node-http2/listeners.ts passes its own). */
+export function nodeTransportWith(pools: ReturnType<typeof dispatchClients>): Transport<NodeRequest> {
   return {
   send({ incoming, outgoing: sink }: NodeRequest, up: UpstreamTarget, req: OutboundRequest): Promise<SendResult> {
     const outgoing = sink! // only upgrade requests have none, and they go to upgrade()
@@ -166,7 +166,7 @@ export function nodeTransportWith(pools: ReturnType<typeof undiciPools>): Transp
   }
 }
 
-export const nodeTransport = nodeTransportWith(undiciPools())
+export const nodeTransport = nodeTransportWith(dispatchClients())
 
 /** `grpc-status` in a response head (a gRPC trailers-only answer), for the record. */
 function reportGrpcStatus(req: OutboundRequest, headers: readonly string[]): void {
