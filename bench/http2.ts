@@ -1,9 +1,9 @@
 // HTTP/2 and gRPC through the gateway, each against direct access in the same run (bounded):
-//   node --import tsx bench/http2.ts        (RUNTIMES=node,deno  N=20000  CALLS=5000)
+//   node --import tsx bench/http2.ts        (RUNTIMES=node,bun,deno  N=20000  CALLS=5000)
 // h2load (Debian's nghttp2-client) sends N requests over 10 connections × 10 streams (h2c) to an
 // h2c upstream directly, then through the gateway CLI (h2c listener, h2c upstream); a
 // @grpc/grpc-js client makes CALLS unary calls, 10 at a time, to a grpc-js server directly and
-// through the gateway (Node only: gRPC needs trailers, README "HTTP/2 and gRPC"). The floor rows
+// through the gateway on each runtime (Bun and Deno serve HTTP/2 on their node:http2 layers). The floor rows
 // run both loads through bench/floor/node-h2-floor.mjs, a bare node:http2 proxy (not the gateway):
 // what node:http2 itself allows on this path. Numbers are this machine's, with everything on the
 // same cores: compare rows of one run only.
@@ -19,7 +19,7 @@ import { echoClient, startGrpcUpstream, type Msg } from '../test/http2/grpc-upst
 
 const N = Number(process.env.N ?? 20_000)
 const CALLS = Number(process.env.CALLS ?? 5_000)
-const runtimes = (process.env.RUNTIMES ?? 'node,deno').split(',') as RuntimeName[]
+const runtimes = (process.env.RUNTIMES ?? 'node,bun,deno').split(',') as RuntimeName[]
 
 /** Async: the upstreams answer from this process's event loop. */
 async function h2load(url: string, extra: string[] = []): Promise<string> {
@@ -86,13 +86,10 @@ export default defineConfig({
 })
 `, 'bench-h2')
   try {
-    // Only Node has an HTTP/2 upstream client (README "HTTP/2 and gRPC"); every runtime with an h2c listener gets the HTTP/1.1 row.
-    if (runtime === 'node') rows.push(`gatehouse-${runtime} h2c→h2c       ${await h2load(`http://127.0.0.1:${gw.port}/`)}`)
-    rows.push(`gatehouse-${runtime} h2c→http/1.1  ${await h2load(`http://127.0.0.1:${gw.port}/h1`)}`)
-    if (runtime === 'node') {
-      rows.push(`gRPC direct                  ${await unaryRate(`127.0.0.1:${grpcUp.port}`)}`)
-      rows.push(`gRPC gatehouse-${runtime}         ${await unaryRate(`127.0.0.1:${gw.port}`)}`)
-    }
+    rows.push(`gatehouse-${runtime.padEnd(4)} h2c→h2c      ${await h2load(`http://127.0.0.1:${gw.port}/`)}`)
+    rows.push(`gatehouse-${runtime.padEnd(4)} h2c→http/1.1 ${await h2load(`http://127.0.0.1:${gw.port}/h1`)}`)
+    if (runtime === runtimes[0]) rows.push(`gRPC direct                  ${await unaryRate(`127.0.0.1:${grpcUp.port}`)}`)
+    rows.push(`gRPC gatehouse-${runtime.padEnd(4)}          ${await unaryRate(`127.0.0.1:${gw.port}`)}`)
   } finally {
     await gw.stop()
   }

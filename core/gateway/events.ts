@@ -49,7 +49,7 @@ export interface RequestRecord {
 }
 
 /** Refusals before routing (request-checks.ts), of the target, for want of a route, or for a declared body over the route's limit. */
-export type Rejection = 'bad-request' | 'method-not-allowed' | 'expectation-failed' | 'bad-target' | 'no-route' | 'body-too-large'
+export type Rejection = 'bad-request' | 'method-not-allowed' | 'expectation-failed' | 'bad-target' | 'no-route' | 'body-too-large' | 'grpc-without-trailers'
 
 export interface PoolChange {
   pool: string

@@ -125,6 +125,9 @@ function route({ state: current, runtime }: HandlerDeps) {
     c.set('clientIp', clientIp)
     c.set('pool', route.pool)
     c.set('params', match.params)
+    // gRPC keeps its status in trailers: where this connection cannot carry them (HTTP/1.1, Deno.serve's
+    // HTTP/2), a gRPC error that says so (UNIMPLEMENTED, grpc.ts), not a call whose status never arrives.
+    if (ex.grpc && !ex.request.trailers) return rejected(ex, plain(501, GRPC_WITHOUT_TRAILERS, { 'x-gatehouse-error': 'grpc-without-trailers' }), 'grpc-without-trailers')
     let overLimit: Promise<Response> | undefined
     if (route.maxBodySize !== undefined && inbound.hasBody) {
       // A declared length over the limit: 413 before any upstream is contacted (`Connection: close`,
@@ -176,6 +179,8 @@ function route({ state: current, runtime }: HandlerDeps) {
 }
 
 /** Notes why the request was refused (metrics count refusals by it), then refuses it. */
+const GRPC_WITHOUT_TRAILERS = 'gatehouse: gRPC needs response trailers, which this connection cannot carry (HTTP/1.1, or HTTP/2 from Deno.serve): call over HTTP/2 a gateway on Node or Bun\n'
+
 function rejected(ex: Exchange, response: Response, reason: Rejection): Response {
   if (ex.record) ex.record.rejected = reason
   return response

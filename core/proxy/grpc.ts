@@ -30,7 +30,7 @@ export function grpcStatusFor(status: number, error: string | null): number {
     case 400: return GRPC_STATUS.INTERNAL
     case 401: return GRPC_STATUS.UNAUTHENTICATED
     case 403: return GRPC_STATUS.PERMISSION_DENIED
-    case 404: return GRPC_STATUS.UNIMPLEMENTED
+    case 404: case 501: return GRPC_STATUS.UNIMPLEMENTED
     case 413: case 429: return GRPC_STATUS.RESOURCE_EXHAUSTED
     case 502: case 503: return GRPC_STATUS.UNAVAILABLE
     case 504: return GRPC_STATUS.DEADLINE_EXCEEDED

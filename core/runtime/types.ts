@@ -54,8 +54,13 @@ export interface TransportRequest {
    * caller to race against its own answer; undefined when the runtime writes it itself (Node).
    */
   limitBody(maxBytes: number): Promise<Response> | undefined
-  /** How this request's answer is compressed, where not as the runtime's (an HTTP/2 listener on Bun's or Deno's node:http2 layer). */
+  /** How this request's answer is compressed, where not as the runtime's (an HTTP/2 listener on Bun's node:http2 layer). */
   readonly compression?: RuntimeCompression
+  /**
+   * Whether the answer can end with trailers, where gRPC keeps its status: an HTTP/2 client of a
+   * node:http2 listener (Node, Bun). Not HTTP/1.1 clients, not a Web Response (Bun.serve, Deno.serve).
+   */
+  readonly trailers?: boolean
 }
 
 /** The upstream a transport sends to: its id (stable across snapshots) and its current address. */
@@ -251,8 +256,8 @@ export interface Runtime {
   readonly name: 'node' | 'bun' | 'deno'
   /** Can its HTTPS listener answer ACME TLS-ALPN-01 (ServeTls.alpnChallenge)? */
   readonly tlsAlpnChallenges?: boolean
-  /** What its listeners can do of HTTP/2 (absent: nothing); `why` names what is missing. */
-  readonly http2?: { readonly tls: boolean; readonly h2c: boolean; readonly why?: string }
+  /** What its listeners can do of HTTP/2 (absent: nothing); `trailers: false`: no gRPC to clients; `why` names what is missing. */
+  readonly http2?: { readonly tls: boolean; readonly h2c: boolean; readonly trailers?: boolean; readonly why?: string }
   /** The request a route handler received, as the core and this runtime's transport see it. */
   request(c: Context): TransportRequest
   readonly transport: Transport

@@ -1,6 +1,6 @@
 /** The Deno runtime: Deno.serve serving, undici upstream client over node:net, process facts. */
 import type { Runtime } from '../types.ts'
-import { nodeHttp2Listeners } from '../node-http2/listeners.ts'
+import { http2Upstreams } from '../node-http2/listeners.ts'
 import { nodeHealthCheck } from '../node/health-check.ts'
 import { nodeCompatibleIO } from '../plugin-io/index.ts'
 import { processStatsReader } from '../io/process-stats.ts'
@@ -24,9 +24,12 @@ function env(name: string): string | undefined {
 
 export const denoRuntime: Runtime = {
   name: 'deno',
-  // A Web Response carries no trailers (gRPC): HTTP/2 listeners run on Deno's node:http2 (node-http2/listeners.ts).
-  http2: { tls: true, h2c: true },
-  ...nodeHttp2Listeners({ serve: denoServe, request: denoRequest, transport: denoTransport }),
+  // Deno.serve negotiates h2 by ALPN over TLS, and its plain listener always takes h2c prior knowledge too;
+  // a Web Response carries no trailers, so no gRPC to clients (node-http2/listeners.ts says why not Deno's node:http2).
+  http2: { tls: true, h2c: true, trailers: false },
+  request: denoRequest,
+  transport: http2Upstreams(denoTransport),
+  serve: denoServe,
   // The same undici probe as Node's (fetch on Deno ignores a Host header and decompresses bodies).
   io: nodeCompatibleIO({ serve: denoServe, healthCheck: nodeHealthCheck, env, processStats: processStatsReader({ runtime: { name: 'deno', version: deno.version.deno }, fds: false }) }),
   args: deno.args,

@@ -53,8 +53,8 @@ const isPreface = (chunk: Buffer) => chunk.length >= 3 && chunk[0] === 0x50 && c
 /**
  * Serves cleartext HTTP/2 (prior knowledge) on `http1`'s listener: connections that open with
  * the HTTP/2 preface go to an http2 server running `listener`, the others to node:http.
- * Node only: Bun's and Deno's node:http servers parse their connections natively, before any
- * 'connection' listener could divert one (frontH2c is their way).
+ * Node only: Bun's node:http server parses its connections natively, before any 'connection'
+ * listener could divert one (frontH2c is its way).
  */
 export function acceptH2c(http1: Server, listener: (...args: never[]) => void, options: Record<string, unknown>): Http2Server {
   const h2 = createH2cServer(options, listener as never)
@@ -77,7 +77,7 @@ export function acceptH2c(http1: Server, listener: (...args: never[]) => void, o
 }
 
 /**
- * h2c beside HTTP/1.1 on Bun's and Deno's node layers: a node:net server listens in front and
+ * h2c beside HTTP/1.1 on Bun's node layer: a node:net server listens in front and
  * hands each connection, by its first bytes, to `http1` or to an http2 server running `listener`;
  * neither of those listens itself. A connection that sends nothing within `firstBytesMs` is closed.
  */
@@ -90,11 +90,9 @@ export function frontH2c(http1: Server, listener: (...args: never[]) => void, op
     socket.once('data', (chunk: Buffer) => {
       clearTimeout(silent)
       socket.pause()
+      if (isPreface(chunk)) socket.setNoDelay(true)
       socket.unshift(chunk)
-      if (isPreface(chunk)) {
-        socket.setNoDelay(true)
-        h2.emit('connection', socket)
-      } else http1.emit('connection', socket)
+      ;(isPreface(chunk) ? h2 : http1).emit('connection', socket)
       socket.resume() // these layers read the stream, which must flow again
     })
   })

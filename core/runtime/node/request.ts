@@ -23,7 +23,7 @@ export interface UpgradeSocket {
 
 export class NodeRequest implements TransportRequest {
   readonly inbound: Inbound
-  /** node:zlib in the transport, also where this runs on Bun's or Deno's node:http2 layer. */
+  /** node:zlib in the transport, also where this runs on Bun's node:http2 layer. */
   readonly compression = nodeCompression
 
   constructor(
@@ -33,6 +33,10 @@ export class NodeRequest implements TransportRequest {
     readonly upgrade: UpgradeSocket | undefined,
   ) {
     this.inbound = nodeInbound(incoming, upgrade !== undefined)
+  }
+
+  get trailers(): boolean {
+    return this.incoming.httpVersionMajor === 2
   }
 
   limitBody(maxBytes: number): undefined {

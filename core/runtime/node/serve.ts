@@ -29,7 +29,7 @@ const CONNECT_REFUSED =
 export async function nodeServe(
   fetch: (req: Request, env?: unknown) => Response | Promise<Response>,
   opts: ServeOptions,
-  /** Bun's or Deno's node layer runs this (node-http2/listeners.ts): h2c needs a listener in front (http2.ts). */
+  /** Bun's node layer runs this (node-http2/listeners.ts): h2c needs a listener in front (http2.ts). */
   layer: 'node' | 'compat' = 'node',
 ): Promise<RunningServer> {
   const headerTimeout = opts.limits?.headerTimeoutMs ?? DEFAULT_TIMEOUT_MS
@@ -46,8 +46,8 @@ export async function nodeServe(
   const server = createAdaptorServer({
     fetch: guarded,
     hostname: opts.hostname,
-    // @hono/node-server would swap the global Request and Response for its own lighter ones; Deno.serve
-    // (the runtime's other listeners) takes only its realm's own Response.
+    // @hono/node-server would swap the global Request and Response for its own lighter ones, which
+    // the runtime's own server (its other listeners) need not take.
     ...(layer === 'compat' && { overrideGlobalObjects: false }),
     serverOptions,
     ...(tls && { createServer: opts.http2 ? createSecureServer : createHttpsServer }),
