@@ -83,6 +83,15 @@ test('200 concurrent requests at an asleep pool of two: all answered by the app,
   assert.equal(again.headers['server-timing'], undefined)
 })
 
+test('a pool of h2c replicas (HTTP/2 only, as gRPC servers are) wakes: the readiness probe speaks HTTP/2 to them', async () => {
+  const { gw, local } = await setup({ min: 0, idle: '1h', wake: { timeout: '5s' } }, { pool: 'app', replicas: 1, bootMs: 300, protocol: 'h2c', handler: (req, res, r) => res.end(`${r.name} over HTTP/${req.httpVersion}\n`) })
+  const reply = await get(`${gw.url}/x`)
+  assert.equal(reply.status, 200, reply.body)
+  assert.equal(reply.body, 'r1 over HTTP/2.0\n')
+  assert.ok(reply.ms < 3000, `woke in ${reply.ms} ms`)
+  assert.equal(local.running(), 1)
+})
+
 test('probe paths never wake a pool: 503 "asleep" with Retry-After; the gateway health path still answers', async () => {
   const { gw, local } = await setup({ min: 0, wake: { timeout: '7s' } }, { pool: 'app', replicas: 1, bootMs: 50 })
   for (const path of ['/health', '/healthz', '/ready/live', '/favicon.ico']) {

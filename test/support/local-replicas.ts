@@ -8,6 +8,7 @@
  * real dockerd; this one lets the core's timing be measured without an engine's seconds.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createH2cServer } from 'node:http2'
 import type { DiscoveryContext, DiscoveryPlugin, ScaleAction, Scaler } from '../../core/types.ts'
 import { freePort } from './ports.ts'
 
@@ -32,13 +33,13 @@ export interface LocalReplicas {
 
 type Handler = (req: IncomingMessage, res: ServerResponse, replica: Replica) => void
 
-export function localReplicas(opts: { pool: string; replicas: number; bootMs: number; handler?: Handler; running?: number; settings?: Record<string, string>; onServer?: (s: Server) => void; /** How long the engine takes to act on a scale call (Docker's start is not instant). */ actMs?: number }): LocalReplicas {
+export function localReplicas(opts: { pool: string; replicas: number; bootMs: number; handler?: Handler; running?: number; settings?: Record<string, string>; onServer?: (s: Server) => void; /** How long the engine takes to act on a scale call (Docker's start is not instant). */ actMs?: number; /** h2c: replicas speak cleartext HTTP/2 only, as gRPC servers do. */ protocol?: 'h2c' }): LocalReplicas {
   const replicas: Replica[] = Array.from({ length: opts.replicas }, (_, i) => ({ name: `r${i + 1}`, port: 0, state: 'stopped', startedAt: 0 }))
   const calls: LocalReplicas['calls'] = []
   const ctxs: DiscoveryContext[] = [] // several gateways may watch the same engine
   const handler: Handler = opts.handler ?? ((_req, res, r) => res.end(`${r.name}\n`))
 
-  const emit = () => ctxs.forEach((ctx) => ctx.emit({ pools: { [opts.pool]: replicas.filter((r) => r.state === 'running').map((r) => ({ url: `http://127.0.0.1:${r.port}`, id: r.name })) } }))
+  const emit = () => ctxs.forEach((ctx) => ctx.emit({ pools: { [opts.pool]: replicas.filter((r) => r.state === 'running').map((r) => ({ url: `${opts.protocol ?? 'http'}://127.0.0.1:${r.port}`, id: r.name })) } }))
 
   const start = async (r: Replica) => {
     if (r.state === 'paused') {
@@ -48,7 +49,8 @@ export function localReplicas(opts: { pool: string; replicas: number; bootMs: nu
     r.port ||= await freePort()
     r.state = 'running'
     r.startedAt = Date.now()
-    const server = createServer((req, res) => handler(req, res, r))
+    const serve = (req: IncomingMessage, res: ServerResponse) => handler(req, res, r)
+    const server = (opts.protocol === 'h2c' ? createH2cServer(serve as never) : createServer(serve)) as Server
     r.server = server
     opts.onServer?.(server)
     if (Number.isFinite(opts.bootMs))
@@ -63,7 +65,7 @@ export function localReplicas(opts: { pool: string; replicas: number; bootMs: nu
     r.listeningAt = undefined
     const s = r.server
     r.server = undefined
-    s?.closeAllConnections()
+    s?.closeAllConnections?.()
     s?.close()
   }
 
