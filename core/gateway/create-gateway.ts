@@ -32,6 +32,7 @@ import { RunningPlugins, type ReloadReport } from './running-plugins.ts'
 import { restartNeeded } from './restart-needed.ts'
 import { Scaling } from '../scale/scaling.ts'
 import { answers } from '../scale/answers.ts'
+import { upstreamProbe } from '../pools/upstream-probe.ts'
 import { Releases } from '../release/releases.ts'
 import type { CoordinationPlugin, CoordinationSession } from '../plugin/coordination.ts'
 import { pluginContext } from '../plugin/context.ts'
@@ -106,8 +107,9 @@ export function createGateway(initial: GatewayConfig, { runtime, log, discoveryW
   let certificates: LiveCertificates | undefined
   const state = () => watcher.current()
   let coordination: CoordinationSession | undefined
-  const scaling: Scaling = new Scaling({ store, state, log, events, probe: (pool, up) => (running.checker(pool) ?? answers(runtime))(up), coordination: () => coordination })
-  const releases = new Releases({ store, state, log, events, send: runtime.io.healthCheck, coordination: () => coordination })
+  const probe = upstreamProbe(runtime.io)
+  const scaling: Scaling = new Scaling({ store, state, log, events, probe: (pool, up) => (running.checker(pool) ?? answers(probe))(up), coordination: () => coordination })
+  const releases = new Releases({ store, state, log, events, send: probe, coordination: () => coordination })
   const traffic = new Traffic()
   const tracing = new RequestTracing()
   const refusals = new ListenerRefusals(log)

@@ -1,11 +1,12 @@
 /**
  * Shadow copies of requests to the version being released (Istio's mirroring): sampled by a
  * counter so copies never exceed the configured share, bounded in flight so a hanging target
- * holds at most `maxInflight` connections, sent with the runtime's probe client (it may set Host,
- * which fetch forbids) and never awaited by the original. Their outcomes feed the analysis.
+ * holds at most `maxInflight` connections, sent with the runtime's probe client in the upstream's
+ * protocol (it may set Host, which fetch forbids) and never awaited by the original. Their
+ * outcomes feed the analysis.
  */
 import type { ReleaseConfig } from '../config/release-schema.ts'
-import type { HealthCheckRequest } from '../plugin/io.ts'
+import type { UpstreamProbe } from '../pools/upstream-probe.ts'
 import type { UpstreamRuntime } from '../pools/upstream-state.ts'
 
 export type MirrorSettings = NonNullable<ReleaseConfig['mirror']>
@@ -29,7 +30,7 @@ export class Mirror {
   skipped = 0
 
   constructor(
-    private readonly send: HealthCheckRequest,
+    private readonly send: UpstreamProbe,
     private readonly observe: (up: UpstreamRuntime, error: boolean, ms: number) => void,
   ) {}
 
@@ -73,7 +74,7 @@ export class Mirror {
     let error = true
     try {
       const url = new URL(up.url.origin + copy.path) // never relative: a path like //host must not change the target
-      const { status } = await this.send(url, { method: copy.method, headers: copy.headers, timeoutMs: settings.timeout, maxBodyBytes: 0 })
+      const { status } = await this.send(url, up.protocol, { method: copy.method, headers: copy.headers, timeoutMs: settings.timeout, maxBodyBytes: 0 })
       error = status >= 500
     } catch {
       // refused, reset or timed out: an error of the version's

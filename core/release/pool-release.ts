@@ -29,13 +29,13 @@ import { MeasureWindow } from './window.ts'
 import type { ActionResult, ReleaseView, SharedRelease, VersionRole } from './release-view.ts'
 import { chooseStable, versionsPresent } from './versions-present.ts'
 import { Mirror } from './mirror.ts'
-import type { HealthCheckRequest } from '../plugin/io.ts'
+import type { UpstreamProbe } from '../pools/upstream-probe.ts'
 
 export interface PoolReleaseDeps {
   log: Logger
   emit: (event: ReleaseEvent) => void
   /** The runtime's probe client, for shadow copies (release.mirror). */
-  send: HealthCheckRequest
+  send: UpstreamProbe
   now?: () => number
 }
 

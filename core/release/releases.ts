@@ -13,7 +13,7 @@ import type { GatewayEvents } from '../gateway/events.ts'
 import type { GatewayState } from '../gateway/state.ts'
 import type { UpstreamStore } from '../pools/upstream-store.ts'
 import type { Logger } from '../types.ts'
-import type { HealthCheckRequest } from '../plugin/io.ts'
+import type { UpstreamProbe } from '../pools/upstream-probe.ts'
 import type { CoordinationSession } from '../plugin/coordination.ts'
 import { ReleaseSharing } from './release-sharing.ts'
 import { PoolLoops } from '../pools/pool-loops.ts'
@@ -26,7 +26,7 @@ export interface ReleasesDeps {
   log: Logger
   events: GatewayEvents
   /** The runtime's probe client: shadow copies (mirror.ts). */
-  send: HealthCheckRequest
+  send: UpstreamProbe
   /** Other gateways, once connected (config `coordination`): shared rollouts when the session offers them. */
   coordination?: () => CoordinationSession | undefined
 }

@@ -6,6 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync, writeFileSync } from 'node:fs'
+import http2 from 'node:http2'
 import { join } from 'node:path'
 import { echo, startUpstream, type Handler } from '../support/http-upstream.ts'
 import { ROOT, startGateway } from '../support/gateway.ts'
@@ -116,5 +117,38 @@ test('a mirror target that hangs does not change the primary p99 (benchmark row)
     await gw.stop()
     await v1.close()
     await hanging.close()
+  }
+})
+
+test('an h2c version (HTTP/2 only, a gRPC-style server) gets its copies over HTTP/2: they pass and its canary starts', async () => {
+  const seen = { v1: 0, v2: 0, v2Copies: 0 }
+  const servers = (['v1', 'v2'] as const).map((name) =>
+    http2.createServer((req, res) => {
+      seen[name]++
+      if (name === 'v2' && req.headers['x-gatehouse-mirror'] === '1' && req.httpVersion === '2.0') seen.v2Copies++
+      res.end(`${name}\n`)
+    }),
+  )
+  const ports = await Promise.all(servers.map((s) => new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)))))
+  const gw = await startGateway({
+    pools: {
+      app: {
+        upstreams: [{ url: `h2c://127.0.0.1:${ports[0]}`, labels: { version: 'v1' } }, { url: `h2c://127.0.0.1:${ports[1]}`, labels: { version: 'v2' } }],
+        retries: 0,
+        release: { stable: 'v1', steps: [50, 100], interval: '1s', analysis: { minRequests: 30, latencySlack: '200ms' }, mirror: { percent: 50 } },
+      },
+    },
+    routes: [{ path: '/*', pool: 'app' }],
+  })
+  const events: ReleaseEvent[] = []
+  gw.gateway.events.on('release', (e) => events.push(e))
+  try {
+    await boundedLoad(gw.url + '/', { concurrency: 4, max: 20_000, timeoutMs: 15_000, until: () => events.some((e) => e.action === 'start' || e.action === 'rollback') })
+    const start = events.find((e) => e.action === 'start')
+    assert.ok(start, `started: ${events.map((e) => `${e.action} ${e.reason}`)}`)
+    assert.ok(seen.v2Copies >= 30, `${seen.v2Copies} copies reached v2 over HTTP/2`)
+  } finally {
+    await gw.stop()
+    for (const s of servers) s.close()
   }
 })
