@@ -89,7 +89,10 @@ export function activeHealth(options: ActiveHealthOptions = {}): HealthPlugin {
     /** One HTTP probe: the verdict and what it saw. */
     const httpProbe = async (up: UpstreamHealth, io: PluginIO): Promise<{ ok: boolean; detail: string }> => {
       const headers: Record<string, string> = { 'user-agent': 'gatehouse-health', host: o.host ?? up.url.host, ...o.headers }
-      const res = await io.healthCheck(new URL(o.path, up.url), { method: o.method, headers, timeoutMs: o.timeout, maxBodyBytes: 65_536 })
+      const url = new URL(o.path, up.url)
+      const probe = { method: o.method, headers, timeoutMs: o.timeout, maxBodyBytes: 65_536 }
+      // In the upstream's protocol: an HTTP/2-only server gives an HTTP/1.1 probe no answer.
+      const res = up.protocol ? await io.http2Check(url, { ...probe, protocol: up.protocol }).then((r) => ({ status: r.status, body: new TextDecoder().decode(r.body) })) : await io.healthCheck(url, probe)
       if (!accepts(res.status)) return { ok: false, detail: `status ${res.status} not accepted` }
       if ((o.expect.body !== undefined && !res.body.includes(o.expect.body)) || (bodyRe && !bodyRe.test(res.body))) return { ok: false, detail: `status ${res.status}, body did not match` }
       return { ok: true, detail: String(res.status) }

@@ -4,6 +4,7 @@
 // CLI under Node, Bun and Deno (node:http2's client on each), read through the admin API.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import http2 from 'node:http2'
 import * as grpc from '@grpc/grpc-js'
 import { assertValidPlugin } from '../../core/plugin/define.ts'
 import { activeHealth } from '../../plugins/active-health/index.ts'
@@ -204,4 +205,36 @@ export default defineConfig({
       }
     })
   }
+})
+
+describe('an HTTP health check of an HTTP/2-only upstream (node, in process)', () => {
+  test('the probe speaks HTTP/2 to it: 200 keeps it in, 503 takes it out, and back', async () => {
+    let status = 200
+    const versions = new Set<string>()
+    const server = http2.createServer((req, res) => {
+      versions.add(req.httpVersion)
+      res.statusCode = req.url === '/health' ? status : 200
+      res.end('ok\n')
+    })
+    const port = await new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as { port: number }).port)))
+    const adm = admin({ listen: { port: 0 }, dashboard: false })
+    const gw = await startGateway({
+      observe: [adm],
+      pools: { web: { upstreams: [`h2c://127.0.0.1:${port}`], health: activeHealth({ path: '/health', interval: '100ms', rise: 1, fall: 1, timeout: '1s' }) } },
+      routes: [{ pool: 'web' }],
+    })
+    try {
+      const origin = `http://127.0.0.1:${port}`
+      await upstreamView(adm.port!, 'web', origin, (u) => u.healthy && u.lastCheck?.detail === '200', 'healthy over HTTP/2')
+      status = 503
+      const down = await upstreamView(adm.port!, 'web', origin, (u) => !u.healthy, 'down on 503')
+      assert.equal(down.lastCheck?.detail, 'status 503 not accepted')
+      status = 200
+      await upstreamView(adm.port!, 'web', origin, (u) => u.healthy, 'back on 200')
+      assert.deepEqual([...versions], ['2.0'])
+    } finally {
+      await gw.stop()
+      server.close()
+    }
+  })
 })
