@@ -71,7 +71,7 @@ export async function nodeServe(
   answerClientErrors(server, opts.onRefused)
   // Every client connection (TLS ones from their TCP accept), counted until it closes: per connection, not per request.
   let open = 0
-  server.on('connection', (socket: Socket) => {
+  listening.on('connection', (socket: Socket) => {
     open++
     socket.once('close', () => open--)
   })
