@@ -56,7 +56,10 @@ export class Http2Upstream {
     const end = () => {
       if (done) return false
       done = true
-      if (--this.active === 0 && this.session) this.idle = setTimeout(() => this.session?.close(), this.options.idleMs)
+      if (--this.active === 0 && this.session && !this.closed) {
+        this.idle = setTimeout(() => this.session?.close(), this.options.idleMs)
+        this.idle.unref?.() // an idle connection's timer keeps no process alive
+      }
       return true
     }
     this.connected().then(
@@ -186,11 +189,11 @@ export class Http2Upstream {
       if (!headed) return fail(failure('UND_ERR_SOCKET', 'the upstream ended the stream without a response'))
       if (end()) handler.onComplete!(trailers as never)
     })
-    stream.on('error', (err: Error & { code?: string }) => fail(streamFailure(err, stream)))
+    stream.on('error', (err: Error & { code?: string }) => fail(streamFailure(err, stream, body != null)))
     stream.on('close', () => {
-      // Reset before the end: REFUSED_STREAM (or GOAWAY) means the upstream did not process it, so it may be retried.
-      if (stream.rstCode === constants.NGHTTP2_REFUSED_STREAM) fail(failure('ECONNREFUSED', 'the upstream refused the stream'))
-      else fail(failure('ECONNRESET', `the upstream reset the stream (code ${stream.rstCode ?? '?'})`))
+      // Reset before the end. REFUSED_STREAM (or GOAWAY) means the upstream did not process it: retried elsewhere
+      // as a refused connection would be — unless a body was being read into it, which cannot be sent again.
+      fail(streamFailure(undefined, stream, body != null))
     })
     if (body) {
       // A client's Readable (node:http2 listeners), or chunks of a Web body (Bun.serve, Deno.serve).
@@ -233,8 +236,10 @@ function trailerObject(t: IncomingHttpHeaders): Record<string, string | string[]
   return out
 }
 
-function streamFailure(err: Error & { code?: string }, stream: ClientHttp2Stream): Error {
-  if (stream.rstCode === constants.NGHTTP2_REFUSED_STREAM) return failure('ECONNREFUSED', 'the upstream refused the stream')
+/** A stream's failure as ../undici.ts classifies it: refused (retried on another upstream) only when nothing of it was used. */
+function streamFailure(err: (Error & { code?: string }) | undefined, stream: ClientHttp2Stream, bodyRead: boolean): Error {
+  if (stream.rstCode === constants.NGHTTP2_REFUSED_STREAM && !bodyRead) return failure('ECONNREFUSED', 'the upstream refused the stream')
+  if (!err) return failure('ECONNRESET', `the upstream reset the stream (code ${stream.rstCode ?? '?'})`)
   return err.code && /^(E[A-Z]+|UND_ERR_\w+)$/.test(err.code) ? err : failure('ECONNRESET', err.message)
 }
 
