@@ -91,3 +91,28 @@ test('a refused stream without a body is tried on the other upstream; with a bod
   await new Promise((r) => setTimeout(r, 100))
   assert.equal(good.broken, 0, 'the other upstream got requests whose body came apart')
 })
+
+test("more requests at once than the upstream's SETTINGS_MAX_CONCURRENT_STREAMS wait their turn on the one connection", async () => {
+  let open = 0
+  let most = 0
+  const server = http2.createServer({ settings: { maxConcurrentStreams: 4 } })
+  server.on('stream', (stream) => {
+    most = Math.max(most, ++open)
+    stream.resume()
+    setTimeout(() => {
+      open--
+      stream.respond({ ':status': 200 })
+      stream.end('ok')
+    }, 20)
+  })
+  servers.push(server)
+  const port = await new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as { port: number }).port)))
+  const limited = await startGateway({ pools: { app: { upstreams: [`h2c://127.0.0.1:${port}`] } }, routes: [{ pool: 'app' }] })
+  try {
+    const replies = await Promise.all(Array.from({ length: 40 }, () => fetch(limited.url, { signal: AbortSignal.timeout(10_000) }).then((r) => r.status)))
+    assert.deepEqual(new Set(replies), new Set([200]))
+    assert.ok(most <= 4, `${most} streams open at once`)
+  } finally {
+    await limited.stop()
+  }
+})
