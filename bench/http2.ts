@@ -89,7 +89,8 @@ export default defineConfig({
     rows.push(`gatehouse-${runtime.padEnd(4)} h2c→h2c      ${await h2load(`http://127.0.0.1:${gw.port}/`)}`)
     rows.push(`gatehouse-${runtime.padEnd(4)} h2c→http/1.1 ${await h2load(`http://127.0.0.1:${gw.port}/h1`)}`)
     if (runtime === runtimes[0]) rows.push(`gRPC direct                  ${await unaryRate(`127.0.0.1:${grpcUp.port}`)}`)
-    rows.push(`gRPC gatehouse-${runtime.padEnd(4)}          ${await unaryRate(`127.0.0.1:${gw.port}`)}`)
+    // Deno.serve cannot send trailers: a gRPC call there is refused (README "HTTP/2 and gRPC").
+    if (runtime !== 'deno') rows.push(`gRPC gatehouse-${runtime.padEnd(4)}          ${await unaryRate(`127.0.0.1:${gw.port}`)}`)
   } finally {
     await gw.stop()
   }

@@ -50,6 +50,17 @@ export async function grpcAnswer(res: Response): Promise<Response> {
   for (const name of ['content-length', 'content-type', 'connection', 'transfer-encoding']) headers.delete(name)
   headers.set('content-type', 'application/grpc')
   headers.set('grpc-status', String(grpcStatusFor(res.status, res.headers.get('x-gatehouse-error'))))
-  headers.set('grpc-message', encodeURIComponent(text || `gateway answered HTTP ${res.status}`))
+  headers.set('grpc-message', grpcMessage(text || `gateway answered HTTP ${res.status}`))
   return new Response(null, { status: 200, headers })
+}
+
+/**
+ * `grpc-message` as the gRPC spec encodes it: UTF-8, with every byte outside printable ASCII
+ * (0x20–0x7E) and `%` itself percent-encoded. Not encodeURIComponent: grpc-js reads the value
+ * with decodeURI, which leaves `%3A`, `%2C`, `%2F` … encoded in the message a user sees.
+ */
+export function grpcMessage(text: string): string {
+  let out = ''
+  for (const byte of new TextEncoder().encode(text)) out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`
+  return out
 }

@@ -140,7 +140,7 @@ export function nodeTransportWith(pools: ReturnType<typeof dispatchClients>): Tr
             if (responded && timedOut && req.grpc && incoming.httpVersionMajor === 2 && !outgoing.destroyed) {
               // A gRPC deadline during the response: the client gets the status it expects, not a reset stream.
               finish(failure)
-              outgoing.addTrailers({ 'grpc-status': '4', 'grpc-message': 'deadline%20exceeded%20at%20the%20gateway' })
+              outgoing.addTrailers({ 'grpc-status': '4', 'grpc-message': 'deadline exceeded at the gateway' })
               req.grpcStatus?.(4)
               ;(sink ?? outgoing).end()
             } else if (responded) {
