@@ -68,7 +68,7 @@ export async function nodeServe(
   const unfollow = tls?.follow(server as unknown as TlsServer)
   const websockets = new Set<Socket>() // spliced WebSockets: the HTTP server no longer tracks them
   handleUpgrades(server, guarded, websockets)
-  answerClientErrors(server, opts.onRefused)
+  answerClientErrors(server, opts.onRefused, layer === 'compat')
   // Every client connection (TLS ones from their TCP accept), counted until it closes: per connection, not per request.
   let open = 0
   server.on('connection', (socket: Socket) => {
