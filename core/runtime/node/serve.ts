@@ -18,6 +18,7 @@ import { nodeTls } from './tls.ts'
 import { handleUpgrades } from './websocket.ts'
 import { acceptH2c, frontH2c, http2Options, trackSessions } from './http2.ts'
 import { answerClientErrors } from './client-errors.ts'
+import { timeHttp1Connections } from './http1-timeouts.ts'
 import type { RunningServer, ServeOptions } from '../types.ts'
 
 const DEFAULT_TIMEOUT_MS = 30_000
@@ -57,6 +58,9 @@ export async function nodeServe(
   const h2c = fronted?.h2 ?? (!tls && opts.http2?.h2c ? acceptH2c(server, appListener, http2Options(opts.http2, opts.limits)) : undefined)
   // What listens on the port: node:http's server, or the sniffing one in front of it.
   const listening = fronted?.front ?? server
+  // Deno's node:http closes a keep-alive connection after its first response when its server is not
+  // `listening` (Deno 2.9.5, _http_server resOnFinish); behind the front it never is itself.
+  if (fronted) Object.defineProperty(server, 'listening', { configurable: true, get: () => fronted.front.listening })
   const sessions = tls && opts.http2 ? trackSessions(server as never) : h2c ? trackSessions(h2c) : undefined
   // node:http2's TLS server leaves Nagle on (node:http turns it off): small HTTP/2 frames would wait for ACKs.
   if (tls && opts.http2) server.on('connection', (socket: Socket) => socket.setNoDelay(true))
@@ -69,6 +73,8 @@ export async function nodeServe(
   const websockets = new Set<Socket>() // spliced WebSockets: the HTTP server no longer tracks them
   handleUpgrades(server, guarded, websockets)
   answerClientErrors(server, opts.onRefused, layer === 'compat')
+  // Bun's and Deno's node:http do not time the connections these listeners hand over (http1-timeouts.ts).
+  if (layer === 'compat') timeHttp1Connections(server, { headerTimeoutMs: headerTimeout, idleTimeoutMs: server.keepAliveTimeout, tls: Boolean(tls) })
   // Every client connection (TLS ones from their TCP accept), counted until it closes: per connection, not per request.
   let open = 0
   server.on('connection', (socket: Socket) => {
