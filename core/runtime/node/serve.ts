@@ -35,7 +35,7 @@ export async function nodeServe(
 ): Promise<RunningServer> {
   const headerTimeout = opts.limits?.headerTimeoutMs ?? DEFAULT_TIMEOUT_MS
   const tls = opts.tls && nodeTls(opts.tls, opts.http2 !== undefined)
-  const guarded = guardNodeRequests(fetch, { maxHeaderCount: opts.limits?.maxHeaderCount, hsts: opts.tls?.hsts, onRefused: opts.onRefused })
+  const guarded = guardNodeRequests(fetch, { maxHeaderCount: opts.limits?.maxHeaderCount, maxHeaderBytes: opts.limits?.maxHeaderBytes, hsts: opts.tls?.hsts, onRefused: opts.onRefused })
   const serverOptions = {
     ...(opts.limits && { maxHeaderSize: opts.limits.maxHeaderBytes }),
     // headersTimeout is only checked this often: keep it well under the timeout itself.
