@@ -55,7 +55,7 @@ export async function nodeServe(
   } as Parameters<typeof createAdaptorServer>[0]) as Server
   const appListener = server.listeners('request')[0] as never
   const fronted = !tls && opts.http2?.h2c && layer === 'compat' ? frontH2c(server, appListener, http2Options(opts.http2, opts.limits), headerTimeout) : undefined
-  const h2c = fronted?.h2 ?? (!tls && opts.http2?.h2c ? acceptH2c(server, appListener, http2Options(opts.http2, opts.limits)) : undefined)
+  const h2c = fronted?.h2 ?? (!tls && opts.http2?.h2c ? acceptH2c(server, appListener, http2Options(opts.http2, opts.limits), headerTimeout) : undefined)
   // What listens on the port: node:http's server, or the sniffing one in front of it.
   const listening = fronted?.front ?? server
   // Deno's node:http closes a keep-alive connection after its first response when its server is not
