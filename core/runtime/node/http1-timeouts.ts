@@ -13,7 +13,8 @@
  *   client-errors.ts, refusal `header-timeout`);
  * - once its last response is sent, a connection that sends nothing for `idleTimeoutMs` (plus
  *   Node's keepAliveTimeoutBuffer, 1 s: the client was told `Keep-Alive: timeout=…`) is closed;
- *   one that has sent part of its next request by then gets `headerTimeoutMs` more to finish the head.
+ *   one that has sent part of its next request by then gets `headerTimeoutMs` more to finish the
+ *   head, and bytes of an answered request's body, still arriving, count as activity (as on Node).
  * A WebSocket upgrade leaves both: the connection is the tunnel's from then on.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
@@ -27,6 +28,8 @@ interface Connection {
   timer: ReturnType<typeof setTimeout> | undefined
   /** Requests dispatched and not yet answered. */
   active: number
+  /** The last request: its body may still be arriving after its answer (node:http reads it to the end). */
+  last: IncomingMessage | undefined
 }
 
 export function timeHttp1Connections(server: Server, opts: { headerTimeoutMs: number; idleTimeoutMs: number; tls: boolean }): void {
@@ -54,16 +57,21 @@ export function timeHttp1Connections(server: Server, opts: { headerTimeoutMs: nu
     conn.timer = setTimeout(() => {
       conn.timer = undefined
       if (conn.active > 0 || socket.destroyed) return
-      if (socket.bytesRead > seen) expectHead(socket, conn) // the next request has begun
-      else socket.destroy()
+      if (socket.bytesRead === seen) return void socket.destroy()
+      const last = conn.last
+      if (last && !last.complete && !last.destroyed) expectIdle(socket, conn) // the answered request's body, still coming
+      else expectHead(socket, conn) // the next request has begun
     }, opts.idleTimeoutMs + KEEP_ALIVE_BUFFER_MS)
     conn.timer.unref?.()
   }
   const track = (socket: Socket) => {
     if (connections.has(socket)) return
-    const conn: Connection = { timer: undefined, active: 0 }
+    const conn: Connection = { timer: undefined, active: 0, last: undefined }
     connections.set(socket, conn)
-    socket.once('close', () => clear(conn))
+    socket.once('close', () => {
+      clear(conn)
+      conn.last = undefined
+    })
     expectHead(socket, conn)
   }
 
@@ -80,6 +88,7 @@ export function timeHttp1Connections(server: Server, opts: { headerTimeoutMs: nu
     if (!conn) return // an HTTP/2 stream
     clear(conn)
     conn.active++
+    conn.last = req
     let done = false
     const finished = () => {
       if (done) return
