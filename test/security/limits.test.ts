@@ -55,9 +55,11 @@ function expected<T>(table: Record<string, T>, v: ListenerVariant): T {
 
 /**
  * Above a runtime's own hard limit its own parser answers first: Node and Bun with 431, Deno
- * (hyper) with 400 above ~64 KB of head.
+ * (hyper) with 400 above ~64 KB of head. Deno's node:http parser (its h2c and TLS listeners) now
+ * and then reports such a head as a generic parse error (HPE_ERROR, ~1 in 60 on Deno 2.9.5, also
+ * before the gateway answers anything itself), which gets Node's 400: refused either way.
  */
-const HUGE_HEAD_STATUS: Record<string, number> = { node: 431, bun: 431, deno: 400 }
+const HUGE_HEAD_STATUS: Record<string, number | readonly number[]> = { node: 431, bun: 431, deno: 400, 'deno:h2c': [431, 400], 'deno:tls': [431, 400] }
 
 /**
  * Slow-loris on Bun: Bun closes a connection whose request head is not complete ~10 s after it
@@ -110,7 +112,7 @@ for (const variant of listenerVariants()) {
       const before = uploads.length
       for (const [size, status] of [[10_000, 431], [20_000, 431], [100_000, expected(HUGE_HEAD_STATUS, variant)]] as const) {
         const res = await rawRequest(gw.port, head('GET /h HTTP/1.1', `X-Big: ${'a'.repeat(size)}\r\n`))
-        assert.equal(res.status, status, `${size} bytes of header: ${res.head || '(no answer)'}`)
+        assert.ok(([] as number[]).concat(status).includes(res.status), `${size} bytes of header: ${res.head || '(no answer)'}`)
       }
       assert.equal(uploads.length, before, 'the upstream received a request')
       assert.equal((await rawRequest(gw.port, head('GET /h HTTP/1.1', `X-Big: ${'a'.repeat(6_000)}\r\n`))).status, 200)
