@@ -2,15 +2,16 @@
  * Clients cannot eject a healthy upstream: a stream of malformed requests (odd header bytes, bad
  * framing, bodies cut short, clients that leave mid-upload, absurd Expect) against a pool with
  * outlier detection set to eject on the first failure. After every shape a plain request must
- * still reach the one upstream (an ejected one would answer 503), on every runtime. Each shape's
- * client status and whether it reached the upstream is printed, for the runtime table.
+ * still reach the one upstream (an ejected one would answer 503), on every runtime and kind of
+ * listener (plain, h2c, TLS: on Bun and Deno the last two run on their node:http layer). Each
+ * shape's client status and whether it reached the upstream is printed, for the runtime table.
+ * E2E_ONLY=bun,bun:h2c runs some variants only.
  */
 import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
-import { connect } from 'node:net'
 import { after, before, describe, test } from 'node:test'
-import { rawRequest } from '../support/raw-http.ts'
-import { RUNTIMES, spawnGatewayUnder, type RuntimeGateway } from '../support/runtimes.ts'
+import { rawConnect, rawRequest } from '../support/raw-http.ts'
+import { listenerVariants, spawnVariant, type VariantGateway } from '../support/listener-variants.ts'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -55,9 +56,9 @@ export const SHAPES: Shape[] = [
 ]
 
 /** Sends a shape: its status (0 = none before the socket closed). */
-async function send(gw: RuntimeGateway, shape: Shape): Promise<number> {
-  if (shape.leaveAfterMs === undefined) return (await rawRequest(gw.port, shape.bytes, 3000).catch(() => ({ status: 0 }))).status
-  const sock = connect({ host: '127.0.0.1', port: gw.port })
+async function send(gw: VariantGateway, shape: Shape): Promise<number> {
+  if (shape.leaveAfterMs === undefined) return (await rawRequest(gw.port, shape.bytes, 3000, { tls: gw.tls }).catch(() => ({ status: 0 }))).status
+  const sock = rawConnect(gw.port, gw.tls)
   let answer = ''
   sock.on('data', (c: Buffer) => (answer += c.toString('latin1')))
   sock.on('error', () => {})
@@ -68,8 +69,8 @@ async function send(gw: RuntimeGateway, shape: Shape): Promise<number> {
 }
 
 /** The gateway's JSON access-log lines so far. */
-function accessLines(gw: RuntimeGateway): { path: string; status: number; error?: string }[] {
-  return gw.proc
+function accessLines(gw: VariantGateway): { path: string; status: number; error?: string }[] {
+  return gw.gw.proc
     .tail(10_000)
     .split('\n')
     .filter((l) => l.startsWith('{') && l.includes('"type":"request"'))
@@ -99,11 +100,11 @@ before(async () => {
 })
 after(() => new Promise<void>((r) => (upstream.closeAllConnections(), upstream.close(() => r()))))
 
-const config = (port: number) => `import { defineConfig } from 'gatehouse'
+const config = (listen: string) => `import { defineConfig } from 'gatehouse'
 import { outlierDetection } from 'gatehouse/plugins/outlier-detection'
 import { accessLog } from 'gatehouse/plugins/access-log'
 export default defineConfig({
-  listen: { host: '127.0.0.1', port: ${port} },
+  listen: ${listen},
   observe: [accessLog({ format: 'json' })],
   pools: {
     app: {
@@ -118,10 +119,17 @@ export default defineConfig({
 })
 `
 
-for (const runtime of RUNTIMES.filter((r) => !process.env.E2E_ONLY || process.env.E2E_ONLY.split(',').includes(r))) {
-  describe(`malformed requests never eject a healthy upstream, on ${runtime}`, { timeout: 90_000 }, () => {
-    let gw: RuntimeGateway
-    before(async () => void (gw = await spawnGatewayUnder(runtime, config, 'client-faults')))
+/** A plain request to the listener under test: its status and x-gatehouse-error. */
+async function probe(gw: VariantGateway): Promise<{ status: number; error: string | undefined }> {
+  const res = await rawRequest(gw.port, `GET /probe HTTP/1.1\r\n${H}Connection: close\r\n\r\n`, 5000, { tls: gw.tls })
+  return { status: res.status, error: /\r\nx-gatehouse-error: *([^\r]*)/i.exec(res.head)?.[1] }
+}
+
+for (const variant of listenerVariants()) {
+  const runtime = variant.key
+  describe(`malformed requests never eject a healthy upstream, on ${variant.title}`, { timeout: 90_000 }, () => {
+    let gw: VariantGateway
+    before(async () => void (gw = await spawnVariant(variant, config, 'client-faults')))
     after(async () => gw?.stop())
 
     test('every shape, each followed by a plain request that must reach the upstream', async () => {
@@ -132,11 +140,10 @@ for (const runtime of RUNTIMES.filter((r) => !process.env.E2E_ONLY || process.en
         const status = await send(gw, shape)
         await sleep(100) // let the exchange end (onDone) before probing
         const reached = received.length > 0
-        const probe = await fetch(gw.url + '/probe')
-        await probe.text()
-        table.push(`${shape.name}: client ${status || 'none'}, ${reached ? 'reached' : 'did not reach'} the upstream${probe.status === 200 ? '' : `, then ${probe.status}`}`)
-        if (probe.status !== 200) ejectedBy.push(`${shape.name} (client got ${status || 'nothing'}; probe ${probe.status} ${probe.headers.get('x-gatehouse-error')})`)
-        if (probe.status === 503) await gw.stop().then(async () => void (gw = await spawnGatewayUnder(runtime, config, 'client-faults')))
+        const probed = await probe(gw)
+        table.push(`${shape.name}: client ${status || 'none'}, ${reached ? 'reached' : 'did not reach'} the upstream${probed.status === 200 ? '' : `, then ${probed.status}`}`)
+        if (probed.status !== 200) ejectedBy.push(`${shape.name} (client got ${status || 'nothing'}; probe ${probed.status} ${probed.error})`)
+        if (probed.status === 503) await gw.stop().then(async () => void (gw = await spawnVariant(variant, config, 'client-faults')))
       }
       console.log(`# ${runtime}:\n# ${table.join('\n# ')}`)
       assert.deepEqual(ejectedBy, [], 'shapes that ejected the upstream')

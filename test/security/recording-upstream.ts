@@ -5,6 +5,8 @@ import { createServer, type Server, type Socket } from 'node:net'
 export interface Received {
   head: string
   body: Buffer
+  /** The body arrived whole (as its Content-Length or chunked framing said); false: cut short so far. */
+  complete: boolean
 }
 
 export interface RecordingUpstream {
@@ -31,7 +33,7 @@ export async function recordingUpstream(answer = 'HTTP/1.1 200 OK\r\nContent-Len
         if (!current) {
           const end = buf.indexOf('\r\n\r\n')
           if (end === -1) return
-          current = { head: buf.subarray(0, end).toString('latin1'), body: Buffer.alloc(0) }
+          current = { head: buf.subarray(0, end).toString('latin1'), body: Buffer.alloc(0), complete: false }
           rec.push(current)
           buf = buf.subarray(end + 4)
           const cl = /\r\ncontent-length: *(\d+)/i.exec(current.head)
@@ -49,6 +51,7 @@ export async function recordingUpstream(answer = 'HTTP/1.1 200 OK\r\nContent-Len
           want -= take
           if (want > 0) return
         }
+        current.complete = true
         current = undefined
         sock.write(answer)
       }

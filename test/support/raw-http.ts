@@ -1,5 +1,7 @@
 // Raw HTTP/1.1 over a socket: for requests a client library would clean up (absolute-form, odd framing).
 import { connect } from 'node:net'
+import { connect as tlsConnect } from 'node:tls'
+import type { Duplex } from 'node:stream'
 
 export interface RawResponse {
   status: number
@@ -8,10 +10,22 @@ export interface RawResponse {
   raw: string
 }
 
+/** TLS for a raw connection: the CA that signed the listener's certificate, and the SNI name (default localhost). No ALPN: HTTP/1.1. */
+export interface RawTls {
+  ca: string
+  servername?: string
+}
+
+/** A plain TCP connection to 127.0.0.1:port, or a TLS one when `tls` is given (writes before the handshake are queued). */
+export function rawConnect(port: number, tls?: RawTls): Duplex {
+  if (!tls) return connect({ host: '127.0.0.1', port })
+  return tlsConnect({ host: '127.0.0.1', port, ca: tls.ca, servername: tls.servername ?? 'localhost' })
+}
+
 /** Sends bytes as given, reads until the server closes or `timeoutMs`, parses the first response. */
-export function rawRequest(port: number, bytes: string | Buffer, timeoutMs = 3000): Promise<RawResponse> {
+export function rawRequest(port: number, bytes: string | Buffer, timeoutMs = 3000, opts: { tls?: RawTls } = {}): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const sock = connect({ host: '127.0.0.1', port })
+    const sock = rawConnect(port, opts.tls)
     const chunks: Buffer[] = []
     const done = () => {
       clearTimeout(timer)
@@ -31,8 +45,11 @@ export function rawRequest(port: number, bytes: string | Buffer, timeoutMs = 300
       const len = /\r\ncontent-length: *(\d+)/i.exec(text.slice(0, split))
       if (split !== -1 && len && text.length - split - 4 >= Number(len[1])) done()
     })
+    // Connected, then reset without an answer: status 0, as a close without one (over TLS a reset is common).
+    let connected = false
+    sock.once(opts.tls ? 'secureConnect' : 'connect', () => (connected = true))
     sock.on('end', done)
-    sock.on('error', (e) => (chunks.length ? done() : reject(e)))
+    sock.on('error', (e) => (chunks.length || connected ? done() : reject(e)))
     sock.write(bytes)
   })
 }

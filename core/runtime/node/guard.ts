@@ -3,6 +3,11 @@
  * too many header lines → 431 (node:http would silently drop the extra ones), and HSTS on HTTPS
  * responses. (The body limit of a chunked upload is set once the route is known: body-limit.ts.)
  *
+ * An HTTP/1.1 head over `maxHeaderBytes` → 431 too: node:http's parser refuses it first where it
+ * is given `maxHeaderSize`, but HTTP/1.1 inside node:http2's secure server (allowHTTP1: every
+ * HTTPS listener with HTTP/2) ignores that option on Node 22 and on Deno 2.9.5 (its parser's own
+ * 16 KB limit applies): a 10 KB head went through with `maxHeaderBytes: '8kb'`.
+ *
  * HSTS goes in with `res.setHeader()` before the app runs: the fast path's `writeHead(status,
  * rawHeaders)` merges it, so proxied responses, the gateway's own answers and HEAD responses
  * all carry it, and an upstream's own Strict-Transport-Security wins.
@@ -33,13 +38,33 @@ function headOnlyGrpc(res: Response, outgoing: ServerResponse): Response {
 
 type Fetch = (req: Request, env?: unknown) => Response | Promise<Response>
 
-export function guardNodeRequests(fetch: Fetch, opts: { maxHeaderCount?: number; hsts?: string; onRefused?: ServeOptions['onRefused'] }): Fetch {
+/**
+ * The least an HTTP/1.1 head can have taken on the wire: request line and header lines, each as
+ * `name:value` CRLF. Never more than node:http's parser counts against maxHeaderSize, so this
+ * never refuses what the parser let through where it enforces the limit (Node's own listeners).
+ */
+function headBytes(incoming: IncomingMessage): number {
+  const raw = incoming.rawHeaders
+  let bytes = (incoming.method?.length ?? 0) + (incoming.url?.length ?? 0) + 12 // "GET /x HTTP/1.1\r\n"
+  for (let i = 0; i < raw.length; i += 2) bytes += raw[i]!.length + raw[i + 1]!.length + 3
+  return bytes
+}
+
+const tooLarge = (what: string) =>
+  new Response(`gatehouse: ${what}\n`, { status: 431, headers: { 'content-type': 'text/plain; charset=utf-8', connection: 'close' } })
+
+export function guardNodeRequests(fetch: Fetch, opts: { maxHeaderCount?: number; maxHeaderBytes?: number; hsts?: string; onRefused?: ServeOptions['onRefused'] }): Fetch {
   const maxRaw = opts.maxHeaderCount === undefined ? Infinity : 2 * opts.maxHeaderCount
+  const maxBytes = opts.maxHeaderBytes ?? Infinity
   return (req, env) => {
     const { incoming, outgoing } = env as { incoming: IncomingMessage; outgoing?: ServerResponse }
     if (incoming.rawHeaders.length > maxRaw && headerCount(incoming) * 2 > maxRaw) {
       opts.onRefused?.('too-many-headers')
-      return new Response('gatehouse: too many request header fields\n', { status: 431, headers: { 'content-type': 'text/plain; charset=utf-8', connection: 'close' } })
+      return tooLarge('too many request header fields')
+    }
+    if (incoming.httpVersionMajor === 1 && headBytes(incoming) > maxBytes) {
+      opts.onRefused?.('header-too-large')
+      return tooLarge('request header fields too large')
     }
     if (opts.hsts && outgoing) outgoing.setHeader('strict-transport-security', opts.hsts)
     if (incoming.httpVersionMajor !== 2) return fetch(req, env)

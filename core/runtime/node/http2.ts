@@ -54,14 +54,18 @@ const isPreface = (chunk: Buffer) => chunk.length >= 3 && chunk[0] === 0x50 && c
  * Serves cleartext HTTP/2 (prior knowledge) on `http1`'s listener: connections that open with
  * the HTTP/2 preface go to an http2 server running `listener`, the others to node:http.
  * Node only: Bun's node:http server parses its connections natively, before any 'connection'
- * listener could divert one (frontH2c is its way).
+ * listener could divert one (frontH2c is its way). A connection that sends nothing within
+ * `firstBytesMs` is closed: node:http's headersTimeout only counts once it has the socket.
  */
-export function acceptH2c(http1: Server, listener: (...args: never[]) => void, options: Record<string, unknown>): Http2Server {
+export function acceptH2c(http1: Server, listener: (...args: never[]) => void, options: Record<string, unknown>, firstBytesMs: number): Http2Server {
   const h2 = createH2cServer(options, listener as never)
   const http1Listeners = http1.listeners('connection') as ((socket: Socket) => void)[]
   http1.removeAllListeners('connection')
   http1.on('connection', (socket: Socket) => {
+    const silent = setTimeout(() => socket.destroy(), firstBytesMs)
+    socket.once('close', () => clearTimeout(silent))
     socket.once('data', (chunk: Buffer) => {
+      clearTimeout(silent)
       socket.pause()
       socket.unshift(chunk)
       if (isPreface(chunk)) {

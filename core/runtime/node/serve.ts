@@ -18,6 +18,7 @@ import { nodeTls } from './tls.ts'
 import { handleUpgrades } from './websocket.ts'
 import { acceptH2c, frontH2c, http2Options, trackSessions } from './http2.ts'
 import { answerClientErrors } from './client-errors.ts'
+import { timeHttp1Connections } from './http1-timeouts.ts'
 import type { RunningServer, ServeOptions } from '../types.ts'
 
 const DEFAULT_TIMEOUT_MS = 30_000
@@ -34,7 +35,7 @@ export async function nodeServe(
 ): Promise<RunningServer> {
   const headerTimeout = opts.limits?.headerTimeoutMs ?? DEFAULT_TIMEOUT_MS
   const tls = opts.tls && nodeTls(opts.tls, opts.http2 !== undefined)
-  const guarded = guardNodeRequests(fetch, { maxHeaderCount: opts.limits?.maxHeaderCount, hsts: opts.tls?.hsts, onRefused: opts.onRefused })
+  const guarded = guardNodeRequests(fetch, { maxHeaderCount: opts.limits?.maxHeaderCount, maxHeaderBytes: opts.limits?.maxHeaderBytes, hsts: opts.tls?.hsts, onRefused: opts.onRefused })
   const serverOptions = {
     ...(opts.limits && { maxHeaderSize: opts.limits.maxHeaderBytes }),
     // headersTimeout is only checked this often: keep it well under the timeout itself.
@@ -54,9 +55,12 @@ export async function nodeServe(
   } as Parameters<typeof createAdaptorServer>[0]) as Server
   const appListener = server.listeners('request')[0] as never
   const fronted = !tls && opts.http2?.h2c && layer === 'compat' ? frontH2c(server, appListener, http2Options(opts.http2, opts.limits), headerTimeout) : undefined
-  const h2c = fronted?.h2 ?? (!tls && opts.http2?.h2c ? acceptH2c(server, appListener, http2Options(opts.http2, opts.limits)) : undefined)
+  const h2c = fronted?.h2 ?? (!tls && opts.http2?.h2c ? acceptH2c(server, appListener, http2Options(opts.http2, opts.limits), headerTimeout) : undefined)
   // What listens on the port: node:http's server, or the sniffing one in front of it.
   const listening = fronted?.front ?? server
+  // The server behind the front does not listen itself; node:http layers that read `listening` (Deno's
+  // closed every keep-alive connection after its first response) must see the front's.
+  if (fronted) Object.defineProperty(server, 'listening', { configurable: true, get: () => fronted.front.listening })
   const sessions = tls && opts.http2 ? trackSessions(server as never) : h2c ? trackSessions(h2c) : undefined
   // node:http2's TLS server leaves Nagle on (node:http turns it off): small HTTP/2 frames would wait for ACKs.
   if (tls && opts.http2) server.on('connection', (socket: Socket) => socket.setNoDelay(true))
@@ -68,7 +72,9 @@ export async function nodeServe(
   const unfollow = tls?.follow(server as unknown as TlsServer)
   const websockets = new Set<Socket>() // spliced WebSockets: the HTTP server no longer tracks them
   handleUpgrades(server, guarded, websockets)
-  answerClientErrors(server, opts.onRefused)
+  answerClientErrors(server, opts.onRefused, layer === 'compat')
+  // Bun's node:http does not time the connections these listeners hand over (http1-timeouts.ts).
+  if (layer === 'compat') timeHttp1Connections(server, { headerTimeoutMs: headerTimeout, idleTimeoutMs: server.keepAliveTimeout, tls: Boolean(tls) })
   // Every client connection (TLS ones from their TCP accept), counted until it closes: per connection, not per request.
   let open = 0
   listening.on('connection', (socket: Socket) => {
