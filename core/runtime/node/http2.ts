@@ -19,6 +19,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { createServer as createH2cServer, type Http2Server, type ServerHttp2Session } from 'node:http2'
 import type { ServeHttp2, ServeLimits, ServeOptions } from '../types.ts'
 import type { Http2ServerResponse } from 'node:http2'
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 
 const WINDOW = 1 << 20
 
@@ -57,7 +58,12 @@ export function limitHttp2HeaderBytes(fetch: Fetch, maxBytes: number, onRefused?
         return new Response('gatehouse: request header fields too large\n', { status: 431, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-gatehouse-error': 'header-too-large' } })
       }
     }
-    return fetch(req, env)
+    if (incoming.httpVersionMajor !== 2) return fetch(req, env)
+    const stream = (incoming as unknown as { stream: { destroyed: boolean } }).stream
+    // No answer is written to a stream that is gone (reset by the client, or refused by the HTTP/2
+    // layer): Deno's node:http2 (2.9.5) segfaulted in rapid-reset floods when the gateway's answers
+    // (a 499 for a reset stream) were written to streams its nghttp2 had already closed.
+    return Promise.resolve(fetch(req, env)).then((res) => (stream.destroyed ? RESPONSE_ALREADY_SENT : res))
   }
 }
 
