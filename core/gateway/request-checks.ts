@@ -12,6 +12,9 @@
  * - A method Node's parser (llhttp) does not know: 400 everywhere, as on Node (methods are
  *   case-sensitive: Deno's parser would pass `get` or `BREW` on as methods of their own).
  * - Expect other than 100-continue: 417 (RFC 9110 §10.1.1), as Node's server answers by itself.
+ * - HTTP/2 (RFC 9113 §8.3.1): a Host header that names another authority than `:authority` is
+ *   400 (the runtime tells, `Inbound.malformed`): the route, its rules and what an upstream
+ *   reads as the host must never differ from what the client's `:authority` said.
  * - GET or HEAD with a body: 400. The Bun and Deno servers hide such a body from the handler, so
  *   forwarding it on one runtime and dropping it silently on another is not an option.
  */
@@ -34,6 +37,7 @@ const bad = (why: string) => plain(400, `gatehouse: bad request: ${why}\n`, { co
 /** A response for a request that must not be routed, or undefined when it may go on. */
 export function refuseMalformed(inbound: Inbound): Response | undefined {
   const method = inbound.method
+  if (inbound.malformed) return bad(inbound.malformed)
   if (!METHODS.has(method)) return bad('unknown method')
   if (method === 'CONNECT' || method === 'TRACE') {
     return plain(405, `gatehouse: ${method} is not served here (not a forward proxy)\n`, { allow: ALLOW, connection: 'close', 'x-gatehouse-error': 'method-not-allowed' })

@@ -27,6 +27,11 @@ export interface Inbound {
    * a failure, not on the request path.
    */
   clientGone(): boolean
+  /**
+   * Why the request is malformed in a way only the runtime can see (HTTP/2: a Host header that
+   * disagrees with `:authority`), for a 400 before routing; undefined when it is not.
+   */
+  readonly malformed?: string
 }
 
 export type { FailureKind } from './failure-kind.ts'

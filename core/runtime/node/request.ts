@@ -33,6 +33,12 @@ export class NodeRequest implements TransportRequest {
     readonly upgrade: UpgradeSocket | undefined,
   ) {
     this.inbound = nodeInbound(incoming, upgrade !== undefined)
+    if (incoming.httpVersionMajor === 2) breakBodyOnReset(incoming)
+  }
+
+  /** An HTTP/2 request whose stream the client already reset (or that broke off): nothing may be forwarded for it. */
+  get streamGone(): boolean {
+    return this.incoming.httpVersionMajor === 2 && (this.incoming as unknown as { stream: { destroyed: boolean } }).stream.destroyed
   }
 
   get trailers(): boolean {
@@ -75,6 +81,29 @@ function nodeInbound(inc: IncomingMessage, upgrade: boolean): Inbound {
 }
 
 /**
+ * node:http2's compat request ends its body as if complete ('end') when its stream is reset: by the
+ * client (RST_STREAM CANCEL mid-upload), or by the HTTP/2 layer itself (DATA that disagrees with
+ * Content-Length). Forwarded, that truncated body would complete a chunked upstream request, or go
+ * out as `content-length: 0` when the reset came before the request was sent (checked on Node,
+ * Bun and Deno). The body errors instead, so the upstream request is aborted, as a broken HTTP/1.1
+ * body is; the transport sends nothing for a stream that is already gone (`streamGone`).
+ */
+function breakBodyOnReset(inc: IncomingMessage): void {
+  const stream = (inc as unknown as { stream: { destroyed: boolean; rstCode?: number; once(e: 'close', fn: () => void): void } }).stream
+  const reset = () => stream.rstCode !== 0 && !inc.readableEnded
+  const broken = () => new Error('the client reset its HTTP/2 stream before the request body ended')
+  inc.on('error', () => {}) // no reader yet (the request may still be in middleware): the error is for readers, not a crash
+  if (stream.destroyed) {
+    if (reset()) inc.destroy(broken())
+    return
+  }
+  // After the compat layer's own 'close' listener pushed the end: destroying now keeps 'end' from being emitted.
+  stream.once('close', () => {
+    if (reset()) inc.destroy(broken())
+  })
+}
+
+/**
  * An HTTP/2 request (node:http2's compat API hands it over like an IncomingMessage): the pseudo
  * headers are not headers to the core; `:authority` stands in for a missing Host (RFC 9113
  * §8.3.1), and a body is whatever follows a HEADERS frame that did not end the stream.
@@ -86,6 +115,14 @@ function http2Inbound(inc: IncomingMessage): Inbound {
   for (let i = 0; i < raw.length; i += 2) if (raw[i]![0] !== ':') rawHeaders.push(raw[i]!, raw[i + 1]!)
   const authority = h[':authority'] as string | undefined
   if (h.host === undefined && authority !== undefined) rawHeaders.unshift('host', authority)
+  // RFC 9113 §8.3.1: a Host beside :authority must name the same authority. Routing reads Host, so
+  // one that differs would route (and pass an admin rule) by a host the client's :authority did not name.
+  let malformed: string | undefined
+  if (authority !== undefined && h.host !== undefined) {
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      if (rawHeaders[i]!.toLowerCase() === 'host' && rawHeaders[i + 1]!.toLowerCase() !== authority.toLowerCase()) malformed = 'Host differs from :authority'
+    }
+  }
   const stream = (inc as unknown as { stream: { endAfterHeaders: boolean; destroyed: boolean } }).stream
   const remote = inc.socket?.remoteAddress ?? ''
   return {
@@ -99,6 +136,7 @@ function http2Inbound(inc: IncomingMessage): Inbound {
     remoteAddress: remote.startsWith('::ffff:') ? remote.slice(7) : remote,
     secure: Boolean((inc.socket as { encrypted?: boolean } | undefined)?.encrypted),
     hasBody: !stream.endAfterHeaders,
+    malformed,
     websocket: false, // RFC 8441 (WebSocket over HTTP/2) is not offered: browsers use HTTP/1.1 for it
     clientGone: () => (inc.destroyed && !inc.complete) || stream.destroyed,
   }

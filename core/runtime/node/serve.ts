@@ -16,7 +16,7 @@ import type { Server as TlsServer } from 'node:tls'
 import { guardNodeRequests } from './guard.ts'
 import { nodeTls } from './tls.ts'
 import { handleUpgrades } from './websocket.ts'
-import { acceptH2c, frontH2c, http2Options, trackSessions } from './http2.ts'
+import { acceptH2c, frontH2c, http2Options, limitHttp2HeaderBytes, trackSessions } from './http2.ts'
 import { answerClientErrors } from './client-errors.ts'
 import { timeHttp1Connections } from './http1-timeouts.ts'
 import type { RunningServer, ServeOptions } from '../types.ts'
@@ -35,7 +35,8 @@ export async function nodeServe(
 ): Promise<RunningServer> {
   const headerTimeout = opts.limits?.headerTimeoutMs ?? DEFAULT_TIMEOUT_MS
   const tls = opts.tls && nodeTls(opts.tls, opts.http2 !== undefined)
-  const guarded = guardNodeRequests(fetch, { maxHeaderCount: opts.limits?.maxHeaderCount, maxHeaderBytes: opts.limits?.maxHeaderBytes, hsts: opts.tls?.hsts, onRefused: opts.onRefused })
+  const checked = guardNodeRequests(fetch, { maxHeaderCount: opts.limits?.maxHeaderCount, maxHeaderBytes: opts.limits?.maxHeaderBytes, hsts: opts.tls?.hsts, onRefused: opts.onRefused })
+  const guarded = opts.http2 && opts.limits ? limitHttp2HeaderBytes(checked, opts.limits.maxHeaderBytes, opts.onRefused) : checked
   const serverOptions = {
     ...(opts.limits && { maxHeaderSize: opts.limits.maxHeaderBytes }),
     // headersTimeout is only checked this often: keep it well under the timeout itself.
@@ -66,6 +67,9 @@ export async function nodeServe(
   if (tls && opts.http2) server.on('connection', (socket: Socket) => socket.setNoDelay(true))
   server.keepAliveTimeout = opts.limits?.idleTimeoutMs ?? DEFAULT_TIMEOUT_MS
   server.headersTimeout = headerTimeout // slow-loris: a request head must arrive within this
+  // node:http2's secure server (HTTPS with HTTP/2) ignores the option on Node 22 (fixed at 30 s, so a
+  // slow-loris head was cut after up to 30 s); it reads the property when it starts listening.
+  Object.assign(server, { connectionsCheckingInterval: serverOptions.connectionsCheckingInterval })
   server.requestTimeout = 0 // long uploads and SSE are bounded by the proxy's own timeouts
   // One more than allowed, so that guard.ts sees the excess and answers 431.
   if (opts.limits) server.maxHeadersCount = opts.limits.maxHeaderCount + 1

@@ -20,7 +20,8 @@ import type { OutboundRequest, SendResult, Transport, UpstreamFailure, UpstreamT
 /** The Node transport over these upstream clients (`dispatchClients()` on Node; node-http2/listeners.ts passes its own). */
 export function nodeTransportWith(pools: ReturnType<typeof dispatchClients>): Transport<NodeRequest> {
   return {
-    send({ incoming, outgoing: sink }: NodeRequest, up: UpstreamTarget, req: OutboundRequest): Promise<SendResult> {
+    send(request: NodeRequest, up: UpstreamTarget, req: OutboundRequest): Promise<SendResult> {
+      const { incoming, outgoing: sink } = request
       const outgoing = sink! // only upgrade requests have none, and they go to upgrade()
       if (incoming.httpVersionMajor === 2) keepRequestStreaming(outgoing)
       const lease = pools.acquire(up, req)
@@ -156,7 +157,20 @@ export function nodeTransportWith(pools: ReturnType<typeof dispatchClients>): Tr
 
         // undici leaves the client's stream untouched when the connection fails, so a refused
         // connection can be retried on another upstream with the same, still unread, body.
-        dispatch(lease.client, up, req, req.hasBody ? incoming : null, handler)
+        const send = () => dispatch(lease.client, up, req, req.hasBody ? incoming : null, handler)
+        if (incoming.httpVersionMajor !== 2) return send()
+        // HTTP/2: forwarded one event-loop turn later, once the frames that came with the request are
+        // read. A stream the client reset in the meantime (rapid reset, CVE-2023-44487: HEADERS then
+        // RST_STREAM, a thousand times per connection), or that the HTTP/2 layer refused (DATA beyond
+        // its Content-Length), never reaches the upstream: sent at once, ~half of a raw rapid-reset
+        // flood's cancelled streams were complete requests upstream (529 of 1,100), deferred none.
+        setImmediate(() => {
+          if (!request.streamGone) return send()
+          clientGone = true
+          const failure: UpstreamFailure = { kind: 'client-closed', message: 'the client reset the stream before it was forwarded' }
+          finish(failure)
+          settle({ ok: false, failure })
+        })
       })
     },
 
