@@ -1,9 +1,9 @@
-// Hostile HTTP/2 requests against the gateway CLI's h2c listener under Node, Bun and Deno, with the
-// config of test/security/hostile-requests.test.ts (an admin path and an admin host behind a key).
-// Each request is exactly the header block given (raw-h2.ts swaps it into a node:http2 client's
-// HEADERS frame, so shapes the client refuses go out too). For each: what the client gets — a status,
-// or a stream error (RST_STREAM; Deno's layer answers a malformed request with GOAWAY, a connection
-// error, where Node's nghttp2 and Bun reset the stream) — and exactly what the upstream received:
+// Hostile HTTP/2 requests against the gateway CLI's h2c listener under Node, Bun (its node:http2 layer)
+// and Deno (Deno.serve, hyper underneath), with the config of test/security/hostile-requests.test.ts (an
+// admin path and an admin host behind a key). Each request is exactly the header block given (raw-h2.ts
+// swaps it into a node:http2 client's HEADERS frame, so shapes the client refuses go out too). For each:
+// what the client gets — a status, or a stream error (RST_STREAM; Deno.serve answers some malformed
+// requests with GOAWAY, a connection error, where nghttp2 and Bun reset the stream) — and exactly what the upstream received:
 // nothing, or the normalized request. Where a runtime's HTTP/2 layer differs, the row says how and why.
 // E2E_ONLY=node,deno runs some runtimes only, for debugging.
 import { after, before, describe, test } from 'node:test'

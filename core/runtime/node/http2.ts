@@ -43,7 +43,7 @@ type Fetch = (req: Request, env?: unknown) => Response | Promise<Response>
  * The header list size of an HTTP/2 request, held to the listener's `maxHeaderBytes` as HTTP/1.1's
  * head is (431). SETTINGS_MAX_HEADER_LIST_SIZE alone does not: it is advisory, nghttp2 applies it
  * only to streams opened after the client acknowledged the SETTINGS (a hostile client sends its
- * HEADERS first), and Deno's layer let 64 KB through (2.9.5). Counted as RFC 9113 §6.5.2 does:
+ * HEADERS first). Counted as RFC 9113 §6.5.2 does:
  * name + value + 32 octets per field, pseudo-headers included.
  */
 export function limitHttp2HeaderBytes(fetch: Fetch, maxBytes: number, onRefused?: ServeOptions['onRefused']): Fetch {
@@ -61,8 +61,8 @@ export function limitHttp2HeaderBytes(fetch: Fetch, maxBytes: number, onRefused?
     if (incoming.httpVersionMajor !== 2) return fetch(req, env)
     const stream = (incoming as unknown as { stream: { destroyed: boolean } }).stream
     // No answer is written to a stream that is gone (reset by the client, or refused by the HTTP/2
-    // layer): Deno's node:http2 (2.9.5) segfaulted in rapid-reset floods when the gateway's answers
-    // (a 499 for a reset stream) were written to streams its nghttp2 had already closed.
+    // layer): nobody reads it, and Deno's node:http2 (2.9.5, when it still served Deno's HTTP/2)
+    // segfaulted in rapid-reset floods when answers went to streams its nghttp2 had closed.
     return Promise.resolve(fetch(req, env)).then((res) => (stream.destroyed ? RESPONSE_ALREADY_SENT : res))
   }
 }
