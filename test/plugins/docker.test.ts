@@ -15,6 +15,7 @@ import { startGateway, type TestGateway } from '../support/gateway.ts'
 import { freePort } from '../support/ports.ts'
 import { tempDir } from '../support/process.ts'
 import { discoveryContract, runPlugin, sleep } from './discovery.contract.ts'
+import { echoClient, startGrpcUpstream, type GrpcUpstream, type Msg } from '../http2/grpc-upstream.ts'
 
 let d: Dockerd
 before(async () => {
@@ -226,6 +227,51 @@ describe('docker discovery: routes from labels at the top level', () => {
     await stopping
     await sh(['rm', 'app1'])
     await until('404 once gone', 1000, async () => ((await hit(gw.url, 'app1.test')).status === 404 ? true : undefined))
+  })
+})
+
+// gRPC servers found through Docker: the label says they speak h2c. The containers only sleep on the
+// host network; what answers at their labelled ports is a grpc-js server in this process (the image
+// has no gRPC server), which is where a host-network container's port leads.
+describe('docker discovery: gatehouse.protocol=h2c makes a container an HTTP/2 upstream', () => {
+  let gw: TestGateway
+  const servers: GrpcUpstream[] = []
+  before(async () => {
+    for (const name of ['g1', 'g2']) {
+      const server = await startGrpcUpstream(name)
+      servers.push(server)
+      await runIdle(`grpc-${name}`, { 'gatehouse.pool': 'grpc', 'gatehouse.port': String(server.port), 'gatehouse.protocol': 'h2c' })
+    }
+    gw = await startGateway({
+      listen: { http2: { h2c: true } },
+      pools: { grpc: { discovery: docker({ socketPath: d.socketPath, label: 'gatehouse.pool=grpc' }) } },
+      routes: [{ path: '/gatehouse.test.Echo/*', pool: 'grpc' }],
+    })
+  })
+  after(async () => {
+    await gw?.stop()
+    for (const s of servers) await s.close()
+    await d.docker(['rm', '-f', 'grpc-g1', 'grpc-g2'])
+  })
+
+  it('gRPC calls through the gateway reach both containers, per call (without the label they would be HTTP/1.1, which a gRPC server refuses)', async () => {
+    const client = echoClient(`127.0.0.1:${gw.port}`)
+    const call = (text: string) =>
+      new Promise<Msg>((resolve, reject) => client.Unary({ text, count: 0, delay_ms: 0 }, (err: Error | null, m: Msg) => (err ? reject(err) : resolve(m))))
+    try {
+      await until('both containers answering', 5000, async () => {
+        const names = new Set<string>()
+        for (let i = 0; i < 6; i++) names.add((await call('hi')).text.split(':')[0]!)
+        return names.size === 2 ? true : undefined
+      })
+      const before = servers.map((s) => s.calls.Unary ?? 0)
+      const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => call(`n${i}`)))
+      assert.ok(answers.every((m, i) => m.text.endsWith(`: n${i}`)))
+      const spread = servers.map((s, i) => (s.calls.Unary ?? 0) - before[i]!)
+      assert.deepEqual(spread, [5, 5], 'round robin per call over one client connection')
+    } finally {
+      client.close()
+    }
   })
 })
 
