@@ -111,7 +111,10 @@ export function spawnLogged(
         if (!proc.running()) return
         process.kill(pid, 'SIGTERM')
         const timer = setTimeout(() => { try { process.kill(pid, 'SIGKILL') } catch {} }, graceMs)
-        await exited
+        // Through the getter, which re-refs the child: once the SIGKILL timer has fired, the unref'd
+        // child alone would let the event loop end before its exit is seen (the test then fails as
+        // "Promise resolution is still pending": churn.test.ts, whose hung upstream ignores SIGTERM).
+        await proc.exited
         clearTimeout(timer)
       })()
       return stopping
