@@ -7,6 +7,11 @@
  * is given `maxHeaderSize`, but HTTP/1.1 inside node:http2's secure server (allowHTTP1: every
  * HTTPS listener with HTTP/2) ignores that option on Node 22 and on Deno 2.9.5 (its parser's own
  * 16 KB limit applies): a 10 KB head went through with `maxHeaderBytes: '8kb'`.
+ * An HTTP/2 header list over `maxHeaderBytes` → 431 as well, counted as RFC 9113 §6.5.2 does
+ * (name + value + 32 octets per field, pseudo-headers included): SETTINGS_MAX_HEADER_LIST_SIZE is
+ * advisory, and nghttp2 applies it only to streams opened after the client acknowledged the
+ * SETTINGS (a hostile client sends its HEADERS first). No answer goes to an HTTP/2 stream that is
+ * gone by the time it is ready (reset by the client, or refused by the HTTP/2 layer).
  *
  * HSTS goes in with `res.setHeader()` before the app runs: the fast path's `writeHead(status,
  * rawHeaders)` merges it, so proxied responses, the gateway's own answers and HEAD responses
@@ -50,6 +55,17 @@ function headBytes(incoming: IncomingMessage): number {
   return bytes
 }
 
+/** An HTTP/2 header list's size as RFC 9113 §6.5.2 counts it. */
+function headerListBytes(incoming: IncomingMessage): number {
+  const raw = incoming.rawHeaders
+  let bytes = 0
+  for (let i = 0; i < raw.length; i++) bytes += raw[i]!.length + (i % 2 ? 0 : 32)
+  return bytes
+}
+
+const listTooLarge = () =>
+  new Response('gatehouse: request header fields too large\n', { status: 431, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-gatehouse-error': 'header-too-large' } })
+
 const tooLarge = (what: string) =>
   new Response(`gatehouse: ${what}\n`, { status: 431, headers: { 'content-type': 'text/plain; charset=utf-8', connection: 'close' } })
 
@@ -58,6 +74,11 @@ export function guardNodeRequests(fetch: Fetch, opts: { maxHeaderCount?: number;
   const maxBytes = opts.maxHeaderBytes ?? Infinity
   return (req, env) => {
     const { incoming, outgoing } = env as { incoming: IncomingMessage; outgoing?: ServerResponse }
+    const http2 = incoming.httpVersionMajor === 2
+    if (http2 && headerListBytes(incoming) > maxBytes) {
+      opts.onRefused?.('header-too-large')
+      return listTooLarge()
+    }
     if (incoming.rawHeaders.length > maxRaw && headerCount(incoming) * 2 > maxRaw) {
       opts.onRefused?.('too-many-headers')
       return tooLarge('too many request header fields')
@@ -67,7 +88,8 @@ export function guardNodeRequests(fetch: Fetch, opts: { maxHeaderCount?: number;
       return tooLarge('request header fields too large')
     }
     if (opts.hsts && outgoing) outgoing.setHeader('strict-transport-security', opts.hsts)
-    if (incoming.httpVersionMajor !== 2) return fetch(req, env)
-    return Promise.resolve(fetch(req, env)).then((res) => (outgoing ? headOnlyGrpc(res, outgoing) : res))
+    if (!http2) return fetch(req, env)
+    const stream = (incoming as unknown as { stream: { destroyed: boolean } }).stream
+    return Promise.resolve(fetch(req, env)).then((res) => (stream.destroyed ? RESPONSE_ALREADY_SENT : outgoing ? headOnlyGrpc(res, outgoing) : res))
   }
 }

@@ -14,12 +14,11 @@
  * `maxSessionRejectedStreams` and `maxSessionInvalidFrames` close a session that keeps
  * opening refused streams or sending bad frames, without touching other sessions.
  */
-import type { IncomingMessage, Server } from 'node:http'
+import type { Server } from 'node:http'
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net'
 import { createServer as createH2cServer, type Http2Server, type ServerHttp2Session } from 'node:http2'
-import type { ServeHttp2, ServeLimits, ServeOptions } from '../types.ts'
+import type { ServeHttp2, ServeLimits } from '../types.ts'
 import type { Http2ServerResponse } from 'node:http2'
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 
 const WINDOW = 1 << 20
 
@@ -34,36 +33,6 @@ export function http2Options(h2: ServeHttp2, limits: ServeLimits | undefined): R
     ...(limits && { maxHeaderListPairs: limits.maxHeaderCount + 1 + 4 }),
     maxSessionRejectedStreams: 100,
     maxSessionInvalidFrames: 1000,
-  }
-}
-
-type Fetch = (req: Request, env?: unknown) => Response | Promise<Response>
-
-/**
- * The header list size of an HTTP/2 request, held to the listener's `maxHeaderBytes` as HTTP/1.1's
- * head is (431). SETTINGS_MAX_HEADER_LIST_SIZE alone does not: it is advisory, nghttp2 applies it
- * only to streams opened after the client acknowledged the SETTINGS (a hostile client sends its
- * HEADERS first). Counted as RFC 9113 §6.5.2 does:
- * name + value + 32 octets per field, pseudo-headers included.
- */
-export function limitHttp2HeaderBytes(fetch: Fetch, maxBytes: number, onRefused?: ServeOptions['onRefused']): Fetch {
-  return (req, env) => {
-    const { incoming } = env as { incoming: IncomingMessage }
-    if (incoming.httpVersionMajor === 2) {
-      const raw = incoming.rawHeaders
-      let bytes = 0
-      for (let i = 0; i < raw.length; i++) bytes += raw[i]!.length + (i % 2 ? 0 : 32)
-      if (bytes > maxBytes) {
-        onRefused?.('header-too-large')
-        return new Response('gatehouse: request header fields too large\n', { status: 431, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-gatehouse-error': 'header-too-large' } })
-      }
-    }
-    if (incoming.httpVersionMajor !== 2) return fetch(req, env)
-    const stream = (incoming as unknown as { stream: { destroyed: boolean } }).stream
-    // No answer is written to a stream that is gone (reset by the client, or refused by the HTTP/2
-    // layer): nobody reads it, and Deno's node:http2 (2.9.5, when it still served Deno's HTTP/2)
-    // segfaulted in rapid-reset floods when answers went to streams its nghttp2 had closed.
-    return Promise.resolve(fetch(req, env)).then((res) => (stream.destroyed ? RESPONSE_ALREADY_SENT : res))
   }
 }
 

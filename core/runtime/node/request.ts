@@ -119,8 +119,9 @@ function http2Inbound(inc: IncomingMessage): Inbound {
   // one that differs would route (and pass an admin rule) by a host the client's :authority did not name.
   let malformed: string | undefined
   if (authority !== undefined && h.host !== undefined) {
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      if (rawHeaders[i]!.toLowerCase() === 'host' && rawHeaders[i + 1]!.toLowerCase() !== authority.toLowerCase()) malformed = 'Host differs from :authority'
+    const named = authority.toLowerCase()
+    for (let i = 0; i < rawHeaders.length && !malformed; i += 2) {
+      if (rawHeaders[i]!.toLowerCase() === 'host' && rawHeaders[i + 1]!.toLowerCase() !== named) malformed = 'Host differs from :authority'
     }
   }
   const stream = (inc as unknown as { stream: { endAfterHeaders: boolean; destroyed: boolean } }).stream

@@ -16,7 +16,7 @@ import type { Server as TlsServer } from 'node:tls'
 import { guardNodeRequests } from './guard.ts'
 import { nodeTls } from './tls.ts'
 import { handleUpgrades } from './websocket.ts'
-import { acceptH2c, frontH2c, http2Options, limitHttp2HeaderBytes, trackSessions } from './http2.ts'
+import { acceptH2c, frontH2c, http2Options, trackSessions } from './http2.ts'
 import { answerClientErrors } from './client-errors.ts'
 import { timeHttp1Connections } from './http1-timeouts.ts'
 import type { RunningServer, ServeOptions } from '../types.ts'
@@ -35,8 +35,7 @@ export async function nodeServe(
 ): Promise<RunningServer> {
   const headerTimeout = opts.limits?.headerTimeoutMs ?? DEFAULT_TIMEOUT_MS
   const tls = opts.tls && nodeTls(opts.tls, opts.http2 !== undefined)
-  const checked = guardNodeRequests(fetch, { maxHeaderCount: opts.limits?.maxHeaderCount, maxHeaderBytes: opts.limits?.maxHeaderBytes, hsts: opts.tls?.hsts, onRefused: opts.onRefused })
-  const guarded = opts.http2 && opts.limits ? limitHttp2HeaderBytes(checked, opts.limits.maxHeaderBytes, opts.onRefused) : checked
+  const guarded = guardNodeRequests(fetch, { maxHeaderCount: opts.limits?.maxHeaderCount, maxHeaderBytes: opts.limits?.maxHeaderBytes, hsts: opts.tls?.hsts, onRefused: opts.onRefused })
   const serverOptions = {
     ...(opts.limits && { maxHeaderSize: opts.limits.maxHeaderBytes }),
     // headersTimeout is only checked this often: keep it well under the timeout itself.
